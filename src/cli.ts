@@ -1,0 +1,76 @@
+/**
+ * The command tree. It only declares commands; each action loads its module lazily, so
+ * start-up stays fast and everything still bundles (string-literal imports).
+ */
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import denoJson from "../deno.json" with { type: "json" };
+import { UsageError } from "./ui/errors.ts";
+import { register as registerRuntimeInfo } from "./commands/runtime_info.ts";
+
+export const VERSION: string = denoJson.version;
+
+const ENGINES = ["docker", "podman", "apptainer", "singularity"] as const;
+
+export type Program = ReturnType<typeof buildProgram>;
+
+export function buildProgram() {
+  const program = new Command("venvoy")
+    .description(
+      "Reproducible, containerized Python and R environments, on Docker, Podman,\n" +
+        "Apptainer and Singularity, from a laptop to an HPC cluster.",
+    )
+    .version(VERSION, "-V, --version", "print the venvoy version")
+    .addOption(
+      new Option("--engine <engine>", "use this container runtime (or set VENVOY_ENGINE)")
+        .choices(ENGINES),
+    )
+    .option("--debug", "show stack traces with errors")
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .showSuggestionAfterError(true)
+    .helpCommand(true);
+  program.addHelpText(
+    "after",
+    `
+Examples:
+  venvoy runtime-info                 which runtime venvoy uses here, and why
+  venvoy --engine podman runtime-info force a runtime
+  venvoy completions bash >> ~/.bashrc
+
+Environment:
+  VENVOY_HOME      state folder (default ~/.venvoy)
+  VENVOY_PROJECTS  snapshot history (default ~/venvoy-projects)
+  VENVOY_ENGINE    force a runtime: docker, podman, apptainer or singularity
+  NO_COLOR         disable colour
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 no usable container runtime;
+\`venvoy run\` exits with the command's own code.`,
+  );
+  registerRuntimeInfo(program);
+  return program;
+}
+
+/** Parses and runs; throws typed errors for main.ts to turn into exit codes. */
+export async function runCli(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  if (argv[0] === "completions") {
+    const { default: tab } = await import("@bomb.sh/tab/commander");
+    // deno-lint-ignore no-explicit-any
+    tab(program as any, { completionCommandName: "completions" });
+  }
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (["commander.helpDisplayed", "commander.version", "commander.help"].includes(e.code)) {
+        return;
+      }
+      const sub = argv.find((a) => !a.startsWith("-"));
+      const known = sub && program.commands.some((c) => c.name() === sub);
+      throw new UsageError(e.message.replace(/^error: /, ""), {
+        hint: `see 'venvoy ${known ? `${sub} ` : ""}--help'`,
+      });
+    }
+    throw e;
+  }
+}

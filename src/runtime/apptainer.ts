@@ -1,0 +1,193 @@
+/**
+ * Apptainer: images are SIF files, not entries in a store. Singularity is the same
+ * command line under another binary name.
+ */
+import { basename, dirname, join } from "node:path";
+import type { ProcessRunner } from "../process/mod.ts";
+import { UsageError, VenvoyError } from "../ui/errors.ts";
+import { runLogged } from "./build_log.ts";
+import { mustSucceed, sorted } from "./oci.ts";
+import type {
+  ArchiveKind,
+  BuildRequest,
+  ContainerInfo,
+  ContainerRuntime,
+  ImageInfo,
+  Mount,
+  RunSpec,
+} from "./types.ts";
+
+export type SifSource =
+  | { kind: "definition"; path: string }
+  | { kind: "docker-archive" | "oci-archive" | "docker-daemon"; path: string };
+
+export class ApptainerRuntime implements ContainerRuntime {
+  readonly name: "apptainer" | "singularity" = "apptainer";
+  readonly produces = "sif" as const;
+
+  constructor(readonly runner: ProcessRunner, readonly binary = "apptainer") {}
+
+  /**
+   * A definition with a %post section needs --fakeroot, as root (the root capability set
+   * is restricted on many hosts) and as a user alike. Archives convert without it.
+   */
+  buildSifArgv(source: SifSource, out: string, req: Partial<BuildRequest> = {}): string[] {
+    const argv = [this.binary, "build"];
+    if (source.kind === "definition") argv.push("--fakeroot");
+    argv.push("--force");
+    for (const [k, v] of sorted(req.buildArgs)) argv.push("--build-arg", `${k}=${v}`);
+    if (req.noCache) argv.push("--disable-cache");
+    argv.push(out, source.kind === "definition" ? source.path : `${source.kind}:${source.path}`);
+    return argv;
+  }
+
+  async buildSif(source: SifSource, out: string, req: Partial<BuildRequest> = {}): Promise<void> {
+    if (req.network === "none") {
+      throw new UsageError(`${this.name} build cannot disable networking`, {
+        hint: "prove an offline rebuild with podman or docker (--engine podman)",
+      });
+    }
+    await Deno.mkdir(dirname(out), { recursive: true });
+    // Build next to the target and rename, so a failed build never leaves a broken SIF.
+    const tmp = join(dirname(out), `.${basename(out)}.building`);
+    await runLogged(this.runner, {
+      cmd: this.buildSifArgv(source, tmp, req),
+      cwd: req.contextDir,
+    }, { what: `${this.name} build`, logPath: req.logPath });
+    await Deno.rename(tmp, out);
+  }
+
+  async build(req: BuildRequest): Promise<void> {
+    await this.buildSif({ kind: "definition", path: req.file }, req.tag, req);
+  }
+
+  async inspect(ref: string): Promise<ImageInfo | null> {
+    let stat: Deno.FileInfo;
+    try {
+      stat = await Deno.stat(ref);
+    } catch {
+      return null;
+    }
+    const res = await mustSucceed(
+      this.runner,
+      [this.binary, "inspect", "--json", "--labels", ref],
+      `${this.name} inspect`,
+    );
+    // deno-lint-ignore no-explicit-any
+    let data: any = {};
+    try {
+      data = JSON.parse(res.stdout);
+    } catch {
+      throw new VenvoyError(`could not read ${this.name} inspect output for ${ref}`);
+    }
+    const labels: Record<string, string> = { ...(data?.data?.attributes?.labels ?? {}) };
+    return {
+      id: `sha256:${await sha256File(ref)}`,
+      digests: [],
+      labels,
+      architecture: labels["org.venvoy.architecture"] ?? hostArch(),
+      os: "linux",
+      size: stat.size,
+      created: stat.mtime?.toISOString() ?? null,
+    };
+  }
+
+  runArgv(spec: RunSpec): string[] {
+    const argv = [this.binary, spec.command.length ? "exec" : "run"];
+    // Only what the image and venvoy set: no host variables leak into the environment.
+    argv.push("--cleanenv");
+    if (spec.noHome) argv.push("--no-home");
+    if (spec.network) argv.push("--net", "--network", spec.network);
+    for (const m of spec.mounts ?? []) argv.push("--mount", bindFlag(m));
+    for (const [k, v] of sorted(spec.env)) argv.push("--env", `${k}=${v}`);
+    if (spec.workdir) argv.push("--pwd", spec.workdir);
+    argv.push(spec.image, ...spec.command);
+    return argv;
+  }
+
+  async run(spec: RunSpec): Promise<number> {
+    const res = await this.runner.run({
+      cmd: this.runArgv(spec),
+      stdin: spec.interactive ? "inherit" : "null",
+      stdout: "inherit",
+      stderr: "inherit",
+      forwardSignals: true,
+    });
+    return res.code;
+  }
+
+  /** A SIF is already a single portable file: saving copies it. */
+  async save(ref: string, archivePath: string): Promise<ArchiveKind> {
+    await Deno.copyFile(ref, archivePath);
+    return "sif";
+  }
+
+  async load(
+    archivePath: string,
+    options: { target?: string; kind?: ArchiveKind } = {},
+  ): Promise<string> {
+    if (!options.target) {
+      throw new VenvoyError(`${this.name} load needs a target SIF path`);
+    }
+    const kind = options.kind ?? "docker-archive";
+    if (kind === "sif") {
+      await Deno.mkdir(dirname(options.target), { recursive: true });
+      await Deno.copyFile(archivePath, options.target);
+    } else {
+      await this.buildSif({ kind, path: archivePath }, options.target);
+    }
+    return options.target;
+  }
+
+  async remove(ref: string): Promise<void> {
+    await Deno.remove(ref).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+  }
+
+  /** Running instances. Apptainer has no labels: the image path stands in for them. */
+  async listContainers(_labels: Record<string, string> = {}): Promise<ContainerInfo[]> {
+    const res = await mustSucceed(
+      this.runner,
+      [this.binary, "instance", "list", "--json"],
+      `${this.name} instance list`,
+    );
+    // deno-lint-ignore no-explicit-any
+    const data: any = JSON.parse(res.stdout || "{}");
+    // deno-lint-ignore no-explicit-any
+    return (data.instances ?? []).map((i: any) => ({
+      id: String(i.pid ?? ""),
+      name: String(i.instance ?? ""),
+      image: String(i.img ?? ""),
+      status: "running",
+      labels: {},
+    }));
+  }
+}
+
+export class SingularityRuntime extends ApptainerRuntime {
+  override readonly name = "singularity" as const;
+
+  constructor(runner: ProcessRunner, binary = "singularity") {
+    super(runner, binary);
+  }
+}
+
+/** Apptainer's --mount takes the same CSV form as docker's, with `destination`. */
+export function bindFlag(m: Mount): string {
+  const fields = ["type=bind", `source=${m.source}`, `destination=${m.target}`];
+  if (m.readOnly) fields.push("ro");
+  return fields.map((f) => (/[",]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f)).join(",");
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const { createHash } = await import("node:crypto");
+  const hash = createHash("sha256");
+  const file = await Deno.open(path);
+  for await (const chunk of file.readable) hash.update(chunk); // closes the file at the end
+  return hash.digest("hex");
+}
+
+function hostArch(): string {
+  return Deno.build.arch === "x86_64" ? "amd64" : "arm64";
+}

@@ -1,0 +1,70 @@
+/** The runtime layer: one interface, an adapter per engine, detection and choice. */
+import type { ProcessRunner } from "../process/mod.ts";
+import { RuntimeUnavailableError, UsageError } from "../ui/errors.ts";
+import { ApptainerRuntime, SingularityRuntime } from "./apptainer.ts";
+import { detect, type Detection, type RuntimeProbe } from "./detect.ts";
+import { DockerRuntime } from "./docker.ts";
+import { PodmanRuntime } from "./podman.ts";
+import { type ContainerRuntime, ENGINE_NAMES, type EngineName, isEngineName } from "./types.ts";
+import { adviceText, currentPlatformKey } from "./advice.ts";
+
+export * from "./types.ts";
+export type { Detection, HpcVerdict, RuntimeProbe } from "./detect.ts";
+export { ApptainerRuntime, DockerRuntime, PodmanRuntime, SingularityRuntime };
+
+export function createRuntime(
+  name: EngineName,
+  runner: ProcessRunner,
+  probe?: Pick<RuntimeProbe, "path" | "backend">,
+): ContainerRuntime {
+  const binary = probe?.path ?? name;
+  switch (name) {
+    case "docker":
+      return new DockerRuntime(runner, binary, { backend: probe?.backend });
+    case "podman":
+      return new PodmanRuntime(runner, binary);
+    case "apptainer":
+      return new ApptainerRuntime(runner, binary);
+    case "singularity":
+      return new SingularityRuntime(runner, binary);
+  }
+}
+
+/** Validates an engine name given by a person (flag or VENVOY_ENGINE). */
+export function parseEngine(value: string | undefined | null, source: string): EngineName | null {
+  if (!value) return null;
+  if (!isEngineName(value)) {
+    throw new UsageError(`unknown engine '${value}' (from ${source})`, {
+      hint: `use one of: ${ENGINE_NAMES.join(", ")}`,
+    });
+  }
+  return value;
+}
+
+/** Detect, choose, and return the adapter, or fail with exit 3 and install advice. */
+export async function resolveRuntime(
+  runner: ProcessRunner,
+  options: { engine?: string | null } = {},
+): Promise<{ runtime: ContainerRuntime; detection: Detection }> {
+  const engine = parseEngine(options.engine, "--engine") ??
+    parseEngine(runner.env("VENVOY_ENGINE"), "VENVOY_ENGINE");
+  const detection = await detect(runner, { engine });
+  if (!detection.chosen) throw noRuntimeError(detection);
+  return { runtime: createRuntime(detection.chosen.name, runner, detection.chosen), detection };
+}
+
+export function noRuntimeError(detection: Detection): RuntimeUnavailableError {
+  const key = currentPlatformKey(detection.platform.os, readOsRelease(), detection.hpc.hpc);
+  return new RuntimeUnavailableError(detection.reason, {
+    hint: `install a container runtime, then run \`venvoy runtime-info\`:\n${adviceText(key)}`,
+  });
+}
+
+export function readOsRelease(): string {
+  for (const p of ["/etc/os-release", "/proc/version"]) {
+    try {
+      return Deno.readTextFileSync(p);
+    } catch { /* try the next */ }
+  }
+  return "";
+}

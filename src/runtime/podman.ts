@@ -1,0 +1,35 @@
+import type { ProcessRunner } from "../process/mod.ts";
+import { OciCli } from "./oci.ts";
+import type { RunSpec } from "./types.ts";
+
+export class PodmanRuntime extends OciCli {
+  readonly name = "podman" as const;
+  readonly rootless: boolean;
+
+  constructor(runner: ProcessRunner, binary = "podman", options: { rootless?: boolean } = {}) {
+    super(runner, binary);
+    this.rootless = options.rootless ?? (Deno.uid?.() ?? 0) !== 0;
+  }
+
+  /** --layers keeps intermediate images, so an unchanged rebuild is a cache hit. */
+  protected override buildFlags(): string[] {
+    return ["--layers"];
+  }
+
+  protected override saveFlags(): string[] {
+    return ["--format", "docker-archive"];
+  }
+
+  runArgv(spec: RunSpec): string[] {
+    const argv = [this.binary, "run", "--rm"];
+    if (spec.user) {
+      // Rootless: keep-id maps the host user into the container. Rootful podman has no
+      // user namespace to map, so run as the host uid:gid directly (never the :U option,
+      // which chowns the host folder).
+      if (this.rootless) argv.push("--userns=keep-id");
+      else argv.push("--user", `${spec.user.uid}:${spec.user.gid}`);
+    }
+    argv.push(...this.commonRunFlags(spec), spec.image, ...spec.command);
+    return argv;
+  }
+}

@@ -1,0 +1,99 @@
+/** The one interface every container engine adapter implements. */
+
+export type EngineName = "docker" | "podman" | "apptainer" | "singularity";
+export const ENGINE_NAMES: readonly EngineName[] = ["docker", "podman", "apptainer", "singularity"];
+
+export function isEngineName(s: string): s is EngineName {
+  return (ENGINE_NAMES as readonly string[]).includes(s);
+}
+
+export interface BuildRequest {
+  /** Build context folder. */
+  contextDir: string;
+  /** Dockerfile (docker/podman) or Apptainer definition file (apptainer/singularity). */
+  file: string;
+  /** Image tag (docker/podman) or output SIF path (apptainer/singularity). */
+  tag: string;
+  labels?: Record<string, string>;
+  buildArgs?: Record<string, string>;
+  /** "none": build with networking disabled (proves an offline rebuild). */
+  network?: "none";
+  noCache?: boolean;
+  /** Where the full build log goes; a failure shows its tail and this path. */
+  logPath?: string;
+}
+
+export interface ImageInfo {
+  /** Image ID, "sha256:<hex>" (the config digest: stable across save/load). SIF: sha256 of the file. */
+  id: string;
+  /** Repository digests ("repo@sha256:…"); empty for local-only images. */
+  digests: string[];
+  labels: Record<string, string>;
+  architecture: string;
+  os: string;
+  size: number | null;
+  created: string | null;
+}
+
+export interface Mount {
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export interface RunSpec {
+  /** Image reference (docker/podman) or SIF path (apptainer/singularity). */
+  image: string;
+  /** argv inside the container; empty means the image's default command. */
+  command: string[];
+  mounts?: Mount[];
+  env?: Record<string, string>;
+  workdir?: string;
+  /** Run as this host user so files written to mounts belong to them. */
+  user?: { uid: number; gid: number };
+  /** Allocate a terminal. Only when venvoy's own stdin and stdout are terminals. */
+  tty?: boolean;
+  /** Keep stdin attached. */
+  interactive?: boolean;
+  /** Container name, so it can be found and cleaned up. */
+  name?: string;
+  labels?: Record<string, string>;
+  network?: "none";
+  /** Apptainer: do not mount the host home directory. */
+  noHome?: boolean;
+  /** Writable overlay or extra engine arguments are deliberately not exposed here. */
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  image: string;
+  status: string;
+  labels: Record<string, string>;
+}
+
+export type ArchiveKind = "docker-archive" | "oci-archive" | "sif";
+
+export interface ContainerRuntime {
+  readonly name: EngineName;
+  /** The program run: a name on PATH or an absolute path. */
+  readonly binary: string;
+  /** docker/podman keep images in their store; apptainer/singularity build SIF files. */
+  readonly produces: "image" | "sif";
+
+  build(req: BuildRequest): Promise<void>;
+  /** null when the image (or SIF file) does not exist. */
+  inspect(ref: string): Promise<ImageInfo | null>;
+  /** Runs to completion and returns the command's exit code. */
+  run(spec: RunSpec): Promise<number>;
+  /** Writes the image to a file: a docker-archive, or for SIF engines a copy of the SIF. */
+  save(ref: string, archivePath: string): Promise<ArchiveKind>;
+  /**
+   * Brings an archive in so that `target` names it: a tag for docker/podman (optional;
+   * the loaded reference is returned), the SIF path to build for apptainer/singularity.
+   */
+  load(archivePath: string, options?: { target?: string; kind?: ArchiveKind }): Promise<string>;
+  remove(ref: string): Promise<void>;
+  /** Containers (or Apptainer instances) carrying all these labels. */
+  listContainers(labels?: Record<string, string>): Promise<ContainerInfo[]>;
+}

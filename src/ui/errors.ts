@@ -1,0 +1,81 @@
+/**
+ * Typed errors. Domain code throws these; only main.ts turns them into an exit code.
+ *
+ * Exit codes (documented in README.md):
+ *   0 ok, 1 failure, 2 usage error, 3 no usable container runtime,
+ *   and for `run`, the command's own exit code (CommandExit).
+ */
+
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  noRuntime: 3,
+} as const;
+
+export interface ErrorOptions {
+  hint?: string;
+  cause?: unknown;
+}
+
+/** Base class: a failure a person should read, with an optional next step. */
+export class VenvoyError extends Error {
+  readonly exitCode: number = EXIT.failure;
+  readonly hint?: string;
+
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad flags, arguments or names. Exit 2. */
+export class UsageError extends VenvoyError {
+  override readonly exitCode: number = EXIT.usage;
+}
+
+/** No container runtime is usable, or the one asked for is not. Exit 3. */
+export class RuntimeUnavailableError extends VenvoyError {
+  override readonly exitCode: number = EXIT.noRuntime;
+}
+
+/** A spawned program failed; carries its output tail for the message. */
+export class ProcessError extends VenvoyError {
+  readonly argv: string[];
+  readonly code: number;
+  readonly stderr: string;
+
+  constructor(
+    argv: string[],
+    result: { code: number; stderr: string },
+    options: ErrorOptions & { what?: string } = {},
+  ) {
+    const tail = lastLines(result.stderr, 8);
+    super(
+      `${options.what ?? argv[0]} failed (exit ${result.code})${tail ? `:\n${tail}` : ""}`,
+      options,
+    );
+    this.argv = argv;
+    this.code = result.code;
+    this.stderr = result.stderr;
+  }
+}
+
+/**
+ * Not an error to report: the command run inside a container ended with this code, and
+ * venvoy exits with it too (its output has already been seen).
+ */
+export class CommandExit extends Error {
+  readonly exitCode: number;
+  constructor(code: number) {
+    super(`command exited with ${code}`);
+    this.name = "CommandExit";
+    this.exitCode = code;
+  }
+}
+
+export function lastLines(text: string, n: number): string {
+  const lines = text.trimEnd().split("\n");
+  return lines.slice(-n).join("\n").trim();
+}

@@ -1,0 +1,41 @@
+/** Stub programs on a temporary PATH, for detection tests. */
+import { join } from "node:path";
+
+export interface StubSpec {
+  stdout?: string;
+  stderr?: string;
+  code?: number;
+  /** A full script body instead (e.g. the podman-docker shim). */
+  script?: string;
+}
+
+export async function stubBin(stubs: Record<string, StubSpec>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "venvoy-stubs-" });
+  for (const [name, s] of Object.entries(stubs)) {
+    // Builtins only: the PATH under test may hold nothing but these stubs.
+    const body = s.script ?? [
+      "#!/bin/sh",
+      `printf '%s\\n' ${sq(s.stdout ?? "")}`,
+      s.stderr ? `printf '%s\\n' ${sq(s.stderr)} >&2` : "",
+      `exit ${s.code ?? 0}`,
+    ].join("\n");
+    await Deno.writeTextFile(join(dir, name), body + "\n");
+    await Deno.chmod(join(dir, name), 0o755);
+  }
+  return dir;
+}
+
+function sq(s: string): string {
+  return `'${s.replaceAll("'", `'"'"'`)}'`;
+}
+
+export const DOCKER_REAL = JSON.stringify({
+  Client: { Version: "27.3.1" },
+  Server: { Version: "27.3.1", Components: [{ Name: "Engine", Version: "27.3.1" }] },
+});
+export const DOCKER_ON_PODMAN = JSON.stringify({
+  Client: { Version: "28.2.2" },
+  Server: { Components: [{ Name: "Podman Engine", Version: "4.3.1" }] },
+});
+export const DOCKER_DOWN = JSON.stringify({ Client: { Version: "28.2.2" }, Server: null });
+export const PODMAN = JSON.stringify({ Client: { Version: "4.9.3" } });

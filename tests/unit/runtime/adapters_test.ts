@@ -1,0 +1,289 @@
+import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { RecordingRunner } from "../../fakes/runner.ts";
+import { DockerRuntime } from "../../../src/runtime/docker.ts";
+import { PodmanRuntime } from "../../../src/runtime/podman.ts";
+import { ApptainerRuntime, SingularityRuntime } from "../../../src/runtime/apptainer.ts";
+import type { BuildRequest, RunSpec } from "../../../src/runtime/types.ts";
+
+const spec: RunSpec = {
+  image: "localhost/venvoy/demo:latest",
+  command: ["sh", "-c", 'echo "hi" && exit 7'],
+  mounts: [
+    { source: "/home/ann/my data", target: "/workspace" },
+    { source: "/srv/ref,v2", target: "/ref", readOnly: true },
+  ],
+  env: { Q: `say "hi" 'there'`, A: "1" },
+  workdir: "/workspace",
+  user: { uid: 1000, gid: 1000 },
+  name: "venvoy-demo-1",
+  labels: { "org.venvoy.env": "demo" },
+};
+
+const build: BuildRequest = {
+  contextDir: "/tmp/ctx with space",
+  file: "/tmp/ctx with space/Dockerfile",
+  tag: "localhost/venvoy/demo:latest",
+  labels: { "org.venvoy.name": "demo", "org.venvoy.created": "2026-11-21" },
+  buildArgs: { PY: "3.11" },
+};
+
+Deno.test("podman run argv (rootful): --rm, --user, --mount with CSV quoting, env quotes", () => {
+  const p = new PodmanRuntime(new RecordingRunner(), "podman", { rootless: false });
+  assertEquals(p.runArgv(spec), [
+    "podman",
+    "run",
+    "--rm",
+    "--user",
+    "1000:1000",
+    "--name",
+    "venvoy-demo-1",
+    "--label",
+    "org.venvoy.env=demo",
+    "--mount",
+    "type=bind,source=/home/ann/my data,target=/workspace",
+    "--mount",
+    `type=bind,"source=/srv/ref,v2",target=/ref,readonly`,
+    "-e",
+    "A=1",
+    "-e",
+    `Q=say "hi" 'there'`,
+    "-w",
+    "/workspace",
+    "localhost/venvoy/demo:latest",
+    "sh",
+    "-c",
+    'echo "hi" && exit 7',
+  ]);
+});
+
+Deno.test("podman run argv (rootless) maps the user with keep-id; -i -t only when asked", () => {
+  const p = new PodmanRuntime(new RecordingRunner(), "podman", { rootless: true });
+  const argv = p.runArgv({
+    ...spec,
+    interactive: true,
+    tty: true,
+    mounts: [],
+    env: {},
+    labels: {},
+  });
+  assertEquals(argv.slice(0, 7), [
+    "podman",
+    "run",
+    "--rm",
+    "--userns=keep-id",
+    "-i",
+    "-t",
+    "--name",
+  ]);
+});
+
+Deno.test("podman build argv keeps layers and removes failed build containers", () => {
+  const p = new PodmanRuntime(new RecordingRunner(), "/usr/bin/podman");
+  assertEquals(p.buildArgv({ ...build, network: "none", noCache: true }), [
+    "/usr/bin/podman",
+    "build",
+    "--layers",
+    "--force-rm",
+    "-t",
+    "localhost/venvoy/demo:latest",
+    "-f",
+    "/tmp/ctx with space/Dockerfile",
+    "--label",
+    "org.venvoy.created=2026-11-21",
+    "--label",
+    "org.venvoy.name=demo",
+    "--build-arg",
+    "PY=3.11",
+    "--network",
+    "none",
+    "--no-cache",
+    "/tmp/ctx with space",
+  ]);
+});
+
+Deno.test("docker build on a Podman backend asks for the classic builder", async () => {
+  const r = new RecordingRunner();
+  await new DockerRuntime(r, "docker", { backend: "podman" }).build(build);
+  assertEquals(r.calls[0].env, { DOCKER_BUILDKIT: "0" });
+  assertEquals(r.calls[0].cmd.slice(0, 4), ["docker", "build", "--force-rm", "-t"]);
+  const r2 = new RecordingRunner();
+  await new DockerRuntime(r2, "docker", { backend: "docker" }).build(build);
+  assertEquals(r2.calls[0].env, {});
+});
+
+Deno.test("docker run: no --rm; exit code read back from the container; container removed", async () => {
+  const r = new RecordingRunner()
+    .on(["docker", "run"], { code: 0 }) // the podman 4 API bug: says 0
+    .on(["docker", "container", "inspect"], { stdout: "7\n" });
+  const code = await new DockerRuntime(r, "docker").run(spec);
+  assertEquals(code, 7);
+  assertEquals(r.argvs[0].slice(0, 4), ["docker", "run", "--user", "1000:1000"]);
+  assert(!r.argvs[0].includes("--rm"));
+  assertEquals(r.argvs[1], [
+    "docker",
+    "container",
+    "inspect",
+    "--format",
+    "{{.State.ExitCode}}",
+    "venvoy-demo-1",
+  ]);
+  assertEquals(r.argvs[2], ["docker", "rm", "-f", "venvoy-demo-1"]);
+  assertEquals(r.calls[0].forwardSignals, true);
+  assertEquals(r.calls[0].stdin, "null");
+});
+
+Deno.test("docker run without a name gets a generated one, and CLI failures keep their code", async () => {
+  const r = new RecordingRunner()
+    .on(["docker", "run"], { code: 125 })
+    .on(["docker", "container", "inspect"], { code: 1, stderr: "no such container" });
+  const code = await new DockerRuntime(r, "docker").run({ image: "x", command: [] });
+  assertEquals(code, 125);
+  const name = r.argvs[0][r.argvs[0].indexOf("--name") + 1];
+  assert(/^venvoy-run-[0-9a-f-]{12}$/.test(name), name);
+  assertEquals(r.argvs.at(-1), ["docker", "rm", "-f", name]);
+});
+
+Deno.test("apptainer exec argv: binds via --mount, --env, --pwd, clean environment", () => {
+  const a = new ApptainerRuntime(new RecordingRunner(), "apptainer");
+  assertEquals(a.runArgv({ ...spec, image: "/envs/demo/image.sif", noHome: true }), [
+    "apptainer",
+    "exec",
+    "--cleanenv",
+    "--no-home",
+    "--mount",
+    "type=bind,source=/home/ann/my data,destination=/workspace",
+    "--mount",
+    `type=bind,"source=/srv/ref,v2",destination=/ref,ro`,
+    "--env",
+    "A=1",
+    "--env",
+    `Q=say "hi" 'there'`,
+    "--pwd",
+    "/workspace",
+    "/envs/demo/image.sif",
+    "sh",
+    "-c",
+    'echo "hi" && exit 7',
+  ]);
+  assertEquals(a.runArgv({ image: "/x.sif", command: [] }), [
+    "apptainer",
+    "run",
+    "--cleanenv",
+    "/x.sif",
+  ]);
+});
+
+Deno.test("SIF builds: definition needs --fakeroot, archives do not", () => {
+  const s = new SingularityRuntime(new RecordingRunner());
+  assertEquals(s.buildSifArgv({ kind: "definition", path: "/e/venvoy.def" }, "/e/image.sif"), [
+    "singularity",
+    "build",
+    "--fakeroot",
+    "--force",
+    "/e/image.sif",
+    "/e/venvoy.def",
+  ]);
+  assertEquals(
+    s.buildSifArgv({ kind: "docker-archive", path: "/tmp/my image.tar" }, "/e/image.sif"),
+    ["singularity", "build", "--force", "/e/image.sif", "docker-archive:/tmp/my image.tar"],
+  );
+  assertEquals(s.name, "singularity");
+});
+
+Deno.test("save, load and tag argv for podman and docker", async () => {
+  const r = new RecordingRunner().on(["podman", "load"], {
+    stdout: "Loaded image: localhost/venvoy/demo:latest\n",
+  });
+  const p = new PodmanRuntime(r, "podman");
+  assertEquals(await p.save("localhost/venvoy/demo:latest", "/out/my image.tar"), "docker-archive");
+  assertEquals(
+    await p.load("/out/my image.tar", { target: "localhost/venvoy/other:latest" }),
+    "localhost/venvoy/other:latest",
+  );
+  assertEquals(r.argvs, [
+    [
+      "podman",
+      "save",
+      "--format",
+      "docker-archive",
+      "-o",
+      "/out/my image.tar",
+      "localhost/venvoy/demo:latest",
+    ],
+    ["podman", "load", "-i", "/out/my image.tar"],
+    ["podman", "tag", "localhost/venvoy/demo:latest", "localhost/venvoy/other:latest"],
+  ]);
+  const d = new RecordingRunner().on(["docker", "load"], {
+    stdout: "Loaded image ID: sha256:abc\n",
+  });
+  assertEquals(await new DockerRuntime(d).load("/a.tar"), "sha256:abc");
+});
+
+Deno.test("inspect parses podman and docker output to the same shape; missing image is null", async () => {
+  const podmanOut = JSON.stringify([{
+    Id: "fd7ef357cecb00",
+    RepoDigests: ["localhost/x@sha256:2", "localhost/x@sha256:1"],
+    Labels: { "org.venvoy.name": "demo" },
+    Architecture: "amd64",
+    Os: "linux",
+    Size: 42,
+    Created: "2026-11-21T00:00:00Z",
+  }]);
+  const r = new RecordingRunner()
+    .on(["podman", "image", "inspect", "demo"], { stdout: podmanOut })
+    .on(["podman", "image", "inspect", "gone"], {
+      code: 125,
+      stderr: "Error: gone: image not known",
+    });
+  const p = new PodmanRuntime(r);
+  assertEquals(await p.inspect("demo"), {
+    id: "sha256:fd7ef357cecb00",
+    digests: ["localhost/x@sha256:1", "localhost/x@sha256:2"],
+    labels: { "org.venvoy.name": "demo" },
+    architecture: "amd64",
+    os: "linux",
+    size: 42,
+    created: "2026-11-21T00:00:00Z",
+  });
+  assertEquals(await p.inspect("gone"), null);
+  const dockerOut = JSON.stringify([{
+    Id: "sha256:abc",
+    RepoDigests: [],
+    Config: { Labels: { a: "b" } },
+    Architecture: "arm64",
+    Os: "linux",
+  }]);
+  const d = new RecordingRunner().on(["docker", "image", "inspect"], { stdout: dockerOut });
+  const info = await new DockerRuntime(d).inspect("x");
+  assertEquals([info?.id, info?.labels, info?.architecture], ["sha256:abc", { a: "b" }, "arm64"]);
+});
+
+Deno.test("listContainers filters by label and reads both list formats", async () => {
+  const r = new RecordingRunner().on(["podman", "ps"], {
+    stdout: JSON.stringify([{
+      Id: "c1",
+      Names: ["venvoy-demo-1"],
+      Image: "img",
+      State: "running",
+      Labels: { "org.venvoy.env": "demo" },
+    }]),
+  });
+  const rows = await new PodmanRuntime(r).listContainers({ "org.venvoy.env": "demo" });
+  assertEquals(r.argvs[0], [
+    "podman",
+    "ps",
+    "-a",
+    "--no-trunc",
+    "--filter",
+    "label=org.venvoy.env=demo",
+    "--format",
+    "{{json .}}",
+  ]);
+  assertEquals(rows[0].name, "venvoy-demo-1");
+  const d = new RecordingRunner().on(["docker", "ps"], {
+    stdout:
+      `{"ID":"c2","Names":"n2","Image":"i","State":"exited","Labels":"a=b,org.venvoy.env=x"}\n`,
+  });
+  const drows = await new DockerRuntime(d).listContainers();
+  assertEquals(drows[0].labels, { a: "b", "org.venvoy.env": "x" });
+});

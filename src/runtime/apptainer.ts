@@ -99,7 +99,7 @@ export class ApptainerRuntime implements ContainerRuntime {
     if (spec.noHome) argv.push("--no-home");
     if (spec.network) argv.push("--net", "--network", spec.network);
     for (const m of spec.mounts ?? []) argv.push("--mount", bindFlag(m));
-    for (const [k, v] of sorted(spec.env)) argv.push("--env", `${k}=${v}`);
+    for (const [k, v] of sorted(spec.env)) argv.push("--env", `${k}=${escapeEnvValue(v)}`);
     if (spec.workdir) argv.push("--pwd", spec.workdir);
     argv.push(spec.image, ...spec.command);
     return argv;
@@ -171,6 +171,14 @@ export class SingularityRuntime extends ApptainerRuntime {
   constructor(runner: ProcessRunner, binary = "singularity") {
     super(runner, binary);
   }
+}
+
+/**
+ * Apptainer evaluates `--env` values like a shell word inside double quotes ($VAR and
+ * backslashes are interpreted), so escape exactly those characters to pass the value as is.
+ */
+export function escapeEnvValue(value: string): string {
+  return value.replace(/[\\$`]/g, (c) => `\\${c}`);
 }
 
 /** Apptainer's --mount takes the same CSV form as docker's, with `destination`. */

@@ -173,6 +173,12 @@ Deno.test("apptainer exec argv: binds via --mount, --env, --pwd, clean environme
   ]);
 });
 
+Deno.test("apptainer --env values are escaped so $, backslash and backtick arrive as typed", () => {
+  const a = new ApptainerRuntime(new RecordingRunner());
+  const argv = a.runArgv({ image: "/x.sif", command: ["true"], env: { V: "a $HOME \\ `id`" } });
+  assertEquals(argv[argv.indexOf("--env") + 1], "V=a \\$HOME \\\\ \\`id\\`");
+});
+
 Deno.test("SIF builds: definition needs --fakeroot, archives do not", () => {
   const s = new SingularityRuntime(new RecordingRunner());
   assertEquals(s.buildSifArgv({ kind: "definition", path: "/e/venvoy.def" }, "/e/image.sif"), [

@@ -1,0 +1,43 @@
+/** Runs the bundled product (dist/venvoy) from a directory outside the source tree. */
+import { join } from "node:path";
+
+const source = new URL("../../dist/venvoy", import.meta.url).pathname;
+
+let copied: string | null = null;
+
+/** dist/venvoy copied to a temporary folder once, so no source file can be reached. */
+export async function venvoyBin(): Promise<string> {
+  if (copied) return copied;
+  try {
+    await Deno.stat(source);
+  } catch {
+    throw new Error("dist/venvoy is missing: run `deno task bundle` (test:integration does)");
+  }
+  const dir = await Deno.makeTempDir({ prefix: "venvoy-bin-" });
+  copied = join(dir, "venvoy");
+  await Deno.copyFile(source, copied);
+  return copied;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function venvoy(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; clearEnv?: boolean } = {},
+): Promise<CliResult> {
+  const bin = await venvoyBin();
+  const cwd = options.cwd ?? await Deno.makeTempDir({ prefix: "venvoy-cwd-" });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--no-config", "--no-lock", "--quiet", bin, ...args],
+    cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    clearEnv: options.clearEnv,
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

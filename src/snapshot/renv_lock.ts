@@ -56,7 +56,7 @@ export function renderRenvLock(lock: RLock): string {
 }
 
 /** The line of a JSON syntax error, from V8's message or from the YAML parser. */
-function jsonErrorLine(text: string, message: string): number | null {
+export function jsonErrorLine(text: string, message: string): number | null {
   const ln = /line (\d+)/.exec(message);
   if (ln) return Number(ln[1]);
   const pos = /position (\d+)/.exec(message);

@@ -1,0 +1,245 @@
+/**
+ * The current package state of an environment, read on the host with no container:
+ * `<envdir>/base-packages.json` (what the image contains) overlaid by `<envdir>/persist/`
+ * (what sessions installed since; it shadows the image, so its versions win):
+ *
+ *   persist/python/lib/python<X.Y>/site-packages/*.dist-info   (and legacy *.egg-info)
+ *   persist/R/library/<pkg>/DESCRIPTION
+ *   persist/conda/conda-meta/*.json   (+ pip installs inside that prefix)
+ *
+ * Reading is cheap: directory listings, plus one small file per R or conda package.
+ */
+import { join } from "node:path";
+import { SnapshotFormatError } from "./errors.ts";
+import { jsonErrorLine } from "./renv_lock.ts";
+import { emptyState, normalizePythonName, type PackageState, type Pkg, sortPkgs } from "./model.ts";
+
+export interface StateReading {
+  state: PackageState;
+  /** The interpreter version when the conda prefix has python itself. */
+  pythonVersion?: string;
+  /** conda channels seen in conda-meta. */
+  channels: string[];
+  /** False when base-packages.json does not exist yet (the image was never listed). */
+  hasBase: boolean;
+}
+
+export const PERSIST = "persist";
+export const BASE_PACKAGES = "base-packages.json";
+
+async function listDir(dir: string): Promise<Deno.DirEntry[]> {
+  const out: Deno.DirEntry[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) out.push(e);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return [];
+    throw e;
+  }
+  return out;
+}
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory) return null;
+    throw e;
+  }
+}
+
+/** RFC 822-style headers (METADATA, PKG-INFO) or Debian control (R's DESCRIPTION). */
+export function parseHeaders(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let last = "";
+  for (const line of text.split(/\r?\n/)) {
+    if (line === "") {
+      if (last) break; // the body of METADATA starts after the first blank line
+      continue;
+    }
+    if (/^[ \t]/.test(line) && last) {
+      out[last] += "\n" + line.trim();
+      continue;
+    }
+    const i = line.indexOf(":");
+    if (i <= 0) continue;
+    last = line.slice(0, i).trim();
+    if (!(last in out)) out[last] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** `numpy-2.1.0.dist-info` -> numpy 2.1.0; `foo-1.0-py3.11.egg-info` -> foo 1.0. */
+export function distInfoName(entry: string): Pkg | null {
+  const m = /^(.+)\.(dist-info|egg-info)$/.exec(entry);
+  if (!m || entry.startsWith("~")) return null;
+  const stem = m[1].replace(/-py\d+(\.\d+)*(-[^-]+)?$/, "");
+  const i = stem.lastIndexOf("-");
+  if (i <= 0 || i === stem.length - 1) return null;
+  return { name: normalizePythonName(stem.slice(0, i)), version: stem.slice(i + 1) };
+}
+
+async function sitePackagesDirs(prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const lib of ["lib", "lib64"]) {
+    for (const e of await listDir(join(prefix, lib))) {
+      if (e.isDirectory && /^python\d/.test(e.name)) {
+        out.push(join(prefix, lib, e.name, "site-packages"));
+      }
+    }
+  }
+  return out;
+}
+
+/** Python distributions in one prefix; `skipInstaller` drops those conda installed. */
+export async function readPythonPrefix(
+  prefix: string,
+  options: { skipInstaller?: string } = {},
+): Promise<Pkg[]> {
+  const found = new Map<string, Pkg>();
+  for (const site of await sitePackagesDirs(prefix)) {
+    for (const e of await listDir(site)) {
+      if (!/\.(dist-info|egg-info)$/.test(e.name) || e.name.startsWith("~")) continue;
+      const path = join(site, e.name);
+      if (options.skipInstaller && e.isDirectory) {
+        const installer = await readText(join(path, "INSTALLER"));
+        if (installer?.trim() === options.skipInstaller) continue;
+      }
+      let pkg = distInfoName(e.name);
+      if (!pkg) {
+        const meta = e.isDirectory
+          ? (await readText(join(path, "METADATA"))) ?? (await readText(join(path, "PKG-INFO")))
+          : await readText(path);
+        const h = meta ? parseHeaders(meta) : {};
+        if (h.Name && h.Version) pkg = { name: normalizePythonName(h.Name), version: h.Version };
+      }
+      if (pkg) found.set(pkg.name, pkg);
+    }
+  }
+  return [...found.values()];
+}
+
+/** renv's Source for an installed package, from its DESCRIPTION. */
+export function rSource(h: Record<string, string>): { source: string; repository?: string } {
+  const remote = (h.RemoteType ?? "").toLowerCase();
+  if (remote === "github") return { source: "GitHub" };
+  if (remote === "gitlab") return { source: "GitLab" };
+  if (remote === "local") return { source: "Local" };
+  if (h.Repository) return { source: "Repository", repository: h.Repository };
+  if (h.biocViews !== undefined) return { source: "Bioconductor" };
+  return { source: "unknown" };
+}
+
+export async function readRLibrary(library: string): Promise<Pkg[]> {
+  const out: Pkg[] = [];
+  for (const e of await listDir(library)) {
+    if (!e.isDirectory || e.name.startsWith("00LOCK") || e.name.startsWith(".")) continue;
+    const text = await readText(join(library, e.name, "DESCRIPTION"));
+    if (text === null) continue;
+    const h = parseHeaders(text);
+    if (!h.Package || !h.Version) continue;
+    out.push({ name: h.Package, version: h.Version, ...rSource(h) });
+  }
+  return out;
+}
+
+/** `https://conda.anaconda.org/conda-forge/linux-64` -> conda-forge. */
+export function channelName(channel: string): string {
+  if (/repo\.anaconda\.com\/pkgs\/(main|r|free)/.test(channel)) return "defaults";
+  const parts = channel.replace(/\/+$/, "").split("/");
+  while (parts.length > 1 && /^(noarch|(linux|osx|win)-[a-z0-9_]+)$/.test(parts.at(-1)!)) {
+    parts.pop();
+  }
+  return parts.at(-1) ?? channel;
+}
+
+export async function readCondaMeta(prefix: string): Promise<{ pkgs: Pkg[]; channels: string[] }> {
+  const pkgs: Pkg[] = [];
+  const channels: string[] = [];
+  for (const e of await listDir(join(prefix, "conda-meta"))) {
+    if (!e.isFile || !e.name.endsWith(".json")) continue;
+    const text = await readText(join(prefix, "conda-meta", e.name));
+    if (text === null) continue;
+    let j: { name?: unknown; version?: unknown; channel?: unknown };
+    try {
+      j = JSON.parse(text);
+    } catch {
+      continue; // conda is writing it; the next change event re-reads it
+    }
+    if (typeof j.name !== "string" || typeof j.version !== "string") continue;
+    pkgs.push({ name: j.name.toLowerCase(), version: j.version });
+    if (typeof j.channel === "string" && j.channel) {
+      const c = channelName(j.channel);
+      if (!channels.includes(c)) channels.push(c);
+    }
+  }
+  return { pkgs, channels };
+}
+
+interface BaseFile {
+  python: Pkg[];
+  r: Pkg[];
+  conda: Pkg[];
+}
+
+export function parseBasePackages(text: string, file: string): BaseFile {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new SnapshotFormatError(file, jsonErrorLine(text, msg), `not valid JSON: ${msg}`, {
+      hint: "the image's package list is rebuilt by 'venvoy init --force'",
+    });
+  }
+  const obj = (j ?? {}) as Record<string, unknown>;
+  const list = (key: string): Pkg[] => {
+    const v = obj[key] ?? [];
+    if (!Array.isArray(v)) throw new SnapshotFormatError(file, null, `"${key}" must be a list`);
+    return v.flatMap((x) => {
+      if (typeof x?.name !== "string" || typeof x?.version !== "string") return [];
+      const p: Pkg = { name: x.name, version: x.version };
+      if (typeof x.source === "string") p.source = x.source;
+      if (typeof x.repository === "string") p.repository = x.repository;
+      return [p];
+    });
+  };
+  return {
+    python: list("python").map((p) => ({ ...p, name: normalizePythonName(p.name) })),
+    r: list("r"),
+    conda: list("conda").map((p) => ({ name: p.name.toLowerCase(), version: p.version })),
+  };
+}
+
+function overlay(base: Pkg[], top: Pkg[]): Pkg[] {
+  const m = new Map<string, Pkg>();
+  for (const p of base) m.set(p.name, p);
+  for (const p of top) m.set(p.name, p);
+  return sortPkgs([...m.values()]);
+}
+
+/** base-packages.json overlaid by persist/: the environment's packages right now. */
+export async function readPackageState(envDir: string): Promise<StateReading> {
+  const basePath = join(envDir, BASE_PACKAGES);
+  const baseText = await readText(basePath);
+  const base = baseText === null ? emptyState() : parseBasePackages(baseText, basePath);
+  const persist = join(envDir, PERSIST);
+  const condaPrefix = join(persist, "conda");
+  const [py, condaPy, r, conda] = await Promise.all([
+    readPythonPrefix(join(persist, "python")),
+    readPythonPrefix(condaPrefix, { skipInstaller: "conda" }),
+    readRLibrary(join(persist, "R", "library")),
+    readCondaMeta(condaPrefix),
+  ]);
+  const python = conda.pkgs.find((p) => p.name === "python");
+  const state: PackageState = {
+    python: overlay(base.python, [...condaPy, ...py]),
+    r: overlay(base.r, r),
+    conda: overlay(base.conda, conda.pkgs).filter((p) => p.name !== "python"),
+  };
+  return {
+    state,
+    pythonVersion: python?.version,
+    channels: conda.channels,
+    hasBase: baseText !== null,
+  };
+}

@@ -7,14 +7,17 @@ import type { ProcessRunner } from "../process/mod.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { runLogged } from "./build_log.ts";
 import { mustSucceed, sorted } from "./oci.ts";
-import type {
-  ArchiveKind,
-  BuildRequest,
-  ContainerInfo,
-  ContainerRuntime,
-  ImageInfo,
-  Mount,
-  RunSpec,
+import { statePaths } from "../env/paths.ts";
+import {
+  type ArchiveKind,
+  type BuildRequest,
+  type ContainerInfo,
+  type ContainerRuntime,
+  type ImageInfo,
+  type ImageSummary,
+  MANAGED_LABELS,
+  type Mount,
+  type RunSpec,
 } from "./types.ts";
 
 export type SifSource =
@@ -68,6 +71,19 @@ export class ApptainerRuntime implements ContainerRuntime {
     } catch {
       return null;
     }
+    const labels = await this.sifLabels(ref);
+    return {
+      id: `sha256:${await sha256File(ref)}`,
+      digests: [],
+      labels,
+      architecture: labels["org.venvoy.architecture"] ?? hostArch(),
+      os: "linux",
+      size: stat.size,
+      created: stat.mtime?.toISOString() ?? null,
+    };
+  }
+
+  async sifLabels(ref: string): Promise<Record<string, string>> {
     const res = await mustSucceed(
       this.runner,
       [this.binary, "inspect", "--json", "--labels", ref],
@@ -80,16 +96,7 @@ export class ApptainerRuntime implements ContainerRuntime {
     } catch {
       throw new VenvoyError(`could not read ${this.name} inspect output for ${ref}`);
     }
-    const labels: Record<string, string> = { ...(data?.data?.attributes?.labels ?? {}) };
-    return {
-      id: `sha256:${await sha256File(ref)}`,
-      digests: [],
-      labels,
-      architecture: labels["org.venvoy.architecture"] ?? hostArch(),
-      os: "linux",
-      size: stat.size,
-      created: stat.mtime?.toISOString() ?? null,
-    };
+    return { ...(data?.data?.attributes?.labels ?? {}) };
   }
 
   runArgv(spec: RunSpec): string[] {
@@ -162,6 +169,41 @@ export class ApptainerRuntime implements ContainerRuntime {
       status: "running",
       labels: {},
     }));
+  }
+
+  /**
+   * The SIF files in venvoy's environment folders ($VENVOY_HOME/environments/<name>/*.sif).
+   * They are venvoy's by where they are, so they carry MANAGED_LABELS without asking; the
+   * SIF's own labels are read (one inspect each) only when the filter names other labels.
+   */
+  async listImages(labels: Record<string, string> = {}): Promise<ImageSummary[]> {
+    const root = statePaths((n) => this.runner.env(n)).environments;
+    const sifs: string[] = [];
+    for (const env of await listDir(root)) {
+      if (!env.isDirectory) continue;
+      for (const f of await listDir(join(root, env.name))) {
+        if (f.isFile && f.name.endsWith(".sif")) sifs.push(join(root, env.name, f.name));
+      }
+    }
+    const needInspect = Object.keys(labels).some((k) => !(k in MANAGED_LABELS));
+    const found: ImageSummary[] = [];
+    for (const path of sifs.sort()) {
+      const own = needInspect ? await this.sifLabels(path) : {};
+      const all = { ...own, ...MANAGED_LABELS };
+      if (!Object.entries(labels).every(([k, v]) => all[k] === v)) continue;
+      const size = (await Deno.stat(path)).size;
+      found.push({ id: path, refs: [path], labels: all, size });
+    }
+    return found;
+  }
+}
+
+async function listDir(dir: string): Promise<Deno.DirEntry[]> {
+  try {
+    return await Array.fromAsync(Deno.readDir(dir));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
   }
 }
 

@@ -11,6 +11,7 @@ import type {
   ContainerRuntime,
   EngineName,
   ImageInfo,
+  ImageSummary,
   Mount,
   RunSpec,
 } from "./types.ts";
@@ -148,6 +149,23 @@ export abstract class OciCli implements ContainerRuntime {
     const res = await mustSucceed(this.runner, this.listArgv(labels), `${this.name} ps`);
     return parseContainerList(res.stdout);
   }
+
+  /** The `--format` value that makes `images` print JSON. */
+  protected imagesFormat(): string {
+    return "{{json .}}";
+  }
+
+  listImagesArgv(labels: Record<string, string> = {}): string[] {
+    const argv = [this.binary, "images", "--no-trunc"];
+    for (const [k, v] of sorted(labels)) argv.push("--filter", `label=${k}=${v}`);
+    argv.push("--format", this.imagesFormat());
+    return argv;
+  }
+
+  async listImages(labels: Record<string, string> = {}): Promise<ImageSummary[]> {
+    const res = await mustSucceed(this.runner, this.listImagesArgv(labels), `${this.name} images`);
+    return parseImageList(res.stdout, labels);
+  }
 }
 
 /** `--mount` rather than `-v`: host paths may contain ':' (Windows drives, odd names). */
@@ -216,6 +234,54 @@ export function parseContainerList(stdout: string): ContainerInfo[] {
     status: String(r.State ?? r.Status ?? ""),
     labels: typeof r.Labels === "string" ? parseLabelString(r.Labels) : { ...(r.Labels ?? {}) },
   }));
+}
+
+/**
+ * docker prints one JSON object per line and per tag, without labels ("<none>" for an
+ * untagged image); podman prints one JSON array, one entry per image with all its names.
+ * Rows of one image merge; the labels filtered on are known to be there.
+ */
+export function parseImageList(
+  stdout: string,
+  filtered: Record<string, string> = {},
+): ImageSummary[] {
+  const text = stdout.trim();
+  if (!text) return [];
+  // deno-lint-ignore no-explicit-any
+  let rows: any[];
+  try {
+    rows = text.startsWith("[")
+      ? JSON.parse(text)
+      : text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+  } catch {
+    throw new VenvoyError("could not read the engine's image list as JSON");
+  }
+  const byId = new Map<string, ImageSummary>();
+  for (const r of rows) {
+    const raw = String(r.Id ?? r.ID ?? "");
+    const id = raw.startsWith("sha256:") ? raw : `sha256:${raw}`;
+    const refs: string[] = Array.isArray(r.Names)
+      ? r.Names.map(String)
+      : r.Repository && r.Repository !== "<none>" && r.Tag && r.Tag !== "<none>"
+      ? [`${r.Repository}:${r.Tag}`]
+      : [];
+    const labels = typeof r.Labels === "string"
+      ? parseLabelString(r.Labels)
+      : { ...(r.Labels ?? {}) };
+    const seen = byId.get(id);
+    if (seen) {
+      for (const ref of refs) if (!seen.refs.includes(ref)) seen.refs.push(ref);
+      Object.assign(seen.labels, labels);
+      continue;
+    }
+    byId.set(id, {
+      id,
+      refs,
+      labels: { ...filtered, ...labels },
+      size: typeof r.Size === "number" ? r.Size : null,
+    });
+  }
+  return [...byId.values()];
 }
 
 function parseLabelString(s: string): Record<string, string> {

@@ -16,6 +16,11 @@ export class PodmanRuntime extends OciCli {
     return ["--layers"];
   }
 
+  /** podman's own JSON form: one array (`{{json .}}` prints the same here). */
+  protected override imagesFormat(): string {
+    return "json";
+  }
+
   protected override saveFlags(): string[] {
     return ["--format", "docker-archive"];
   }

@@ -74,6 +74,18 @@ export interface ContainerInfo {
 
 export type ArchiveKind = "docker-archive" | "oci-archive" | "sif";
 
+/** The label on every image and container venvoy creates; uninstall finds them by it. */
+export const MANAGED_LABELS: Readonly<Record<string, string>> = { "org.venvoy.managed": "true" };
+
+export interface ImageSummary {
+  /** "sha256:<hex>" for docker/podman; for a SIF file, its absolute path. */
+  id: string;
+  /** Names that refer to it ("repo:tag"), or the SIF path; empty for an untagged image. */
+  refs: string[];
+  labels: Record<string, string>;
+  size: number | null;
+}
+
 export interface ContainerRuntime {
   readonly name: EngineName;
   /** The program run: a name on PATH or an absolute path. */
@@ -96,4 +108,9 @@ export interface ContainerRuntime {
   remove(ref: string): Promise<void>;
   /** Containers (or Apptainer instances) carrying all these labels. */
   listContainers(labels?: Record<string, string>): Promise<ContainerInfo[]>;
+  /**
+   * Images carrying all these labels. Apptainer/Singularity keep no image store: their
+   * images are the SIF files in venvoy's environment folders.
+   */
+  listImages(labels?: Record<string, string>): Promise<ImageSummary[]>;
 }

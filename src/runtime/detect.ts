@@ -100,8 +100,27 @@ async function probeOne(
 }
 
 async function probeDocker(runner: ProcessRunner, probe: RuntimeProbe): Promise<RuntimeProbe> {
-  if (isPodmanShim(probe.path)) {
+  if (isPodmanShim(probe.path)) probe.backend = "podman";
+  const [client, endpoint] = await Promise.all([
+    runner.run({ cmd: [probe.path, "--version"], timeoutMs: PROBE_TIMEOUT_MS }),
+    dockerEndpoint(runner, probe.path),
+  ]);
+  probe.version = client.stdout.match(/version\s+([^\s,]+)/i)?.[1] ?? null;
+  // Podman answers /version slowly (it runs runc and conmon to fill it in). A socket that
+  // resolves into podman's run directory already says who serves it, so a cheap call
+  // checks that it answers; any other socket gets the authoritative `docker version`.
+  const socket = endpoint.startsWith("unix://") ? realPath(endpoint.slice(7)) : null;
+  if (socket && /(^|\/)podman(\/|\.sock$)/.test(socket)) {
     probe.backend = "podman";
+    const res = await runner.run({
+      cmd: [probe.path, "image", "ls", "-q", "--filter", "reference=venvoy.invalid/probe"],
+      timeoutMs: PROBE_TIMEOUT_MS,
+    });
+    if (res.timedOut) return unusable(probe, "the Podman socket did not answer in 5 s");
+    if (res.code !== 0) return unusable(probe, dockerFailure(res.stderr));
+    probe.reason = `docker CLI talking to Podman (${socket})`;
+    probe.usable = true;
+    return probe;
   }
   const res = await runner.run({
     cmd: [probe.path, "version", "--format", "{{json .}}"],
@@ -109,16 +128,15 @@ async function probeDocker(runner: ProcessRunner, probe: RuntimeProbe): Promise<
   });
   if (res.timedOut) return unusable(probe, "`docker version` did not answer in 5 s");
   const data = safeJson(res.stdout);
-  probe.version = data?.Client?.Version ?? null;
+  probe.version = data?.Client?.Version ?? probe.version;
   const components: { Name?: string; Version?: string }[] = data?.Server?.Components ?? [];
   const podmanEngine = components.find((c) => /podman/i.test(c.Name ?? ""));
   if (podmanEngine) {
     probe.backend = "podman";
     probe.reason = `docker CLI talking to Podman Engine ${podmanEngine.Version ?? ""}`.trim();
-  } else if (/podman/i.test(res.stdout + res.stderr)) {
-    probe.backend = "podman";
+  } else if (probe.backend === "podman") {
     probe.reason = "docker is the podman-docker shim";
-  } else if (!probe.backend) {
+  } else {
     probe.backend = "docker";
   }
   if (res.code !== 0 || (data && data.Server == null && probe.backend === "docker")) {
@@ -126,6 +144,18 @@ async function probeDocker(runner: ProcessRunner, probe: RuntimeProbe): Promise<
   }
   probe.usable = true;
   return probe;
+}
+
+/** Where the docker CLI will connect: DOCKER_HOST, else the current context's endpoint. */
+async function dockerEndpoint(runner: ProcessRunner, docker: string): Promise<string> {
+  const fromEnv = runner.env("DOCKER_HOST");
+  if (fromEnv) return fromEnv;
+  const res = await runner.run({
+    cmd: [docker, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"],
+    timeoutMs: PROBE_TIMEOUT_MS,
+  });
+  const host = res.code === 0 ? res.stdout.trim() : "";
+  return host.includes("://") ? host : "unix:///var/run/docker.sock";
 }
 
 /** Turns the docker client's complaint into a reason a person can act on. */

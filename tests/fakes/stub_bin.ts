@@ -7,14 +7,18 @@ export interface StubSpec {
   code?: number;
   /** A full script body instead (e.g. the podman-docker shim). */
   script?: string;
+  /** Answers by first argument ("--version", "context", …); others get the defaults above. */
+  byArg?: Record<string, StubSpec>;
 }
 
 export async function stubBin(stubs: Record<string, StubSpec>): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "venvoy-stubs-" });
   for (const [name, s] of Object.entries(stubs)) {
     // Builtins only: the PATH under test may hold nothing but these stubs.
+    const cases = Object.entries(s.byArg ?? {}).map(([arg, a]) => `  ${sq(arg)}) ${answer(a)} ;;`);
     const body = s.script ?? [
       "#!/bin/sh",
+      cases.length ? `case "$1" in\n${cases.join("\n")}\nesac` : "",
       `printf '%s\\n' ${sq(s.stdout ?? "")}`,
       s.stderr ? `printf '%s\\n' ${sq(s.stderr)} >&2` : "",
       `exit ${s.code ?? 0}`,
@@ -23,6 +27,11 @@ export async function stubBin(stubs: Record<string, StubSpec>): Promise<string> 
     await Deno.chmod(join(dir, name), 0o755);
   }
   return dir;
+}
+
+function answer(a: StubSpec): string {
+  const err = a.stderr ? `printf '%s\\n' ${sq(a.stderr)} >&2; ` : "";
+  return `printf '%s\\n' ${sq(a.stdout ?? "")}; ${err}exit ${a.code ?? 0}`;
 }
 
 function sq(s: string): string {

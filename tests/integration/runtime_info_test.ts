@@ -48,7 +48,7 @@ Deno.test({
     const j = JSON.parse(r.stdout);
     assertEquals(j.runtime, "docker");
     assertEquals(j.runtimes[0].backend, "podman");
-    assert(j.runtimes[0].reason.includes("Podman Engine"));
+    assert(j.runtimes[0].reason.includes("docker CLI talking to Podman"), j.runtimes[0].reason);
   },
 });
 

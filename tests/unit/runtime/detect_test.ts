@@ -12,8 +12,9 @@ import {
   stubBin,
 } from "../../fakes/stub_bin.ts";
 
+// A socket path that is not podman's, so the stubs decide, not this machine's docker.sock.
 const runnerOn = (dir: string, env: Record<string, string> = {}) =>
-  new DenoRunner({ env: { PATH: dir, ...env } });
+  new DenoRunner({ env: { PATH: dir, DOCKER_HOST: "unix:///nonexistent/docker.sock", ...env } });
 
 Deno.test("workstation: real docker beats podman and apptainer", async () => {
   const dir = await stubBin({
@@ -42,6 +43,45 @@ Deno.test("a docker CLI on a Podman socket is recognised as podman and ranks as 
   const d2 = await detect(runnerOn(alone), { hostname: "laptop" });
   assertEquals(d2.runtime, "docker");
   assert(d2.reason.includes("ranked as podman"), d2.reason);
+});
+
+Deno.test("a docker CLI whose socket is podman's: recognised without the slow /version", async () => {
+  const sock = "unix:///run/user/1000/podman/podman.sock";
+  const dir = await stubBin({
+    docker: {
+      stdout: DOCKER_REAL, // would say "real Docker" if /version were asked
+      byArg: { "--version": { stdout: "Docker version 28.2.2, build e6534b4" }, image: {} },
+    },
+  });
+  const d = await detect(runnerOn(dir, { DOCKER_HOST: sock }), { hostname: "x" });
+  assertEquals([d.runtimes[0].backend, d.runtimes[0].usable], ["podman", true]);
+  assertEquals(d.runtimes[0].version, "28.2.2");
+  assert(d.runtimes[0].reason?.includes("/run/user/1000/podman/podman.sock"));
+  const down = await stubBin({
+    docker: {
+      byArg: {
+        "--version": { stdout: "Docker version 28.2.2, build e6534b4" },
+        image: { code: 1, stderr: "Cannot connect to the Docker daemon at " + sock },
+      },
+    },
+  });
+  const d2 = await detect(runnerOn(down, { DOCKER_HOST: sock }), { hostname: "x" });
+  assertEquals(d2.runtimes[0].usable, false);
+  assert(d2.runtimes[0].reason?.includes("not running"));
+  assertEquals(d2.runtime, null);
+});
+
+Deno.test("without DOCKER_HOST the current docker context's endpoint is used", async () => {
+  const dir = await stubBin({
+    docker: {
+      stdout: DOCKER_REAL,
+      byArg: { context: { stdout: "unix:///run/podman/podman.sock" }, image: {} },
+    },
+  });
+  const d = await detect(new DenoRunner({ env: { PATH: dir, DOCKER_HOST: "" } }), {
+    hostname: "x",
+  });
+  assertEquals(d.runtimes[0].backend, "podman");
 });
 
 Deno.test("the podman-docker shim script is recognised as podman", async () => {

@@ -1,7 +1,6 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Snapshot } from "../../../src/snapshot/model.ts";
 import {
   formatId,
   listSnapshots,
@@ -9,18 +8,7 @@ import {
   parseId,
   writeSnapshot,
 } from "../../../src/snapshot/store.ts";
-
-export function snap(python: Record<string, string>, extra: Partial<Snapshot> = {}): Snapshot {
-  return {
-    meta: { name: "demo", runtime: "python", pythonVersion: "3.11", ...extra.meta },
-    state: {
-      python: Object.entries(python).map(([name, version]) => ({ name, version })),
-      r: [],
-      conda: [],
-      ...extra.state,
-    },
-  };
-}
+import { snap } from "./helpers.ts";
 
 const T0 = new Date("2025-03-01T10:00:00.400Z");
 

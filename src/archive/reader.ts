@@ -1,0 +1,517 @@
+/**
+ * Safe reading of an untrusted .tar.gz (an archive or tarball someone handed over).
+ *
+ * One streaming pass decompresses, parses and writes regular files into a fresh temporary
+ * folder, hashing each member on the way. Nothing is trusted until the whole stream has
+ * been read and every member matches manifest.json. The rules:
+ *   - gzip and tar framing must be intact (truncation and corruption are refused);
+ *   - member names are relative, with no '..', NUL or backslash; no duplicates;
+ *   - no device files, FIFOs or unknown member types;
+ *   - hard links name an earlier regular member; symbolic links resolve inside the
+ *     archive (following the archive's other links, as the kernel would), and no member
+ *     lives below a link; links are created on disk only after everything is verified;
+ *   - every member is listed in the manifest with the same size and sha256 (symlinks:
+ *     the same target), and every listed member is present.
+ * Files are opened with O_EXCL inside the folder venvoy created, so nothing is ever
+ * written outside it; on any refusal the folder is removed.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { basename, dirname, join } from "node:path";
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import {
+  ArchiveError,
+  ChecksumMismatchError,
+  CorruptArchiveError,
+  DuplicateMemberError,
+  ForbiddenMemberTypeError,
+  MissingManifestError,
+  MissingMemberError,
+  NotAnArchiveError,
+  TruncatedArchiveError,
+  UnlistedMemberError,
+  UnsafeMemberError,
+} from "./errors.ts";
+import {
+  type ArchiveFormat,
+  type Manifest,
+  MANIFEST_MAX_BYTES,
+  MANIFEST_NAME,
+  parseManifest,
+} from "./manifest.ts";
+import { BLOCK, decodeHeader, isZeroBlock, normalizeMemberPath, padded, parsePax } from "./tar.ts";
+
+/** PAX and GNU long-name records are metadata: refuse absurd sizes before buffering. */
+const META_MAX_BYTES = 1024 * 1024;
+/** Link resolution gives up after this many hops, like the kernel's ELOOP. */
+const MAX_LINK_HOPS = 40;
+
+export interface ExtractOptions {
+  /** Parent folder for the temporary extraction folder (default: the system temp dir). */
+  tmpDir?: string;
+  /** Accept only these manifest formats (default: both). */
+  formats?: ArchiveFormat[];
+  /** Compressed bytes read so far, and the file size. */
+  onProgress?: (read: number, total: number) => void;
+}
+
+export interface VerifiedArchive {
+  /** The temporary folder holding every verified member. Remove it with cleanup(). */
+  dir: string;
+  manifest: Manifest;
+  /** sha256 of every member as read, keyed by member path (files only). */
+  checksums: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+type Seen =
+  | { type: "directory" }
+  | { type: "file"; size: number; sha256: string }
+  | { type: "symlink"; target: string };
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** True when the file starts with the gzip magic bytes. */
+export async function isGzipFile(path: string): Promise<boolean> {
+  const head = await readHead(path, 2);
+  return head.length === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+}
+
+export async function readHead(path: string, n: number): Promise<Uint8Array> {
+  const f = await Deno.open(path);
+  try {
+    const buf = new Uint8Array(n);
+    let got = 0;
+    while (got < n) {
+      const r = await f.read(buf.subarray(got));
+      if (r === null) break;
+      got += r;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * Reads, checks and extracts `file` into a new temporary folder. Throws an ArchiveError
+ * subclass (the folder already removed) when anything is wrong.
+ */
+export async function extractVerified(
+  file: string,
+  options: ExtractOptions = {},
+): Promise<VerifiedArchive> {
+  const label = `refusing ${basename(file)}`;
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(file);
+  } catch (e) {
+    throw new ArchiveError(`cannot read ${file}: ${(e as Error).message}`, {
+      hint: "check the path",
+    });
+  }
+  if (!stat.isFile) throw new NotAnArchiveError(`${label}: not a regular file`);
+  if (!(await isGzipFile(file))) {
+    throw new NotAnArchiveError(`${label}: not a gzip-compressed tar archive`);
+  }
+  if (options.tmpDir) await Deno.mkdir(options.tmpDir, { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: options.tmpDir, prefix: "venvoy-import-" });
+  const cleanup = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+  try {
+    const { manifest, checksums } = await extractInto(file, dir, stat.size, options);
+    if (options.formats && !options.formats.includes(manifest.format)) {
+      throw new NotAnArchiveError(
+        `${label}: it is a ${manifest.format}, expected ${options.formats.join(" or ")}`,
+        { hint: "use `venvoy import FILE`, which recognises every format" },
+      );
+    }
+    return { dir, manifest, checksums, cleanup };
+  } catch (e) {
+    await cleanup();
+    if (e instanceof ArchiveError && !e.message.startsWith("refusing ")) {
+      e.message = `${label}: ${e.message}`;
+    }
+    throw e;
+  }
+}
+
+async function extractInto(
+  file: string,
+  dir: string,
+  total: number,
+  options: ExtractOptions,
+): Promise<{ manifest: Manifest; checksums: Record<string, string> }> {
+  const reader = new ByteReader(gunzipStream(file, total, options.onProgress));
+  const seen = new Map<string, Seen>();
+  let manifestText: string | null = null;
+  let pax: Record<string, string> = {};
+  let longName: string | null = null;
+  let longLink: string | null = null;
+  let headers = 0;
+
+  for (;;) {
+    const block = await reader.readExact(BLOCK, { short: true });
+    if (block === null || block.length < BLOCK) {
+      if (headers === 0) throw new NotAnArchiveError("not a tar archive (too short)");
+      throw new TruncatedArchiveError("the tar stream ends before its end-of-archive marker");
+    }
+    if (isZeroBlock(block)) {
+      if (headers === 0) throw new NotAnArchiveError("not a tar archive (empty)");
+      break;
+    }
+    const h = decodeHeader(block);
+    if (!h) {
+      if (headers === 0) throw new NotAnArchiveError("not a tar archive (no valid tar header)");
+      throw new CorruptArchiveError(`tar header checksum mismatch after ${headers} headers`);
+    }
+    headers++;
+
+    if (h.type === "pax-header" || h.type === "gnu-longname" || h.type === "gnu-longlink") {
+      if (h.size > META_MAX_BYTES) throw new CorruptArchiveError("oversized tar metadata header");
+      const data = await reader.readExactOrThrow(padded(h.size));
+      const body = data.subarray(0, h.size);
+      if (h.type === "pax-header") pax = { ...pax, ...parsePax(body) };
+      else {
+        const text = cString(body);
+        if (h.type === "gnu-longname") longName = text;
+        else longLink = text;
+      }
+      continue;
+    }
+    if (h.type === "pax-global") {
+      await reader.skip(padded(h.size));
+      continue;
+    }
+
+    const rawName = pax.path ?? longName ?? h.name;
+    const rawLink = pax.linkpath ?? longLink ?? h.linkname;
+    const size = pax.size !== undefined ? Number(pax.size) : h.size;
+    pax = {};
+    longName = longLink = null;
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new CorruptArchiveError(`member '${rawName}' has an invalid size`);
+    }
+
+    if (h.type === "char-device" || h.type === "block-device" || h.type === "fifo") {
+      const what = h.type === "fifo" ? "a FIFO" : "a device file";
+      throw new ForbiddenMemberTypeError(`member '${rawName}' is ${what}`);
+    }
+    if (h.type === "other") {
+      throw new ForbiddenMemberTypeError(
+        `member '${rawName}' has an unsupported type (tar type flag '${h.typeflag}')`,
+      );
+    }
+
+    const path = normalizeMemberPath(rawName);
+    if (seen.has(path)) throw new DuplicateMemberError(`member '${path}' appears more than once`);
+    checkAncestors(path, seen);
+
+    const dest = join(dir, path);
+    switch (h.type) {
+      case "directory": {
+        await reader.skip(padded(size));
+        await Deno.mkdir(dest, { recursive: true });
+        seen.set(path, { type: "directory" });
+        break;
+      }
+      case "symlink": {
+        if (rawLink === "") throw new UnsafeMemberError(`symlink '${path}' has an empty target`);
+        if (rawLink.startsWith("/") || rawLink.includes("\0")) {
+          throw new UnsafeMemberError(
+            `symlink '${path}' points outside the archive (absolute target '${rawLink}')`,
+          );
+        }
+        checkNothingBelow(path, seen, "symlink");
+        await reader.skip(padded(size));
+        seen.set(path, { type: "symlink", target: rawLink });
+        break;
+      }
+      case "hardlink": {
+        let target: string;
+        try {
+          target = normalizeMemberPath(rawLink, "hardlink target");
+        } catch {
+          throw new UnsafeMemberError(
+            `hardlink '${path}' points outside the archive (target '${rawLink}')`,
+          );
+        }
+        const t = seen.get(target);
+        if (!t || t.type !== "file") {
+          throw new UnsafeMemberError(
+            `hardlink '${path}' does not name an earlier regular member ('${target}')`,
+          );
+        }
+        await reader.skip(padded(size));
+        await Deno.mkdir(dirname(dest), { recursive: true });
+        await Deno.link(join(dir, target), dest);
+        seen.set(path, { ...t });
+        break;
+      }
+      case "file": {
+        if (path === MANIFEST_NAME) {
+          if (size > MANIFEST_MAX_BYTES) {
+            throw new CorruptArchiveError("manifest.json is too large");
+          }
+          const data = await reader.readExactOrThrow(padded(size));
+          manifestText = new TextDecoder().decode(data.subarray(0, size));
+        }
+        await Deno.mkdir(dirname(dest), { recursive: true });
+        const hash = createHash("sha256");
+        const out = await Deno.open(dest, {
+          write: true,
+          createNew: true,
+          mode: h.mode & 0o111 ? 0o755 : 0o644,
+        });
+        try {
+          if (path === MANIFEST_NAME) {
+            const bytes = new TextEncoder().encode(manifestText!);
+            hash.update(bytes);
+            await writeAll(out, bytes);
+          } else {
+            await copyData(reader, size, out, hash);
+            await reader.skip(padded(size) - size);
+          }
+        } finally {
+          out.close();
+        }
+        seen.set(path, { type: "file", size, sha256: hash.digest("hex") });
+        break;
+      }
+    }
+  }
+  // Drain whatever follows the end marker so a damaged gzip trailer is still noticed.
+  await reader.drain();
+
+  if (manifestText === null) {
+    throw new MissingManifestError("it has no manifest.json, so it is not a venvoy archive");
+  }
+  const manifest = parseManifest(manifestText, "archive");
+  const checksums: Record<string, string> = {};
+  const links = new Map<string, string>();
+  for (const [path, s] of seen) if (s.type === "symlink") links.set(path, s.target);
+  for (const [path, target] of links) {
+    if (!resolvesInside(path, target, links)) {
+      throw new UnsafeMemberError(`symlink '${path}' points outside the archive ('${target}')`);
+    }
+  }
+  for (const [path, s] of seen) {
+    if (s.type === "directory" || path === MANIFEST_NAME) continue;
+    const want = Object.hasOwn(manifest.members, path) ? manifest.members[path] : undefined;
+    if (!want) throw new UnlistedMemberError(`member '${path}' is not listed in manifest.json`);
+    if (want.type !== s.type) {
+      throw new ChecksumMismatchError(
+        `member '${path}' is a ${s.type}, but manifest.json lists a ${want.type}`,
+      );
+    }
+    if (s.type === "file" && want.type === "file") {
+      if (s.size !== want.size || s.sha256 !== want.sha256) {
+        throw new ChecksumMismatchError(
+          `checksum mismatch for '${path}': manifest.json says sha256 ${want.sha256} (${want.size} bytes), the member has ${s.sha256} (${s.size} bytes)`,
+        );
+      }
+      checksums[path] = s.sha256;
+    }
+    if (s.type === "symlink" && want.type === "symlink" && s.target !== want.target) {
+      throw new ChecksumMismatchError(
+        `symlink '${path}' points to '${s.target}', but manifest.json says '${want.target}'`,
+      );
+    }
+  }
+  for (const name of Object.keys(manifest.members)) {
+    if (!seen.has(name)) {
+      throw new MissingMemberError(`manifest.json lists '${name}', which the archive lacks`);
+    }
+  }
+  // Verified: only now do links appear on disk (each resolves inside the folder).
+  for (const [path, target] of links) {
+    await Deno.mkdir(dirname(join(dir, path)), { recursive: true });
+    await Deno.symlink(target, join(dir, path));
+  }
+  return { manifest, checksums };
+}
+
+/** No member may live below a symlink or a regular file. */
+function checkAncestors(path: string, seen: Map<string, Seen>): void {
+  const parts = path.split("/");
+  for (let i = 1; i < parts.length; i++) {
+    const prefix = parts.slice(0, i).join("/");
+    const s = seen.get(prefix);
+    if (s && s.type !== "directory") {
+      throw new UnsafeMemberError(`member '${path}' lies below the ${s.type} '${prefix}'`);
+    }
+  }
+}
+
+function checkNothingBelow(path: string, seen: Map<string, Seen>, what: string): void {
+  for (const other of seen.keys()) {
+    if (other.startsWith(path + "/")) {
+      throw new UnsafeMemberError(`member '${other}' lies below the ${what} '${path}'`);
+    }
+  }
+}
+
+/**
+ * Resolves a link's target the way the kernel would inside the extraction folder, where
+ * the archive's own links are the only links: false when it climbs above the root or
+ * loops.
+ */
+export function resolvesInside(
+  linkPath: string,
+  target: string,
+  links: ReadonlyMap<string, string>,
+): boolean {
+  let hops = 0;
+  const walk = (base: string[], rel: string): string[] | null => {
+    if (rel.startsWith("/")) return null;
+    const stack = [...base];
+    for (const part of rel.split("/")) {
+      if (part === "" || part === ".") continue;
+      if (part === "..") {
+        if (stack.length === 0) return null;
+        stack.pop();
+        continue;
+      }
+      stack.push(part);
+      const next = links.get(stack.join("/"));
+      if (next !== undefined) {
+        if (++hops > MAX_LINK_HOPS) return null;
+        stack.pop();
+        const resolved = walk(stack, next);
+        if (resolved === null) return null;
+        stack.splice(0, stack.length, ...resolved);
+      }
+    }
+    return stack;
+  };
+  return walk(linkPath.split("/").slice(0, -1), target) !== null;
+}
+
+function cString(bytes: Uint8Array): string {
+  const nul = bytes.indexOf(0);
+  return new TextDecoder().decode(nul === -1 ? bytes : bytes.subarray(0, nul));
+}
+
+async function writeAll(f: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await f.write(bytes.subarray(off));
+}
+
+async function copyData(reader: ByteReader, size: number, out: Deno.FsFile, hash: Hash) {
+  for await (const chunk of reader.take(size)) {
+    hash.update(chunk);
+    await writeAll(out, chunk);
+  }
+}
+
+/** Decompressed chunks of `file`; gzip errors become typed archive errors. */
+async function* gunzipStream(
+  file: string,
+  total: number,
+  onProgress?: (read: number, total: number) => void,
+): AsyncGenerator<Uint8Array> {
+  const f = await Deno.open(file);
+  let read = 0;
+  const counted = f.readable.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        read += chunk.length;
+        onProgress?.(read, total);
+        ctl.enqueue(chunk);
+      },
+    }),
+  );
+  // deno-lint-ignore no-explicit-any
+  const source = Readable.fromWeb(counted as any);
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  source.on("error", (e) => gunzip.destroy(e));
+  source.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) yield chunk as Uint8Array;
+  } catch (e) {
+    if (e instanceof ArchiveError) throw e;
+    const err = e as Error & { code?: string };
+    if (err.code === "Z_BUF_ERROR" || /unexpected end of file/i.test(err.message)) {
+      throw new TruncatedArchiveError("the gzip stream is truncated (unexpected end of file)");
+    }
+    throw new CorruptArchiveError(`the gzip stream is corrupt (${err.message})`);
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
+}
+
+/** Pull-style access to a stream of chunks: exact reads, skips and bounded sub-streams. */
+class ByteReader {
+  #it: AsyncIterator<Uint8Array>;
+  #buf: Uint8Array = new Uint8Array(0);
+  #done = false;
+
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.#it = source[Symbol.asyncIterator]();
+  }
+
+  async #fill(): Promise<boolean> {
+    while (this.#buf.length === 0) {
+      if (this.#done) return false;
+      const r = await this.#it.next();
+      if (r.done) {
+        this.#done = true;
+        return false;
+      }
+      this.#buf = r.value;
+    }
+    return true;
+  }
+
+  /**
+   * Exactly n bytes; null at a clean end (no byte read); a truncation error otherwise, or
+   * with `short` the bytes there were.
+   */
+  async readExact(n: number, options: { short?: boolean } = {}): Promise<Uint8Array | null> {
+    const out = new Uint8Array(n);
+    let got = 0;
+    while (got < n) {
+      if (!(await this.#fill())) {
+        if (got === 0) return null;
+        if (options.short) return out.subarray(0, got);
+        throw new TruncatedArchiveError("the tar stream ends in the middle of a member");
+      }
+      const take = Math.min(n - got, this.#buf.length);
+      out.set(this.#buf.subarray(0, take), got);
+      this.#buf = this.#buf.subarray(take);
+      got += take;
+    }
+    return out;
+  }
+
+  async readExactOrThrow(n: number): Promise<Uint8Array> {
+    const r = await this.readExact(n);
+    if (r === null && n > 0) {
+      throw new TruncatedArchiveError("the tar stream ends in the middle of a member");
+    }
+    return r ?? new Uint8Array(0);
+  }
+
+  async *take(n: number): AsyncGenerator<Uint8Array> {
+    let left = n;
+    while (left > 0) {
+      if (!(await this.#fill())) {
+        throw new TruncatedArchiveError("the tar stream ends in the middle of a member");
+      }
+      const take = Math.min(left, this.#buf.length);
+      const chunk = this.#buf.subarray(0, take);
+      this.#buf = this.#buf.subarray(take);
+      left -= take;
+      yield chunk;
+    }
+  }
+
+  async skip(n: number): Promise<void> {
+    for await (const _ of this.take(n)) { /* discard */ }
+  }
+
+  async drain(): Promise<void> {
+    this.#buf = new Uint8Array(0);
+    while (await this.#fill()) this.#buf = new Uint8Array(0);
+  }
+}

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import denoJson from "../deno.json" with { type: "json" };
 import { UsageError } from "./ui/errors.ts";
 import { register as registerRuntimeInfo } from "./commands/runtime_info.ts";
+import { register as registerHistory } from "./commands/history.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -47,6 +48,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 no usable container runtime;
 \`venvoy run\` exits with the command's own code.`,
   );
   registerRuntimeInfo(program);
+  registerHistory(program);
   return program;
 }
 

@@ -1,0 +1,329 @@
+/**
+ * `venvoy export --format archive`: the environment image as a docker-archive (and
+ * optionally a SIF), the environment folder, the latest snapshot, manifest.json,
+ * SHA256SUMS, restore.sh and a README, in one standard .tar.gz.
+ *
+ * The image is streamed from `<engine> save` on stdout into a spool file (a tar header
+ * states the size before the data, and a save stream's size is only known at its end),
+ * hashed on the way, then streamed into the archive. Memory stays bounded throughout.
+ */
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { ProcessRunner } from "../process/mod.ts";
+import type { ContainerRuntime, ImageInfo } from "../runtime/types.ts";
+import { ProcessError, VenvoyError } from "../ui/errors.ts";
+import {
+  CHECKSUMS_NAME,
+  checksumsText,
+  emptyPackageLists,
+  FORMAT_VERSION,
+  type Manifest,
+  MANIFEST_NAME,
+  type PackageLists,
+} from "./manifest.ts";
+import { renderReadme, renderRestoreScript } from "./templates.ts";
+import { spool, TarGzWriter } from "./writer.ts";
+
+export const DOCKER_ARCHIVE_MEMBER = "image.tar";
+export const SIF_MEMBER = "image.sif";
+export const ENV_PREFIX = "env";
+
+export type ExportFormat = "yaml" | "dockerfile" | "tarball" | "archive";
+
+export interface ExportProgress {
+  phase: "save" | "sif" | "write";
+  /** Bytes done in this phase (uncompressed bytes for "write"). */
+  bytes: number;
+  /** Expected total, when known. */
+  total?: number;
+}
+
+export interface ExportArchiveOptions {
+  runner: ProcessRunner;
+  /** The engine that holds the environment image (docker/podman), or its SIF (apptainer). */
+  runtime: ContainerRuntime;
+  /** `<VENVOY_HOME>/environments/<name>` (the environment contract's layout). */
+  envDir: string;
+  /** Where the .tar.gz goes (see defaultOutputName). */
+  output: string;
+  force?: boolean;
+  venvoyVersion: string;
+  /** Image tag or SIF path; default: `image` from config.yaml. */
+  image?: string;
+  /** `<VENVOY_PROJECTS>/<name>`: environment.yml and renv.lock are taken from here. */
+  snapshotDir?: string;
+  /** Full package lists; default: `<envDir>/base-packages.json`. */
+  packages?: PackageLists;
+  /** `--with-sif`: an apptainer/singularity adapter that builds image.sif from the image. */
+  sifRuntime?: ContainerRuntime;
+  /** gzip level (default 1). */
+  level?: number;
+  /** Where the image is spooled (default: a hidden folder next to the output). */
+  spoolDir?: string;
+  onProgress?: (p: ExportProgress) => void;
+  now?: Date;
+}
+
+export interface ExportResult {
+  path: string;
+  size: number;
+  sha256: string;
+  manifest: Manifest;
+  /** Files of the environment folder left out (sockets, links leading outside it). */
+  skipped: string[];
+}
+
+/** `<name>-<format>-YYYYMMDD_HHMMSS.<ext>`, in the current directory by default. */
+export function defaultOutputName(name: string, format: ExportFormat, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}_` +
+    `${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  const ext = { yaml: "yml", dockerfile: "Dockerfile", tarball: "tar.gz", archive: "tar.gz" }[
+    format
+  ];
+  return `${name}-${format}-${stamp}.${ext}`;
+}
+
+/** The argv that writes a docker-archive of `ref` to stdout. */
+export function saveToStdoutArgv(runtime: ContainerRuntime, ref: string): string[] {
+  if (runtime.name === "podman") {
+    return [runtime.binary, "save", "--format", "docker-archive", ref];
+  }
+  if (runtime.name === "docker") return [runtime.binary, "save", ref];
+  throw new VenvoyError(`internal: ${runtime.name} has no image store to save from`);
+}
+
+// deno-lint-ignore no-explicit-any
+type Config = Record<string, any>;
+
+export async function readConfig(envDir: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(envDir, "config.yaml"));
+  } catch (e) {
+    throw new VenvoyError(`cannot read ${join(envDir, "config.yaml")}: ${(e as Error).message}`, {
+      hint: "is this a venvoy environment folder? `venvoy list` shows the environments",
+    });
+  }
+  const data = parseYaml(text);
+  if (typeof data !== "object" || data === null) {
+    throw new VenvoyError(`${join(envDir, "config.yaml")} is not a YAML mapping`);
+  }
+  return data as Config;
+}
+
+async function readPackages(envDir: string): Promise<PackageLists> {
+  try {
+    const data = JSON.parse(await Deno.readTextFile(join(envDir, "base-packages.json")));
+    return { ...emptyPackageLists(), ...data };
+  } catch {
+    return emptyPackageLists();
+  }
+}
+
+/** Export an environment as a comprehensive archive. */
+export async function exportArchive(options: ExportArchiveOptions): Promise<ExportResult> {
+  const envDir = resolve(options.envDir);
+  const output = resolve(options.output);
+  const config = await readConfig(envDir);
+  const name = String(config.name ?? basename(envDir));
+  const ref = options.image ?? (config.image ? String(config.image) : undefined);
+  if (!ref) {
+    throw new VenvoyError(`environment '${name}' has no image recorded in config.yaml`, {
+      hint: `build it first: venvoy init --name ${name}`,
+    });
+  }
+  const { runtime } = options;
+  const info = await runtime.inspect(ref);
+  if (!info) {
+    throw new VenvoyError(`the image of environment '${name}' (${ref}) is not in ${runtime.name}`, {
+      hint:
+        `rebuild it (venvoy init --name ${name} --force) or export with the engine that built it`,
+    });
+  }
+  const now = options.now ?? new Date();
+  const writer = await TarGzWriter.create(output, {
+    force: options.force,
+    level: options.level,
+    mtime: Math.floor(now.getTime() / 1000),
+    onProgress: (bytes) => options.onProgress?.({ phase: "write", bytes }),
+  });
+  const spoolRoot = options.spoolDir ?? dirname(output);
+  await Deno.mkdir(spoolRoot, { recursive: true });
+  const spoolDir = await Deno.makeTempDir({ dir: spoolRoot, prefix: ".venvoy-export-" });
+  try {
+    let dockerArchive: string | null = null;
+    let sif: string | null = null;
+    if (runtime.produces === "image") {
+      dockerArchive = join(spoolDir, DOCKER_ARCHIVE_MEMBER);
+      await saveImage(options.runner, runtime, ref, dockerArchive, options.onProgress);
+      if (options.sifRuntime) {
+        sif = join(spoolDir, SIF_MEMBER);
+        options.onProgress?.({ phase: "sif", bytes: 0 });
+        await options.sifRuntime.load(dockerArchive, { target: sif, kind: "docker-archive" });
+      }
+    } else {
+      sif = ref;
+    }
+
+    const manifest = baseManifest(config, info, {
+      name,
+      ref,
+      engine: runtime.name,
+      venvoyVersion: options.venvoyVersion,
+      created: now.toISOString(),
+      packages: options.packages ?? await readPackages(envDir),
+      dockerArchive: dockerArchive ? DOCKER_ARCHIVE_MEMBER : null,
+      sif: sif ? SIF_MEMBER : null,
+    });
+
+    // Small, human-facing members first: `tar tzf | head` shows what this is at once.
+    await writer.addBytes("README.md", renderReadme(manifest));
+    await writer.addBytes("restore.sh", renderRestoreScript(manifest), { mode: 0o755 });
+    if (options.snapshotDir) {
+      for (const f of ["environment.yml", "renv.lock"]) {
+        const p = join(options.snapshotDir, f);
+        if (await isFile(p)) await writer.addFile(f, p);
+      }
+    }
+    const skipped = await addTree(writer, envDir, ENV_PREFIX, {
+      exclude: (rel) =>
+        rel === "image.sif" || rel === "persist/cache" || /^\.\S+\.building$/.test(rel),
+    });
+    if (dockerArchive) await writer.addFile(DOCKER_ARCHIVE_MEMBER, dockerArchive);
+    if (sif) await writer.addFile(SIF_MEMBER, sif);
+    await writer.addBytes(CHECKSUMS_NAME, checksumsText(writer.members));
+    manifest.members = writer.members;
+    await writer.addBytes(MANIFEST_NAME, JSON.stringify(manifest, null, 2) + "\n");
+    const done = await writer.finish();
+    return { ...done, manifest, skipped };
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  } finally {
+    await Deno.remove(spoolDir, { recursive: true }).catch(() => {});
+  }
+}
+
+function baseManifest(
+  config: Config,
+  info: ImageInfo,
+  o: {
+    name: string;
+    ref: string;
+    engine: string;
+    venvoyVersion: string;
+    created: string;
+    packages: PackageLists;
+    dockerArchive: string | null;
+    sif: string | null;
+  },
+): Manifest {
+  const str = (v: unknown) => (v === undefined || v === null ? null : String(v));
+  return {
+    format: "venvoy-archive",
+    format_version: FORMAT_VERSION,
+    venvoy_version: o.venvoyVersion,
+    created: o.created,
+    engine: o.engine,
+    environment: {
+      name: o.name,
+      runtime: str(config.runtime),
+      python_version: str(config.python_version),
+      r_version: str(config.r_version),
+      package_manager: str(config.package_manager),
+    },
+    host: { system: Deno.build.os, architecture: Deno.build.arch },
+    image: {
+      tag: o.ref,
+      id: info.id || str(config.image_id),
+      architecture: info.architecture || null,
+      os: info.os || null,
+      base: str(config.base_image_pinned) ?? str(config.base_image),
+      docker_archive: o.dockerArchive,
+      sif: o.sif,
+    },
+    packages: o.packages,
+    members: {},
+  };
+}
+
+/** Streams `<engine> save` into `path`, hashing nothing twice and holding little memory. */
+async function saveImage(
+  runner: ProcessRunner,
+  runtime: ContainerRuntime,
+  ref: string,
+  path: string,
+  onProgress?: (p: ExportProgress) => void,
+): Promise<void> {
+  const cmd = saveToStdoutArgv(runtime, ref);
+  const child = runner.spawn({ cmd, stdout: "piped", stderr: "piped" });
+  const stderr = child.stderr ? new Response(child.stderr).text() : Promise.resolve("");
+  try {
+    await spool(child.stdout!, path, (bytes) => onProgress?.({ phase: "save", bytes }));
+  } catch (e) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw e;
+  }
+  const status = await child.status;
+  if (status.code !== 0) {
+    throw new ProcessError(cmd, { code: status.code, stderr: await stderr }, {
+      what: `${runtime.name} save`,
+    });
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Adds a folder under `prefix`. Links that stay inside the folder are kept as relative
+ * links; other links to files are stored as the files they point to; anything else
+ * (sockets, links to folders outside, dangling links) is skipped and reported.
+ */
+async function addTree(
+  writer: TarGzWriter,
+  root: string,
+  prefix: string,
+  options: { exclude: (rel: string) => boolean },
+): Promise<string[]> {
+  const skipped: string[] = [];
+  const realRoot = await Deno.realPath(root);
+  const walk = async (dir: string): Promise<void> => {
+    const entries: Deno.DirEntry[] = [];
+    for await (const e of Deno.readDir(dir)) entries.push(e);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const abs = join(dir, e.name);
+      const rel = relative(root, abs).split(sep).join("/");
+      if (options.exclude(rel)) continue;
+      const member = `${prefix}/${rel}`;
+      if (e.isSymlink) {
+        const target = await Deno.readLink(abs);
+        let real: string | null = null;
+        try {
+          real = await Deno.realPath(abs);
+        } catch { /* dangling */ }
+        const inside = real !== null && (real === realRoot || real.startsWith(realRoot + sep));
+        if (inside && !target.startsWith("/")) await writer.addSymlink(member, target);
+        else if (real !== null && (await Deno.stat(real)).isFile) {
+          await writer.addFile(member, real);
+        } else skipped.push(rel);
+      } else if (e.isDirectory) {
+        await walk(abs);
+      } else if (e.isFile) {
+        await writer.addFile(member, abs);
+      } else {
+        skipped.push(rel);
+      }
+    }
+  };
+  await walk(root);
+  return skipped;
+}

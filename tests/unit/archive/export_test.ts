@@ -1,0 +1,245 @@
+import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { join } from "node:path";
+import { defaultOutputName, exportArchive, saveToStdoutArgv } from "../../../src/archive/export.ts";
+import { OutputExistsError } from "../../../src/archive/errors.ts";
+import { extractVerified } from "../../../src/archive/reader.ts";
+import type { SpawnedProcess, SpawnRequest } from "../../../src/process/mod.ts";
+import { DenoRunner } from "../../../src/process/mod.ts";
+import { PodmanRuntime } from "../../../src/runtime/podman.ts";
+import { DockerRuntime } from "../../../src/runtime/docker.ts";
+import { RecordingRunner } from "../../fakes/runner.ts";
+
+const IMAGE_ID = "sha256:" + "ab".repeat(32);
+const SAVED = new TextEncoder().encode("pretend docker-archive bytes\n".repeat(5000));
+
+/** A runner whose `podman save` writes SAVED to stdout and whose inspect finds the image. */
+class SaveRunner extends RecordingRunner {
+  saveCode = 0;
+  constructor() {
+    super();
+    this.on(["podman", "image", "inspect"], {
+      stdout: JSON.stringify([{
+        Id: IMAGE_ID.slice(7),
+        RepoDigests: [],
+        Architecture: "amd64",
+        Os: "linux",
+        Config: { Labels: {} },
+      }]),
+    });
+  }
+  override spawn(req: SpawnRequest): SpawnedProcess {
+    const proc = super.spawn(req);
+    const code = this.saveCode;
+    return {
+      ...proc,
+      stdout: new ReadableStream({
+        start(c) {
+          for (let i = 0; i < SAVED.length; i += 10_000) c.enqueue(SAVED.slice(i, i + 10_000));
+          c.close();
+        },
+      }),
+      stderr: new ReadableStream({
+        start(c) {
+          if (code) c.enqueue(new TextEncoder().encode("Error: boom\n"));
+          c.close();
+        },
+      }),
+      status: proc.status.then((s) => ({ ...s, code })),
+    };
+  }
+}
+
+async function fixtureEnv(root: string) {
+  const envDir = join(root, "environments", "demo");
+  const snap = join(root, "projects", "demo");
+  await Deno.mkdir(join(envDir, "persist", "python", "lib"), { recursive: true });
+  await Deno.mkdir(join(envDir, "persist", "cache", "pip"), { recursive: true });
+  await Deno.mkdir(snap, { recursive: true });
+  await Deno.writeTextFile(
+    join(envDir, "config.yaml"),
+    [
+      "name: demo",
+      "runtime: python",
+      "python_version: '3.11'",
+      "engine: podman",
+      "base_image: localhost/venvoy-lab/python:3.11",
+      "base_image_pinned: localhost/venvoy-lab/python@sha256:" + "cd".repeat(32),
+      "image: localhost/venvoy/demo:latest",
+      "image_id: " + IMAGE_ID,
+      "package_manager: pip",
+      "",
+    ].join("\n"),
+  );
+  await Deno.writeTextFile(join(envDir, "Dockerfile"), "FROM scratch\n");
+  await Deno.writeTextFile(join(envDir, "requirements.txt"), "six==1.16.0\n");
+  await Deno.writeTextFile(
+    join(envDir, "base-packages.json"),
+    JSON.stringify({
+      python: [{ name: "six", version: "1.16.0" }],
+      os: [{ name: "libc6", version: "2.36-9" }],
+    }),
+  );
+  await Deno.writeTextFile(join(envDir, "persist", "python", "lib", "real.txt"), "x");
+  await Deno.symlink("real.txt", join(envDir, "persist", "python", "lib", "alias.txt"));
+  await Deno.symlink("/etc/hostname", join(envDir, "outside-link"));
+  await Deno.writeTextFile(join(envDir, "persist", "cache", "pip", "junk"), "cache");
+  await Deno.writeTextFile(join(snap, "environment.yml"), "name: demo\n");
+  return { envDir, snap };
+}
+
+Deno.test("exportArchive writes a verifiable archive with manifest, sums, restore.sh, README", async () => {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-export-" });
+  try {
+    const { envDir, snap } = await fixtureEnv(root);
+    const runner = new SaveRunner();
+    const runtime = new PodmanRuntime(runner, "podman", { rootless: false });
+    const output = join(root, "out", "demo.tar.gz");
+    const phases = new Set<string>();
+    const res = await exportArchive({
+      runner,
+      runtime,
+      envDir,
+      output,
+      snapshotDir: snap,
+      venvoyVersion: "9.9.9",
+      now: new Date("2025-03-04T05:06:07Z"),
+      onProgress: (p) => phases.add(p.phase),
+    });
+    assertEquals(res.path, output);
+    assert(
+      runner.argvs.some((a) =>
+        a.join(" ") === "podman save --format docker-archive localhost/venvoy/demo:latest"
+      ),
+    );
+    assertEquals([...phases].sort(), ["save", "write"]);
+    assertEquals([...Deno.readDirSync(join(root, "out"))].map((e) => e.name), ["demo.tar.gz"]);
+
+    const got = await extractVerified(output, { tmpDir: root });
+    const m = got.manifest;
+    assertEquals(m.format, "venvoy-archive");
+    assertEquals(m.format_version, 1);
+    assertEquals(m.venvoy_version, "9.9.9");
+    assertEquals(m.created, "2025-03-04T05:06:07.000Z");
+    assertEquals(m.engine, "podman");
+    assertEquals(m.image.id, IMAGE_ID);
+    assertEquals(m.image.architecture, "amd64");
+    assertEquals(m.image.base, "localhost/venvoy-lab/python@sha256:" + "cd".repeat(32));
+    assertEquals(m.image.docker_archive, "image.tar");
+    assertEquals(m.packages.python, [{ name: "six", version: "1.16.0" }]);
+    assertEquals(m.packages.conda, []);
+    assertEquals(m.host.system, Deno.build.os);
+    assertEquals(Object.keys(m.members).sort(), [
+      "README.md",
+      "SHA256SUMS",
+      "env/Dockerfile",
+      "env/base-packages.json",
+      "env/config.yaml",
+      "env/outside-link",
+      "env/persist/python/lib/alias.txt",
+      "env/persist/python/lib/real.txt",
+      "env/requirements.txt",
+      "environment.yml",
+      "image.tar",
+      "restore.sh",
+    ]);
+    assertEquals(m.members["env/persist/python/lib/alias.txt"], {
+      type: "symlink",
+      target: "real.txt",
+    });
+    assertEquals(m.members["env/outside-link"].type, "file", "links out are dereferenced");
+    assertEquals(await Deno.readFile(join(got.dir, "image.tar")), SAVED);
+    const sums = await Deno.readTextFile(join(got.dir, "SHA256SUMS"));
+    assert(sums.includes(`${(m.members["image.tar"] as { sha256: string }).sha256}  image.tar\n`));
+    const restore = await Deno.readTextFile(join(got.dir, "restore.sh"));
+    assert(restore.includes("IMAGE_TAG=localhost/venvoy/demo:latest\n"));
+    assert(restore.includes(`IMAGE_ID=${IMAGE_ID}\n`));
+    assert(!restore.includes("@@"));
+    const readme = await Deno.readTextFile(join(got.dir, "README.md"));
+    assert(readme.includes("**demo**") && !readme.includes("@@"));
+    await got.cleanup();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("exportArchive: a failing save leaves no file and reports the engine's error", async () => {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-export-" });
+  try {
+    const { envDir } = await fixtureEnv(root);
+    const runner = new SaveRunner();
+    runner.saveCode = 125;
+    const runtime = new PodmanRuntime(runner, "podman", { rootless: false });
+    const output = join(root, "out.tar.gz");
+    await assert.rejects(
+      exportArchive({ runner, runtime, envDir, output, venvoyVersion: "1" }),
+      /podman save failed \(exit 125\):\nError: boom/,
+    );
+    const left = [...Deno.readDirSync(root)].map((e) => e.name);
+    assertEquals(left.sort(), ["environments", "projects"], "no partial file, no spool");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("exportArchive refuses an existing output before saving anything", async () => {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-export-" });
+  try {
+    const { envDir } = await fixtureEnv(root);
+    const runner = new SaveRunner();
+    const runtime = new PodmanRuntime(runner, "podman", { rootless: false });
+    const output = join(root, "out.tar.gz");
+    await Deno.writeTextFile(output, "keep me");
+    await assert.rejects(
+      exportArchive({ runner, runtime, envDir, output, venvoyVersion: "1" }),
+      OutputExistsError,
+    );
+    assert(!runner.argvs.some((a) => a[1] === "save"));
+    assertEquals(await Deno.readTextFile(output), "keep me");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("save argv per engine, and the default output name", () => {
+  const r = new RecordingRunner();
+  assertEquals(saveToStdoutArgv(new PodmanRuntime(r, "/usr/bin/podman"), "img:1"), [
+    "/usr/bin/podman",
+    "save",
+    "--format",
+    "docker-archive",
+    "img:1",
+  ]);
+  assertEquals(saveToStdoutArgv(new DockerRuntime(r), "img:1"), ["docker", "save", "img:1"]);
+  const when = new Date(2025, 0, 2, 3, 4, 5);
+  assertEquals(defaultOutputName("demo", "archive", when), "demo-archive-20250102_030405.tar.gz");
+  assertEquals(defaultOutputName("demo", "yaml", when), "demo-yaml-20250102_030405.yml");
+});
+
+const shellcheck = new DenoRunner().which("shellcheck");
+if (!shellcheck) {
+  console.error("skipping the restore.sh shellcheck test: shellcheck is not installed");
+}
+
+Deno.test({
+  name: "restore.sh template renders shellcheck-clean, with hostile values quoted",
+  ignore: !shellcheck,
+  fn: async () => {
+    const { renderRestoreScript } = await import("../../../src/archive/templates.ts");
+    const script = renderRestoreScript({
+      environment: { name: "x'; rm -rf / #", runtime: null },
+      image: {
+        tag: "localhost/venvoy/x:latest",
+        id: "sha256:00",
+        docker_archive: "image.tar",
+        sif: null,
+        architecture: null,
+        os: null,
+        base: null,
+      },
+      // deno-lint-ignore no-explicit-any
+    } as any);
+    assert(script.includes(`ENV_NAME='x'"'"'; rm -rf / #'\n`));
+    const res = await new DenoRunner().run({ cmd: ["shellcheck", "-s", "sh", "-"], stdin: script });
+    assertEquals(res.code, 0, res.stdout + res.stderr);
+  },
+});

@@ -97,3 +97,28 @@ export function stateKey(snap: Snapshot): string {
     rv: snap.meta.rVersion ?? null,
   });
 }
+
+/** The snapshot meta from an environment's config.yaml (keys as in the contract). */
+export function metaFromConfig(config: Record<string, unknown>): SnapshotMeta {
+  const s = (k: string): string | undefined => {
+    const v = config[k];
+    return typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
+  };
+  const meta: SnapshotMeta = { name: s("name") ?? "" };
+  const runtime = s("runtime");
+  if (runtime === "python" || runtime === "r") meta.runtime = runtime;
+  const pm = s("package_manager");
+  if (pm === "pip" || pm === "conda") meta.packageManager = pm;
+  const set = (field: keyof SnapshotMeta, key: string) => {
+    const v = s(key);
+    if (v !== undefined) (meta as unknown as Record<string, string>)[field] = v;
+  };
+  set("pythonVersion", "python_version");
+  set("rVersion", "r_version");
+  set("engine", "engine");
+  set("baseImage", "base_image");
+  set("baseImagePinned", "base_image_pinned");
+  set("imageId", "image_id");
+  set("venvoyVersion", "venvoy_version");
+  return meta;
+}

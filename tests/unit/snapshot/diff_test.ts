@@ -74,3 +74,35 @@ Deno.test("diff summaries and the full rendering", () => {
     ].join("\n"),
   );
 });
+
+Deno.test("meta from config.yaml keys", async () => {
+  const { metaFromConfig } = await import("../../../src/snapshot/model.ts");
+  const { parse } = await import("yaml");
+  const cfg = parse(`name: demo
+runtime: python
+python_version: "3.11"
+r_version: 4.2
+created: 2025-03-01T10:00:00Z
+host: {system: linux, architecture: x86_64}
+engine: podman
+base_image: localhost/venvoy-lab/python:3.11
+base_image_pinned: localhost/venvoy-lab/python@sha256:1
+image: localhost/venvoy/demo:latest
+image_id: sha256:2
+packages: [numpy]
+package_manager: pip
+venvoy_version: 0.1.0
+`);
+  assertEquals(metaFromConfig(cfg), {
+    name: "demo",
+    runtime: "python",
+    packageManager: "pip",
+    pythonVersion: "3.11",
+    rVersion: "4.2",
+    engine: "podman",
+    baseImage: "localhost/venvoy-lab/python:3.11",
+    baseImagePinned: "localhost/venvoy-lab/python@sha256:1",
+    imageId: "sha256:2",
+    venvoyVersion: "0.1.0",
+  });
+});

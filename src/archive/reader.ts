@@ -115,7 +115,7 @@ export async function extractVerified(
     throw new NotAnArchiveError(`${label}: not a gzip-compressed tar archive`);
   }
   if (options.tmpDir) await Deno.mkdir(options.tmpDir, { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: options.tmpDir, prefix: "venvoy-import-" });
+  const dir = await Deno.makeTempDir({ dir: options.tmpDir, prefix: ".venvoy-import-" });
   const cleanup = () => Deno.remove(dir, { recursive: true }).catch(() => {});
   try {
     const { manifest, checksums } = await extractInto(file, dir, stat.size, options);

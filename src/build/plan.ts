@@ -1,0 +1,85 @@
+/**
+ * A build plan: what an environment's image needs, independent of the file format.
+ * One module per kind of spec (python.ts, r.ts, conda.ts) fills the hooks; render.ts owns
+ * the layer order and writes a Dockerfile or an Apptainer definition from it.
+ */
+
+export type Kind = "python" | "r" | "conda";
+
+/** Everything a spec module needs to know; nothing here reads the disk or the clock. */
+export interface BuildSpec {
+  name: string;
+  kind: Kind;
+  /** "3.11" for Python (and conda's Python), "4.2" for R. */
+  version: string;
+  /** The pinned base for FROM: a 64-hex image ID, or repo@sha256:… for registry images. */
+  from: string;
+  /** For definition files: how Apptainer bootstraps the base. */
+  bootstrap?: "docker" | "docker-daemon" | "localimage";
+  venvoyVersion: string;
+  labels: Record<string, string>;
+  /** Pinned uv version installed with pip into Python images. */
+  uvVersion?: string;
+}
+
+export interface CopyStep {
+  /** Relative to the build context (the environment folder). */
+  src: string;
+  dest: string;
+}
+
+export interface Plan {
+  kind: Kind;
+  /** Variables set for the build and for every session (static: cache friendly). */
+  env: [string, string][];
+  /** venvoy's support files, copied first (they change only with venvoy itself). */
+  support: CopyStep[];
+  /** Root shell steps that depend only on the base and venvoy: cached across edits. */
+  setup: string[];
+  /** More such steps, in a layer of their own. */
+  supportSetup: string[];
+  /** The user's package files, then the steps that install them. */
+  packageFiles: CopyStep[];
+  packageSteps: string[];
+  /** Variables that mention the environment's name or paths only sessions have. */
+  finalEnv: [string, string][];
+}
+
+export const PERSIST = "/opt/venvoy/persist";
+export const ENTRY = "/opt/venvoy/bin/venvoy-entry";
+export const SUPPORT_DIR = ".venvoy";
+export const USER = "venvoy";
+
+/**
+ * Shared by every kind: the non-root user, venvoy's folders, the session entry, and the
+ * build's CA settings (each later step in the same RUN sees them).
+ */
+export function commonSetup(): string[] {
+  return [
+    [
+      `if ! id -u ${USER} >/dev/null 2>&1; then`,
+      `  if command -v useradd >/dev/null 2>&1; then useradd -m -s /bin/sh -u 1000 ${USER} 2>/dev/null || useradd -m -s /bin/sh ${USER};`,
+      `  elif command -v adduser >/dev/null 2>&1; then adduser -D ${USER};`,
+      `  else echo "${USER}:x:1000:1000::/home/${USER}:/bin/sh" >>/etc/passwd && mkdir -p /home/${USER};`,
+      "  fi;",
+      "fi",
+    ].join(" \\\n    "),
+    `mkdir -p /opt/venvoy/bin /opt/venvoy/lib ${PERSIST} /workspace && chmod 1777 /workspace ${PERSIST}`,
+    `install -m 0755 /opt/venvoy/lib/entry.sh ${ENTRY} && chmod 0755 /opt/venvoy/lib/capture.sh`,
+    ". /opt/venvoy/lib/build_env.sh",
+  ];
+}
+
+export function commonSupport(): { copies: CopyStep[]; steps: string[] } {
+  return {
+    copies: [{ src: `${SUPPORT_DIR}/`, dest: "/opt/venvoy/lib/" }],
+    steps: [],
+  };
+}
+
+export function commonFinalEnv(spec: BuildSpec): [string, string][] {
+  return [
+    ["VENVOY_ENV", spec.name],
+    ["VENVOY_PERSIST", PERSIST],
+  ];
+}

@@ -1,0 +1,63 @@
+/** Python environments: the base's Python, pip and uv; requirements installed by pip. */
+import {
+  type BuildSpec,
+  commonFinalEnv,
+  commonSetup,
+  commonSupport,
+  PERSIST,
+  type Plan,
+} from "./plan.ts";
+
+export const DEFAULT_UV_VERSION = "0.13.9";
+
+/** Variables every Python session needs (also passed by `venvoy run`). */
+export function pythonEnv(): [string, string][] {
+  return [
+    ["PYTHONNOUSERSITE", "1"],
+    ["PIP_DISABLE_PIP_VERSION_CHECK", "1"],
+    ["PIP_CACHE_DIR", `${PERSIST}/cache/pip`],
+    ["UV_CACHE_DIR", `${PERSIST}/cache/uv`],
+    ["VENVOY_PYTHON", "python3"],
+  ];
+}
+
+export function pythonPlan(spec: BuildSpec): Plan {
+  const support = commonSupport();
+  return {
+    kind: "python",
+    env: [...pythonEnv(), ["LANG", "C.UTF-8"]],
+    setup: [
+      ...commonSetup(),
+      "python3 -m pip --version >/dev/null 2>&1 || python3 -m ensurepip",
+      `. /opt/venvoy/lib/build_env.sh && python3 -m pip install --no-cache-dir --disable-pip-version-check "uv==${
+        spec.uvVersion ?? DEFAULT_UV_VERSION
+      }"`,
+    ],
+    support: support.copies,
+    supportSetup: [
+      ...support.steps,
+      // The .pth puts the persistent site-packages first even for a Python run outside
+      // the session's virtual environment (a #!/usr/bin/python3 script).
+      `cp /opt/venvoy/lib/persist.pth "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/00-venvoy-persist.pth"`,
+    ],
+    packageFiles: [
+      { src: "requirements.txt", dest: "/opt/venvoy/build/requirements.txt" },
+      { src: "requirements-dev.txt", dest: "/opt/venvoy/build/requirements-dev.txt" },
+      { src: "vendor/", dest: "/opt/venvoy/vendor/" },
+    ],
+    packageSteps: [
+      [
+        "for f in /opt/venvoy/build/requirements.txt /opt/venvoy/build/requirements-dev.txt; do",
+        `  if grep -qvE '^[[:space:]]*(#|$)' "$f"; then`,
+        '    . /opt/venvoy/lib/build_env.sh && python3 -m pip install --no-cache-dir --disable-pip-version-check --find-links /opt/venvoy/vendor -r "$f";',
+        "  fi;",
+        "done",
+      ].join(" \\\n    "),
+    ],
+    finalEnv: [
+      ...commonFinalEnv(spec),
+      ["VIRTUAL_ENV", `${PERSIST}/python`],
+      ["PATH", `${PERSIST}/python/bin:/opt/venvoy/bin:$PATH`],
+    ],
+  };
+}

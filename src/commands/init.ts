@@ -1,0 +1,61 @@
+import type { Command } from "@commander-js/extra-typings";
+import type { CommandContext } from "./context.ts";
+import type { InitOptions } from "../env/init.ts";
+
+export function register(program: Command<[], { engine?: string; debug?: true }>) {
+  program
+    .command("init")
+    .description("create (or with --force rebuild) a named Python or R environment")
+    .option("--name <name>", "environment name (default venvoy-env)")
+    .option("--runtime <runtime>", "python or r (default python)")
+    .option("--python-version <version>", "Python 3.9 to 3.13 (default 3.11)")
+    .option("--r-version <version>", "R 4.2 to 4.5 (default 4.4)")
+    .option(
+      "--base-image <image>",
+      "base image (default python:<ver>-slim, or rocker/r-ver:<ver> for R); pinned on first use",
+    )
+    .option("--requirements <file>", "install these packages (requirements.txt; R: one per line)")
+    .option("--force", "rebuild an existing environment (keeps its history, vendor/ and persist/)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  venvoy init                                    Python 3.11 environment 'venvoy-env'
+  venvoy init --name study --python-version 3.12 --requirements requirements.txt
+  venvoy init --runtime r --r-version 4.4 --name biostat
+  venvoy init --name lab --base-image registry.example.org/mirror/python:3.11-slim
+  venvoy init --name study --force               rebuild after editing requirements.txt
+
+The environment folder is $VENVOY_HOME/environments/<name>/ (config.yaml, Dockerfile,
+requirements.txt, requirements-dev.txt, vendor/, persist/). Packages you add to
+requirements.txt are installed by the next \`venvoy init --force\`.`,
+    )
+    .action(async (opts, cmd) => {
+      const { makeContext } = await import("./context.ts");
+      await init(makeContext(cmd.optsWithGlobals()), opts);
+    });
+}
+
+export async function init(ctx: CommandContext, opts: InitOptions): Promise<void> {
+  const { initEnv } = await import("../env/init.ts");
+  const { info, out } = await import("../ui/output.ts");
+  const { VERSION } = await import("../cli.ts");
+  const started = performance.now();
+  const res = await initEnv({
+    runner: ctx.runner,
+    paths: ctx.paths,
+    engine: ctx.engine,
+    venvoyVersion: VERSION,
+    note: info,
+  }, opts);
+  const c = res.config;
+  const version = c.runtime === "python" ? `Python ${c.python_version}` : `R ${c.r_version}`;
+  const secs = ((performance.now() - started) / 1000).toFixed(1);
+  info(
+    `${
+      res.unchanged ? "Unchanged (build cache)" : "Built"
+    } in ${secs} s: ${c.name} (${version}, ${c.engine}, base ${c.base_image_pinned})`,
+  );
+  out(res.dir);
+  info(`Next: venvoy run ${c.name}`);
+}

@@ -1,0 +1,418 @@
+/**
+ * `venvoy init`: validate, pin the base, write the environment folder, build through the
+ * chosen runtime (a SIF from the OCI image, or from a definition, for Apptainer), list
+ * what the image contains, and record config.yaml last.
+ */
+import { join } from "node:path";
+import {
+  type BuildSpec,
+  definition,
+  detectConda,
+  dockerfile,
+  DOCKERIGNORE,
+  type Kind,
+  supportFiles,
+} from "../build/mod.ts";
+import type { ProcessRunner } from "../process/mod.ts";
+import {
+  type ApptainerRuntime,
+  type ContainerRuntime,
+  createRuntime,
+  type Detection,
+  resolveRuntime,
+} from "../runtime/mod.ts";
+import { UsageError, VenvoyError } from "../ui/errors.ts";
+import { captureImage, writeBasePackages } from "./capture.ts";
+import { type EnvConfig, readConfig, writeConfig, writeFileAtomic } from "./config.ts";
+import { readGlobalConfig } from "./global.ts";
+import { imageTag, validateName } from "./names.ts";
+import type { StatePaths } from "./paths.ts";
+import { checkPinned, type Pin, pinBase } from "./pin.ts";
+import { withProgress } from "./progress.ts";
+import { DEFAULT_NAME, defaultBaseImage, parseRuntime, parseVersion } from "./spec.ts";
+import { envDir, envExists } from "./store.ts";
+
+export interface InitOptions {
+  name?: string;
+  runtime?: string;
+  pythonVersion?: string;
+  rVersion?: string;
+  baseImage?: string;
+  requirements?: string;
+  force?: boolean;
+}
+
+export interface InitContext {
+  runner: ProcessRunner;
+  paths: StatePaths;
+  engine: string | null;
+  venvoyVersion: string;
+  /** Messages for people (stderr). */
+  note: (msg: string) => void;
+  quiet?: boolean;
+  /** Host user for runs (tests inject it). */
+  user?: { uid: number; gid: number };
+  now?: () => Date;
+}
+
+export interface InitResult {
+  dir: string;
+  config: EnvConfig;
+  /** The image ID did not change: the build was served from the cache. */
+  unchanged: boolean;
+}
+
+export function hostUser(): { uid: number; gid: number } | undefined {
+  const uid = Deno.uid?.();
+  const gid = Deno.gid?.();
+  return uid === null || uid === undefined || gid === null || gid === undefined
+    ? undefined
+    : { uid, gid };
+}
+
+export function hostPlatform(): { system: string; architecture: string } {
+  const arch = Deno.build.arch === "x86_64"
+    ? "amd64"
+    : Deno.build.arch === "aarch64"
+    ? "arm64"
+    : Deno.build.arch;
+  return { system: Deno.build.os, architecture: arch };
+}
+
+/** The host's CA bundle, for builds and sessions behind a TLS-intercepting proxy. */
+export function hostCaBundle(runner: ProcessRunner): string | null {
+  for (const v of ["PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"]) {
+    const p = runner.env(v);
+    if (!p) continue;
+    try {
+      if (Deno.statSync(p).isFile) return p;
+    } catch { /* not a file */ }
+  }
+  return null;
+}
+
+/** Lines of a requirements or packages file that name something. */
+export function listedPackages(text: string): string[] {
+  return text.split("\n").map((l) => l.replace(/#.*$/, "").trim()).filter((l) =>
+    l && !l.startsWith("-")
+  );
+}
+
+async function readIfExists(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    return null;
+  }
+}
+
+async function writeIfMissing(path: string, text: string): Promise<void> {
+  if ((await readIfExists(path)) === null) await writeFileAtomic(path, text);
+}
+
+/** Writes a file only when its content changes, so build-context timestamps stay put. */
+async function writeIfChanged(path: string, text: string): Promise<void> {
+  if ((await readIfExists(path)) !== text) await writeFileAtomic(path, text);
+}
+
+export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<InitResult> {
+  // 1. Everything a person typed is checked before anything changes.
+  const name = validateName(opts.name ?? DEFAULT_NAME);
+  const runtimeKind = parseRuntime(opts.runtime);
+  const version = parseVersion(
+    runtimeKind,
+    runtimeKind === "python" ? opts.pythonVersion : opts.rVersion,
+  );
+  if (runtimeKind === "python" && opts.rVersion) {
+    throw new UsageError("--r-version needs --runtime r", {
+      hint: `venvoy init --runtime r --r-version ${opts.rVersion}`,
+    });
+  }
+  if (runtimeKind === "r" && opts.pythonVersion) {
+    throw new UsageError("--python-version is for Python environments", {
+      hint: "drop it, or use --runtime python",
+    });
+  }
+  let requirementsText: string | null = null;
+  if (opts.requirements) {
+    requirementsText = await readIfExists(opts.requirements);
+    if (requirementsText === null) {
+      throw new UsageError(`requirements file '${opts.requirements}' does not exist`, {
+        hint: "give the path of a requirements.txt (R: one package per line)",
+      });
+    }
+  }
+  const dir = envDir(ctx.paths, name);
+  const exists = await envExists(ctx.paths, name);
+  if (exists && !opts.force) {
+    throw new VenvoyError(
+      `Environment '${name}' already exists at ${dir}; use --force to rebuild it, or --name for another`,
+      { hint: `use it: venvoy run ${name}` },
+    );
+  }
+  const previous = exists ? await readConfig(dir) : null;
+  if (previous && previous.runtime !== runtimeKind && opts.runtime) {
+    throw new UsageError(`'${name}' is a ${previous.runtime} environment`, {
+      hint: "delete it first (venvoy delete NAME), or choose another --name",
+    });
+  }
+
+  // 2. The runtime: --engine, VENVOY_ENGINE, the engine it was built with, the global default.
+  const global = await readGlobalConfig(ctx.paths);
+  const engine = ctx.engine ?? ctx.runner.env("VENVOY_ENGINE") ?? previous?.engine ??
+    global.engine ?? null;
+  const { runtime, detection } = await resolveRuntime(ctx.runner, { engine: engine || null });
+  const builder = runtime.produces === "image" ? runtime : ociHelper(ctx.runner, detection);
+
+  // 3. The base, pinned once.
+  const baseImage = opts.baseImage ?? previous?.base_image ??
+    defaultBaseImage(runtimeKind, version);
+  const kind: Kind = runtimeKind === "r" ? "r" : detectConda(baseImage) ? "conda" : "python";
+  let pin: Pin;
+  if (builder) {
+    pin = previous && previous.base_image === baseImage && previous.base_image_pinned
+      ? await checkPinned(ctx.runner, builder, previous.base_image_pinned)
+      : await pinBase(ctx.runner, builder, baseImage);
+  } else {
+    pin = await pinForDefinition(baseImage, previous);
+  }
+
+  // 4. The environment folder.
+  const tag = imageTag(name);
+  const sifPath = join(dir, "image.sif");
+  const labels = {
+    "org.venvoy.managed": "true",
+    "org.venvoy.env": name,
+    "org.venvoy.version": ctx.venvoyVersion,
+    "org.venvoy.runtime": runtimeKind,
+    "org.venvoy.base": pin.pinned,
+  };
+  const spec: BuildSpec = {
+    name,
+    kind,
+    version,
+    from: pin.from,
+    bootstrap: builder ? undefined : pin.from.endsWith(".sif") ? "localimage" : "docker",
+    venvoyVersion: ctx.venvoyVersion,
+    labels,
+  };
+  await Deno.mkdir(join(dir, "vendor"), { recursive: true });
+  await Deno.mkdir(join(dir, "persist"), { recursive: true });
+  await Deno.mkdir(join(dir, ".venvoy"), { recursive: true });
+  for (const [file, text] of Object.entries(supportFiles())) {
+    await writeIfChanged(join(dir, ".venvoy", file), text);
+  }
+  const ca = hostCaBundle(ctx.runner);
+  await writeIfChanged(
+    join(dir, ".venvoy", "ca-bundle.crt"),
+    ca ? await Deno.readTextFile(ca) : "",
+  );
+  await writeIfChanged(join(dir, ".dockerignore"), DOCKERIGNORE);
+  const header = (what: string) =>
+    `# ${what} for the venvoy environment '${name}'. Edit, then: venvoy init --name ${name} --force\n`;
+  if (runtimeKind === "r") {
+    if (requirementsText !== null) {
+      await writeFileAtomic(join(dir, "packages.txt"), requirementsText);
+    }
+    await writeIfMissing(join(dir, "packages.txt"), header("R packages, one per line,"));
+  } else {
+    if (requirementsText !== null) {
+      await writeFileAtomic(join(dir, "requirements.txt"), requirementsText);
+    }
+    await writeIfMissing(
+      join(dir, "requirements.txt"),
+      header("Python packages (pip requirements)"),
+    );
+    await writeIfMissing(
+      join(dir, "requirements-dev.txt"),
+      header("Development-only Python packages"),
+    );
+    if (kind === "conda") {
+      await writeIfMissing(
+        join(dir, "environment.yml"),
+        `name: ${name}\nchannels:\n  - conda-forge\n# dependencies:\n#   - numpy\n`,
+      );
+    }
+  }
+  const packages = listedPackages(
+    (await readIfExists(join(dir, runtimeKind === "r" ? "packages.txt" : "requirements.txt"))) ??
+      "",
+  );
+  const devPackages = runtimeKind === "r"
+    ? []
+    : listedPackages((await readIfExists(join(dir, "requirements-dev.txt"))) ?? "");
+  if (builder) await writeIfChanged(join(dir, "Dockerfile"), dockerfile(spec));
+  if (runtime.produces === "sif") {
+    await writeIfChanged(
+      join(dir, "venvoy.def"),
+      definition({
+        ...spec,
+        from: builder ? baseImageForDef(pin, baseImage) : pin.from,
+        bootstrap: spec.bootstrap ?? "docker",
+      }),
+    );
+  }
+
+  // 5. Build.
+  const logPath = join(dir, "build.log");
+  const quiet = ctx.quiet;
+  let imageRef: string;
+  let ociId: string | null = null;
+  if (builder) {
+    await withProgress(
+      `Building ${tag} with ${builder.name} (log: ${logPath})`,
+      () => builder.build({ contextDir: dir, file: join(dir, "Dockerfile"), tag, labels, logPath }),
+      { quiet },
+    );
+    const info = await builder.inspect(tag);
+    if (!info) {
+      throw new VenvoyError(`the build finished but ${tag} is not there`, {
+        hint: `see ${logPath}`,
+      });
+    }
+    ociId = info.id;
+    imageRef = tag;
+  } else {
+    await withProgress(
+      `Building ${sifPath} with ${runtime.name} from venvoy.def (log: ${logPath})`,
+      () =>
+        runtime.build({
+          contextDir: dir,
+          file: join(dir, "venvoy.def"),
+          tag: sifPath,
+          labels,
+          logPath,
+        }),
+      { quiet },
+    );
+    imageRef = sifPath;
+  }
+  if (runtime.produces === "sif" && builder && ociId) {
+    const marker = join(dir, "image.sif.source");
+    const current = (await readIfExists(marker))?.trim();
+    const haveSif = await Deno.stat(sifPath).then(() => true, () => false);
+    if (!(haveSif && current === ociId)) {
+      await withProgress(`Converting to ${sifPath} with ${runtime.name}`, async () => {
+        const tmpDir = await Deno.makeTempDir({ dir, prefix: ".sif-build-" });
+        try {
+          const archive = join(tmpDir, "image.tar");
+          await builder.save(tag, archive);
+          await (runtime as ApptainerRuntime).buildSif(
+            { kind: "docker-archive", path: archive },
+            sifPath,
+            { logPath },
+          );
+        } finally {
+          await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+        }
+      }, { quiet });
+      await writeFileAtomic(marker, ociId + "\n");
+    }
+    imageRef = sifPath;
+  }
+  const finalInfo = runtime.produces === "sif" ? await runtime.inspect(sifPath) : null;
+  const imageId = runtime.produces === "sif" ? finalInfo?.id ?? null : ociId;
+  const unchanged = !!previous && previous.image_id === imageId && previous.engine === runtime.name;
+
+  // 6. What the image contains, and the version check against the base.
+  const basePackagesPath = join(dir, "base-packages.json");
+  const haveBasePackages = await Deno.stat(basePackagesPath).then(() => true, () => false);
+  if (!(unchanged && haveBasePackages)) {
+    const cap = await withProgress(
+      "Listing the image's packages",
+      () => captureImage(runtime, imageRef, { user: ctx.user ?? hostUser() }),
+      { quiet },
+    );
+    const found = runtimeKind === "python" ? cap.versions.python : cap.versions.r;
+    const label = runtimeKind === "python" ? "Python" : "R";
+    if (!found) {
+      throw new VenvoyError(`the base image ${baseImage} has no ${label}`, {
+        hint: `use a base image with ${label} ${version}, e.g. ${
+          defaultBaseImage(runtimeKind, version)
+        }`,
+      });
+    }
+    if (!(found === version || found.startsWith(`${version}.`))) {
+      const flag = runtimeKind === "python" ? "--python-version" : "--r-version";
+      throw new VenvoyError(`the base image ${baseImage} has ${label} ${found}, not ${version}`, {
+        hint: `pass ${flag} ${
+          found.split(".").slice(0, 2).join(".")
+        }, or a --base-image with ${label} ${version}`,
+      });
+    }
+    await writeBasePackages(dir, cap.packages);
+  }
+
+  // 7. The record, last: an environment exists once config.yaml does.
+  const config: EnvConfig = {
+    name,
+    runtime: runtimeKind,
+    python_version: runtimeKind === "python" ? version : null,
+    r_version: runtimeKind === "r" ? version : null,
+    created: previous?.created || (ctx.now?.() ?? new Date()).toISOString(),
+    host: hostPlatform(),
+    engine: runtime.name,
+    base_image: baseImage,
+    base_image_pinned: pin.pinned,
+    image: imageRef,
+    image_id: imageId,
+    packages,
+    dev_packages: devPackages,
+    package_manager: kind === "conda" ? "conda" : "pip",
+    venvoy_version: ctx.venvoyVersion,
+  };
+  await writeConfig(dir, config);
+  if (
+    previous?.image_id && previous.image_id !== ociId && previous.engine === runtime.name &&
+    runtime.produces === "image"
+  ) {
+    // The old image is untagged now; drop it unless something still uses it.
+    await ctx.runner.run({ cmd: [runtime.binary, "image", "rm", previous.image_id] }).catch(
+      () => {},
+    );
+  }
+  return { dir, config, unchanged };
+}
+
+/** For Apptainer: podman or docker, when one is usable, builds the OCI image first. */
+function ociHelper(runner: ProcessRunner, detection: Detection): ContainerRuntime | null {
+  for (const name of ["podman", "docker"] as const) {
+    const probe = detection.runtimes.find((p) => p.name === name && p.usable);
+    if (probe) return createRuntime(name, runner, probe);
+  }
+  return null;
+}
+
+function baseImageForDef(pin: Pin, baseImage: string): string {
+  // The definition written beside a SIF built from the OCI image: the registry digest,
+  // or the name as given for a local image (which only a local engine can provide).
+  return pin.local ? baseImage : pin.from;
+}
+
+async function pinForDefinition(baseImage: string, previous: EnvConfig | null): Promise<Pin> {
+  if (previous && previous.base_image === baseImage && previous.base_image_pinned) {
+    const p = previous.base_image_pinned;
+    return {
+      pinned: p,
+      from: p.includes("@sha256:") && !baseImage.endsWith(".sif") ? p : baseImage,
+      local: false,
+    };
+  }
+  if (baseImage.endsWith(".sif")) {
+    const { sha256File } = await import("../runtime/apptainer.ts");
+    try {
+      return {
+        pinned: `${baseImage}@sha256:${await sha256File(baseImage)}`,
+        from: baseImage,
+        local: true,
+      };
+    } catch {
+      throw new VenvoyError(`base image '${baseImage}' was not found`, {
+        hint: "give the path of an existing .sif file",
+      });
+    }
+  }
+  // Without an OCI engine there is nothing local to resolve a digest with: a digest given
+  // in the name is the pin; otherwise the name is recorded as given.
+  return { pinned: baseImage, from: baseImage, local: false };
+}

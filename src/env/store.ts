@@ -1,0 +1,85 @@
+/** The environments on disk: where they live, which exist, and picking one by name. */
+import { join } from "node:path";
+import { UsageError, VenvoyError } from "../ui/errors.ts";
+import { type EnvConfig, readConfig } from "./config.ts";
+import { isValidName, validateName } from "./names.ts";
+import type { StatePaths } from "./paths.ts";
+
+export function envDir(paths: StatePaths, name: string): string {
+  return join(paths.environments, validateName(name));
+}
+
+/** An environment exists when its config.yaml does (a failed first build leaves none). */
+export async function envExists(paths: StatePaths, name: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(join(envDir(paths, name), "config.yaml"))).isFile;
+  } catch {
+    return false;
+  }
+}
+
+export async function listEnvNames(paths: StatePaths): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(paths.environments)) {
+      if (e.isDirectory && isValidName(e.name) && (await envExists(paths, e.name))) {
+        names.push(e.name);
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return names.sort();
+}
+
+export interface LoadedEnv {
+  name: string;
+  dir: string;
+  config: EnvConfig;
+}
+
+export async function loadEnv(paths: StatePaths, name: string): Promise<LoadedEnv> {
+  validateName(name);
+  if (!(await envExists(paths, name))) {
+    const names = await listEnvNames(paths);
+    throw new VenvoyError(`unknown environment '${name}'`, {
+      hint: names.length
+        ? `environments here: ${names.join(", ")}; or create it: venvoy init --name ${name}`
+        : `there are no environments yet; create one: venvoy init --name ${name}`,
+    });
+  }
+  const dir = envDir(paths, name);
+  return { name, dir, config: await readConfig(dir) };
+}
+
+/**
+ * The name from a positional argument or --name; with neither, the only environment
+ * (and `note` says so), else an error listing them.
+ */
+export async function pickEnvName(
+  paths: StatePaths,
+  given: { positional?: string; flag?: string },
+  note: (msg: string) => void,
+): Promise<string> {
+  const { positional, flag } = given;
+  if (positional && flag && positional !== flag) {
+    throw new UsageError(`two names given: '${positional}' and --name '${flag}'`, {
+      hint: "give the environment's name once",
+    });
+  }
+  const name = positional ?? flag;
+  if (name) return validateName(name);
+  const names = await listEnvNames(paths);
+  if (names.length === 1) {
+    note(`using the only environment, '${names[0]}'`);
+    return names[0];
+  }
+  if (names.length === 0) {
+    throw new VenvoyError("there are no environments yet", {
+      hint: "create one: venvoy init --name my-project",
+    });
+  }
+  throw new UsageError(`which environment? There are ${names.length}: ${names.join(", ")}`, {
+    hint: `name one: venvoy run ${names[0]}`,
+  });
+}

@@ -83,9 +83,12 @@ export class DenoRunner implements ProcessRunner {
   }
 
   async run(req: RunRequest): Promise<RunResult> {
-    const feed = typeof req.stdin === "string" || req.stdin instanceof Uint8Array
-      ? req.stdin
-      : undefined;
+    // "inherit" and "null" are modes, not text to feed.
+    const feed =
+      (typeof req.stdin === "string" && req.stdin !== "inherit" && req.stdin !== "null") ||
+        req.stdin instanceof Uint8Array
+        ? req.stdin
+        : undefined;
     const stdinMode: Stdio = feed !== undefined ? "piped" : (req.stdin as Stdio) ?? "null";
     const child = this.#command(req, stdinMode, req.stdout ?? "piped", req.stderr ?? "piped");
     const removeForwarders = req.forwardSignals ? forwardSignals(child.proc) : () => {};

@@ -29,8 +29,11 @@ fi
 # On a terminal the terminal delivers Ctrl-C itself. Without one, this shell is PID 1,
 # which ignores signals it has no handler for: stay in front and pass them on.
 if [ -t 0 ] || [ -n "${VENVOY_EXEC:-}" ]; then exec "$@"; fi
-"$@" &
+# (An asynchronous command's stdin would be /dev/null: hand it the real one.)
+exec 3<&0
+"$@" <&3 3<&- &
 child=$!
+exec 3<&-
 interrupted=""
 # A background job started by a non-interactive shell ignores SIGINT, so Ctrl-C is
 # delivered to the command as SIGTERM; venvoy still exits 130.

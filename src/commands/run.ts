@@ -1,0 +1,53 @@
+import type { Command } from "@commander-js/extra-typings";
+import type { CommandContext } from "./context.ts";
+import type { RunOptions } from "../env/run.ts";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function register(program: Command<[], { engine?: string; debug?: true }>) {
+  program
+    .command("run")
+    .description("work in an environment: a shell, your editor, or one command")
+    .argument("[name]", "environment (optional when there is only one)")
+    .option("--name <name>", "environment, as an option")
+    .option("--command <cmd>", "run this through `sh -c` and exit with its code")
+    .option("--mount <host:container[:ro]>", "mount another folder (repeatable)", collect)
+    .option("--env <K=V>", "set a variable in the container (repeatable)", collect)
+    .option("--no-home", "do not make your home folder reachable inside")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  venvoy run                                   the only environment: shell or editor
+  venvoy run study --command "python analysis.py && python plots.py"
+  venvoy run study --mount /scratch/data:/data:ro --env OMP_NUM_THREADS=4
+  sbatch --wrap 'venvoy run study --command "python train.py"'
+
+Inside: the current folder is /workspace (the working directory); your home folder is at
+the same path as on the host (unless --no-home); files you create belong to you.
+Packages installed in a session (pip, uv pip, install.packages) stay for the next one.`,
+    )
+    .action(async (positional, opts, cmd) => {
+      const { makeContext } = await import("./context.ts");
+      await run(makeContext(cmd.optsWithGlobals()), { ...opts, positional });
+    });
+}
+
+export async function run(ctx: CommandContext, opts: RunOptions): Promise<void> {
+  const { runEnv } = await import("../env/run.ts");
+  const { info, isTty } = await import("../ui/output.ts");
+  let stdinData = false;
+  try {
+    const st = Deno.statSync("/dev/stdin");
+    stdinData = st.isFile || !!st.isFifo || !!st.isSocket;
+  } catch { /* closed */ }
+  await runEnv({
+    runner: ctx.runner,
+    paths: ctx.paths,
+    engine: ctx.engine,
+    cwd: Deno.cwd(),
+    note: (m) => info(`venvoy: ${m}`),
+    terminal: { stdin: isTty("stdin"), stdout: isTty("stdout") },
+    stdinData,
+  }, opts);
+}

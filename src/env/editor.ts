@@ -1,0 +1,108 @@
+/**
+ * Opening Cursor or VS Code attached to an environment: a devcontainer.json generated in
+ * the environment folder (never in the user's project or editor settings) and the
+ * editor's dev-container URI. A missing editor falls back to a shell.
+ */
+import { join } from "node:path";
+import { PERSIST } from "../build/mod.ts";
+import type { ProcessRunner } from "../process/mod.ts";
+import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
+import { writeFileAtomic } from "./config.ts";
+import { editorFor, readGlobalConfig } from "./global.ts";
+import type { StatePaths } from "./paths.ts";
+import type { LoadedEnv } from "./store.ts";
+
+export interface EditorContext {
+  runner: ProcessRunner;
+  paths: StatePaths;
+  cwd: string;
+  note: (msg: string) => void;
+}
+
+export interface EditorSession {
+  runtime: ContainerRuntime;
+  image: string;
+  home: string | null;
+  extraMounts: Mount[];
+  extraEnv: [string, string][];
+}
+
+export function devcontainerJson(env: LoadedEnv, s: EditorSession): Record<string, unknown> {
+  const mount = (m: Mount) =>
+    `source=${m.source},target=${m.target},type=bind${m.readOnly ? ",readonly" : ""}`;
+  const mounts = [
+    mount({ source: join(env.dir, "persist"), target: PERSIST }),
+    ...(s.home ? [mount({ source: s.home, target: s.home })] : []),
+    ...s.extraMounts.map(mount),
+  ];
+  const containerEnv: Record<string, string> = {
+    VENVOY_ENV: env.name,
+    PYTHONNOUSERSITE: "1",
+    PIP_CACHE_DIR: `${PERSIST}/cache/pip`,
+    UV_CACHE_DIR: `${PERSIST}/cache/uv`,
+    ...Object.fromEntries(s.extraEnv),
+  };
+  return {
+    name: `venvoy: ${env.name}`,
+    image: s.image,
+    workspaceFolder: "/workspace",
+    workspaceMount: "source=${localWorkspaceFolder},target=/workspace,type=bind",
+    mounts,
+    containerEnv,
+    runArgs: ["--label", "org.venvoy.managed=true", "--label", `org.venvoy.env=${env.name}`],
+    postStartCommand: "/opt/venvoy/bin/venvoy-entry true",
+    updateRemoteUserUID: true,
+    customizations: {
+      vscode: {
+        settings: { "python.defaultInterpreterPath": `${PERSIST}/python/bin/python` },
+      },
+    },
+  };
+}
+
+/** vscode-remote://dev-container+<hex of {hostPath, configFile}>/workspace */
+export function attachUri(hostPath: string, configFile: string): string {
+  const payload = JSON.stringify({
+    hostPath,
+    configFile: { $mid: 1, path: configFile, scheme: "file" },
+  });
+  const hex = Array.from(new TextEncoder().encode(payload))
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `vscode-remote://dev-container+${hex}/workspace`;
+}
+
+/** true when the editor was opened; false means "start a shell instead". */
+export async function launchEditor(
+  ctx: EditorContext,
+  env: LoadedEnv,
+  session: EditorSession,
+): Promise<boolean> {
+  const editor = editorFor(await readGlobalConfig(ctx.paths), env.name);
+  if (editor === "none") return false;
+  if (session.runtime.produces !== "image") {
+    ctx.note(
+      `${editor} attaches to Docker/Podman containers, not ${session.runtime.name}; starting a shell`,
+    );
+    return false;
+  }
+  const binary = ctx.runner.which(editor);
+  if (!binary) {
+    ctx.note(
+      `${editor} is not on PATH; starting a shell instead (venvoy configure --editor none to stop trying)`,
+    );
+    return false;
+  }
+  const file = join(env.dir, ".devcontainer", "devcontainer.json");
+  await writeFileAtomic(file, JSON.stringify(devcontainerJson(env, session), null, 2) + "\n");
+  const res = await ctx.runner.run({
+    cmd: [binary, "--folder-uri", attachUri(ctx.cwd, file)],
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  if (res.code !== 0) {
+    ctx.note(`${editor} exited with ${res.code}; starting a shell instead`);
+    return false;
+  }
+  ctx.note(`opened ${editor} on ${ctx.cwd}, attached to '${env.name}' (config: ${file})`);
+  return true;
+}

@@ -1,0 +1,235 @@
+/**
+ * `venvoy run`: one container per session, with the current folder at /workspace, the
+ * environment's persist/ folder at /opt/venvoy/persist (packages installed in a session
+ * live there), the home folder at its own path, and the host user's identity.
+ */
+import { isAbsolute, join, resolve } from "node:path";
+import { ENTRY, PERSIST } from "../build/mod.ts";
+import type { ProcessRunner } from "../process/mod.ts";
+import {
+  type ContainerRuntime,
+  createRuntime,
+  isEngineName,
+  type Mount,
+  resolveRuntime,
+  type RunSpec,
+} from "../runtime/mod.ts";
+import { CommandExit, RuntimeUnavailableError, UsageError, VenvoyError } from "../ui/errors.ts";
+import { hostCaBundle, hostUser } from "./init.ts";
+import type { StatePaths } from "./paths.ts";
+import { parseEnvPair } from "./spec.ts";
+import { type LoadedEnv, loadEnv, pickEnvName } from "./store.ts";
+
+export interface RunOptions {
+  /** The positional NAME. */
+  positional?: string;
+  name?: string;
+  command?: string;
+  mount?: string[];
+  env?: string[];
+  /** commander's --no-home gives home: false. */
+  home?: boolean;
+}
+
+export interface RunContext {
+  runner: ProcessRunner;
+  paths: StatePaths;
+  engine: string | null;
+  cwd: string;
+  note: (msg: string) => void;
+  terminal: { stdin: boolean; stdout: boolean };
+  /** stdin is a pipe or file worth passing on (not /dev/null). */
+  stdinData: boolean;
+  user?: { uid: number; gid: number };
+}
+
+export const CA_TARGET = "/opt/venvoy/ca-bundle.crt";
+
+/** HOST:CONTAINER[:ro|:rw]; the host path must exist; the container path is absolute. */
+export function parseMount(value: string, cwd: string): Mount {
+  let rest = value;
+  let readOnly = false;
+  const mode = rest.match(/:(ro|rw)$/);
+  if (mode) {
+    readOnly = mode[1] === "ro";
+    rest = rest.slice(0, -3);
+  }
+  // Split at the last ':' followed by '/', so Windows drive letters (C:\data) survive.
+  const i = rest.lastIndexOf(":/");
+  if (i <= 0) {
+    throw new UsageError(`invalid --mount '${value}'`, {
+      hint: "use --mount HOST:CONTAINER[:ro], e.g. --mount /scratch/data:/data:ro",
+    });
+  }
+  const host = rest.slice(0, i);
+  const target = rest.slice(i + 1);
+  const source = isAbsolute(host) ? host : resolve(cwd, host);
+  try {
+    Deno.statSync(source);
+  } catch {
+    throw new UsageError(`mount source '${host}' does not exist`, {
+      hint: `create it first (mkdir -p ${source}), or fix the path`,
+    });
+  }
+  return { source, target, readOnly };
+}
+
+/** The engine recorded at init, without probing every runtime (run must start fast). */
+export async function runtimeFor(
+  ctx: Pick<RunContext, "runner" | "engine">,
+  env: LoadedEnv,
+): Promise<ContainerRuntime> {
+  const override = ctx.engine ?? ctx.runner.env("VENVOY_ENGINE");
+  if (override) return (await resolveRuntime(ctx.runner, { engine: override })).runtime;
+  const recorded = env.config.engine;
+  if (!isEngineName(recorded)) {
+    throw new VenvoyError(`'${env.name}' records an unknown engine '${recorded}'`, {
+      hint: `rebuild it: venvoy init --name ${env.name} --force`,
+    });
+  }
+  const path = ctx.runner.which(recorded);
+  if (!path) {
+    throw new RuntimeUnavailableError(
+      `${recorded}, which built '${env.name}', is not installed here`,
+      { hint: `use another engine: venvoy --engine podman init --name ${env.name} --force` },
+    );
+  }
+  return createRuntime(recorded, ctx.runner, { path });
+}
+
+export function imageFor(runtime: ContainerRuntime, env: LoadedEnv): string {
+  if (runtime.produces === "sif") {
+    const sif = join(env.dir, "image.sif");
+    try {
+      Deno.statSync(sif);
+    } catch {
+      throw new VenvoyError(`'${env.name}' has no Apptainer image (image.sif)`, {
+        hint: `build one: venvoy --engine ${runtime.name} init --name ${env.name} --force`,
+      });
+    }
+    return sif;
+  }
+  if (env.config.image.endsWith(".sif")) {
+    throw new VenvoyError(`'${env.name}' was built for ${env.config.engine}, not ${runtime.name}`, {
+      hint:
+        `build it for ${runtime.name}: venvoy --engine ${runtime.name} init --name ${env.name} --force`,
+    });
+  }
+  return env.config.image;
+}
+
+export interface SessionOptions {
+  command: string[];
+  cwd: string;
+  home: string | null;
+  extraMounts: Mount[];
+  extraEnv: [string, string][];
+  ca: string | null;
+  user?: { uid: number; gid: number };
+  tty: boolean;
+  interactive: boolean;
+}
+
+/** The RunSpec for a session; pure, so unit tests assert the exact command line. */
+export function sessionSpec(
+  runtime: ContainerRuntime,
+  env: LoadedEnv,
+  opts: SessionOptions & { image: string; containerName: string },
+): RunSpec {
+  const persist = join(env.dir, "persist");
+  const mounts: Mount[] = [
+    { source: opts.cwd, target: "/workspace" },
+    { source: persist, target: PERSIST },
+  ];
+  const vars: Record<string, string> = {
+    VENVOY_ENV: env.name,
+    PYTHONNOUSERSITE: "1",
+    PIP_CACHE_DIR: `${PERSIST}/cache/pip`,
+    UV_CACHE_DIR: `${PERSIST}/cache/uv`,
+    R_USER_CACHE_DIR: `${PERSIST}/cache/R`,
+  };
+  const oci = runtime.produces === "image";
+  if (oci) {
+    // Apptainer mounts the home folder itself (and honours --no-home).
+    if (opts.home && !opts.extraMounts.some((m) => m.target === opts.home)) {
+      mounts.push({ source: opts.home, target: opts.home });
+      vars.HOME = opts.home;
+    } else {
+      vars.HOME = `${PERSIST}/home`;
+    }
+  }
+  if (opts.ca) {
+    mounts.push({ source: opts.ca, target: CA_TARGET, readOnly: true });
+    for (const k of ["PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"]) {
+      vars[k] = CA_TARGET;
+    }
+  }
+  mounts.push(...opts.extraMounts);
+  for (const [k, v] of opts.extraEnv) vars[k] = v;
+  return {
+    image: opts.image,
+    command: opts.command,
+    mounts,
+    env: vars,
+    workdir: "/workspace",
+    user: opts.user,
+    tty: opts.tty,
+    interactive: opts.interactive,
+    name: opts.containerName,
+    labels: { "org.venvoy.managed": "true", "org.venvoy.env": env.name },
+    noHome: !opts.home,
+  };
+}
+
+export async function runEnv(ctx: RunContext, opts: RunOptions): Promise<void> {
+  const name = await pickEnvName(
+    ctx.paths,
+    { positional: opts.positional, flag: opts.name },
+    ctx.note,
+  );
+  const env = await loadEnv(ctx.paths, name);
+  const extraMounts = (opts.mount ?? []).map((m) => parseMount(m, ctx.cwd));
+  const extraEnv = (opts.env ?? []).map(parseEnvPair);
+  const runtime = await runtimeFor(ctx, env);
+  const image = imageFor(runtime, env);
+  const home = opts.home === false ? null : ctx.paths.home;
+  const tty = ctx.terminal.stdin && ctx.terminal.stdout;
+
+  if (opts.command === undefined) {
+    const { launchEditor } = await import("./editor.ts");
+    const launched = await launchEditor(ctx, env, { runtime, image, home, extraMounts, extraEnv });
+    if (launched) return;
+  }
+  if (opts.command === "") {
+    throw new UsageError("--command is empty", {
+      hint: `e.g. venvoy run ${name} --command "python script.py"`,
+    });
+  }
+  const command = opts.command === undefined
+    ? [ENTRY, "--shell"]
+    : [ENTRY, "sh", "-c", opts.command];
+  const spec = sessionSpec(runtime, env, {
+    image,
+    containerName: `venvoy-${name}-${crypto.randomUUID().slice(0, 8)}`,
+    command,
+    cwd: ctx.cwd,
+    home,
+    extraMounts,
+    extraEnv,
+    ca: hostCaBundle(ctx.runner),
+    user: ctx.user ?? hostUser(),
+    tty,
+    interactive: opts.command === undefined || ctx.terminal.stdin || ctx.stdinData,
+  });
+  if (opts.command === undefined && !tty) {
+    ctx.note("no terminal: the shell reads commands from stdin (use --command in batch jobs)");
+  }
+  const code = await runtime.run(spec);
+  if (code >= 125 && runtime.produces === "image" && runtime.name === "podman") {
+    // Interrupted or failed to start: make sure the container is gone (--rm may not have run).
+    await ctx.runner.run({ cmd: [runtime.binary, "rm", "-f", "--ignore", spec.name!] }).catch(
+      () => {},
+    );
+  }
+  if (code !== 0) throw new CommandExit(code);
+}

@@ -7,6 +7,8 @@ import denoJson from "../deno.json" with { type: "json" };
 import { UsageError } from "./ui/errors.ts";
 import { register as registerRuntimeInfo } from "./commands/runtime_info.ts";
 import { register as registerHistory } from "./commands/history.ts";
+import { register as registerUpdate } from "./commands/update.ts";
+import { register as registerUninstall } from "./commands/uninstall.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -49,6 +51,8 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 no usable container runtime;
   );
   registerRuntimeInfo(program);
   registerHistory(program);
+  registerUpdate(program);
+  registerUninstall(program);
   return program;
 }
 

@@ -1,0 +1,393 @@
+import type { Command } from "@commander-js/extra-typings";
+import { dirname, join } from "node:path";
+import { UsageError, VenvoyError } from "../ui/errors.ts";
+import type { ContainerRuntime } from "../runtime/types.ts";
+import type { CommandContext } from "./context.ts";
+
+export function register(program: Command<[], { engine?: string; debug?: true }>) {
+  program
+    .command("uninstall")
+    .description("remove venvoy: its binary, shell setup, state, snapshots, images and SIFs")
+    .option("--force", "remove without asking")
+    .option("--keep-projects", "keep the snapshot history in $VENVOY_PROJECTS")
+    .option("--keep-images", "keep venvoy's images, containers and SIF files")
+    .option("--dry-run", "list everything that would be removed, and remove nothing")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  venvoy uninstall --dry-run                  see what would go, change nothing
+  venvoy uninstall                            list it, ask, then remove it
+  venvoy uninstall --force                    remove without asking (scripts)
+  venvoy uninstall --keep-projects --keep-images
+
+Removes the venvoy binary and its links, exactly the block the installer added to your
+shell startup files (the rest of each file stays byte for byte), $VENVOY_HOME, the
+snapshots in $VENVOY_PROJECTS, and the containers, images and SIF files venvoy made
+(found by the label org.venvoy.managed=true and in $VENVOY_HOME/environments).
+Without --force it asks first, and with no terminal to ask on it refuses.`,
+    )
+    .action(async (opts, cmd) => {
+      const { makeContext } = await import("./context.ts");
+      await uninstall(makeContext(cmd.optsWithGlobals()), opts);
+    });
+}
+
+export interface UninstallOptions {
+  force?: boolean;
+  keepProjects?: boolean;
+  keepImages?: boolean;
+  dryRun?: boolean;
+}
+
+export interface UninstallDeps {
+  /** The running venvoy's file; null from source. Default: selfPath(). */
+  self?: string | null;
+  /** Asks a yes/no question on the terminal. Default: a line read from stdin. */
+  ask?: (question: string) => Promise<boolean>;
+  /** Whether there is a terminal to ask on. Default: stdin is a terminal. */
+  interactive?: boolean;
+  os?: string;
+}
+
+interface Found {
+  /** The engine binary that lists and removes it. */
+  binary: string;
+  runtime: ContainerRuntime;
+  id: string;
+  /** Image names ("repo:tag"); removing the last one removes the image. */
+  refs: string[];
+  /** What a person reads. */
+  label: string;
+}
+
+export interface UninstallPlan {
+  containers: Found[];
+  images: Found[];
+  /** SIF files; deleted with $VENVOY_HOME, or kept with --keep-images. */
+  sifs: string[];
+  rcFiles: string[];
+  projects: string | null;
+  venvoyHome: string | null;
+  /** Paths inside $VENVOY_HOME that stay. */
+  keepInHome: string[];
+  links: string[];
+  binaries: string[];
+  /** What could not be looked at, or needs doing by hand. */
+  notes: string[];
+}
+
+export async function uninstall(
+  ctx: CommandContext,
+  opts: UninstallOptions,
+  deps: UninstallDeps = {},
+): Promise<void> {
+  const { out, info, warn, isTty } = await import("../ui/output.ts");
+  const plan = await makePlan(ctx, opts, deps);
+  const lines = describe(plan, opts);
+
+  if (!lines.length) {
+    for (const n of plan.notes) info(`note: ${n}`);
+    out(`Nothing of venvoy's was found; nothing ${opts.dryRun ? "would be" : "was"} removed.`);
+    return;
+  }
+  if (opts.dryRun) {
+    out("venvoy uninstall would remove (dry run, nothing changed):");
+    for (const l of lines) out(l);
+    for (const n of plan.notes) out(`note: ${n}`);
+    return;
+  }
+  if (!opts.force) {
+    if (!(deps.interactive ?? isTty("stdin"))) {
+      throw new UsageError(
+        "venvoy uninstall asks before it removes anything, and there is no terminal to ask on",
+        { hint: "see the list with 'venvoy uninstall --dry-run', then run it with --force" },
+      );
+    }
+    info("venvoy uninstall will remove:");
+    for (const l of lines) info(l);
+    const yes = await (deps.ask ?? askYesNo)("Remove all of this? [y/N] ");
+    if (!yes) {
+      out("Nothing was removed.");
+      return;
+    }
+  }
+
+  const failures = await execute(ctx, plan);
+  for (const f of failures) warn(f);
+  for (const n of plan.notes) info(`note: ${n}`);
+  out(
+    failures.length ? "venvoy was partly removed (see the warnings above)." : "venvoy was removed.",
+  );
+  if (plan.rcFiles.length) {
+    out("Open a new terminal: shells already open still have vup defined.");
+  }
+  if (failures.length) {
+    throw new VenvoyError(`${failures.length} item(s) could not be removed`);
+  }
+}
+
+async function makePlan(
+  ctx: CommandContext,
+  opts: UninstallOptions,
+  deps: UninstallDeps,
+): Promise<UninstallPlan> {
+  const { MANAGED_LABELS } = await import("../runtime/types.ts");
+  const { rcCandidates, hasBlock, selfPath } = await import("../release/mod.ts");
+  const env = (n: string) => ctx.runner.env(n);
+  const os = deps.os ?? Deno.build.os;
+  const { home, venvoyHome, projects } = ctx.paths;
+  const plan: UninstallPlan = {
+    containers: [],
+    images: [],
+    sifs: [],
+    rcFiles: [],
+    projects: null,
+    venvoyHome: null,
+    keepInHome: [],
+    links: [],
+    binaries: [],
+    notes: [],
+  };
+
+  if (!opts.keepImages) await findRuntimeObjects(ctx, plan);
+  const { ApptainerRuntime } = await import("../runtime/apptainer.ts");
+  plan.sifs = (await new ApptainerRuntime(ctx.runner).listImages({ ...MANAGED_LABELS }))
+    .map((i) => i.id);
+
+  for (const rc of rcCandidates({ home, env })) {
+    const text = await readIfFile(rc);
+    if (text !== null && hasBlock(text)) plan.rcFiles.push(rc);
+  }
+
+  if (!opts.keepProjects && await exists(projects)) {
+    plan.projects = guardFolder(projects, home, "VENVOY_PROJECTS");
+  }
+  if (await exists(venvoyHome)) {
+    plan.venvoyHome = guardFolder(venvoyHome, home, "VENVOY_HOME");
+    if (opts.keepImages) plan.keepInHome.push(...plan.sifs);
+    if (opts.keepProjects && isInside(projects, venvoyHome)) plan.keepInHome.push(projects);
+  }
+
+  // The binary: the running one, and the one the installer put in its folder.
+  const exe = os === "windows" ? "venvoy.exe" : "venvoy";
+  const installDir = env("VENVOY_INSTALL_DIR") ||
+    (os === "windows"
+      ? join(env("LOCALAPPDATA") || join(home, "AppData", "Local"), "venvoy", "bin")
+      : join(home, ".local", "bin"));
+  const self = deps.self === undefined ? selfPath() : deps.self;
+  const binaries = new Set<string>();
+  if (self) binaries.add(await realPath(self));
+  const installed = join(installDir, exe);
+  if ((await lstat(installed))?.isFile) binaries.add(await realPath(installed));
+  plan.binaries = [...binaries];
+
+  // Links to it: the installer's /usr/local/bin/venvoy, and any beside the binaries.
+  const linkDirs = new Set([installDir, env("VENVOY_LINK_DIR") ?? "/usr/local/bin"]);
+  for (const b of plan.binaries) linkDirs.add(dirname(b));
+  for (const dir of linkDirs) {
+    if (!dir) continue;
+    for (const name of [exe, "vup-core"]) {
+      const p = join(dir, name);
+      if (!(await lstat(p))?.isSymlink) continue;
+      const to = await realPath(p);
+      if (plan.binaries.includes(to) || (!(await exists(to)) && pointsAtVenvoy(p))) {
+        plan.links.push(p);
+      }
+    }
+  }
+  if (os === "windows" && plan.binaries.length) {
+    plan.notes.push(
+      `remove ${installDir} from your user PATH (Settings > Environment Variables), ` +
+        "or in PowerShell: see docs/install.md",
+    );
+  }
+  if (!self && plan.binaries.length === 0) {
+    plan.notes.push("this venvoy runs from its source tree; no installed binary was found");
+  }
+  return plan;
+}
+
+/** Containers and images labelled by venvoy, in every usable docker/podman store. */
+async function findRuntimeObjects(ctx: CommandContext, plan: UninstallPlan): Promise<void> {
+  const { probeRuntimes } = await import("../runtime/detect.ts");
+  const { createRuntime } = await import("../runtime/mod.ts");
+  const { MANAGED_LABELS } = await import("../runtime/types.ts");
+  const probes = (await probeRuntimes(ctx.runner))
+    .filter((p) => p.usable && (p.name === "docker" || p.name === "podman"));
+  const seenContainers = new Set<string>();
+  const seenImages = new Set<string>();
+  for (const p of probes) {
+    const runtime = createRuntime(p.name, ctx.runner, p);
+    try {
+      for (const c of await runtime.listContainers({ ...MANAGED_LABELS })) {
+        if (seenContainers.has(c.id.slice(0, 12))) continue;
+        seenContainers.add(c.id.slice(0, 12));
+        plan.containers.push({
+          binary: p.path,
+          runtime,
+          id: c.id,
+          refs: [],
+          label: `${p.name} container ${c.name || c.id.slice(0, 12)} (${c.image})`,
+        });
+      }
+      for (const i of await runtime.listImages({ ...MANAGED_LABELS })) {
+        if (seenImages.has(i.id)) continue;
+        seenImages.add(i.id);
+        const name = i.refs.length ? i.refs.join(", ") : "(untagged)";
+        plan.images.push({
+          binary: p.path,
+          runtime,
+          id: i.id,
+          refs: i.refs,
+          label: `${p.name} image ${name} ${i.id.slice(7, 19)}`,
+        });
+      }
+    } catch (e) {
+      plan.notes.push(`could not list ${p.name}'s containers and images: ${(e as Error).message}`);
+    }
+  }
+}
+
+function describe(plan: UninstallPlan, opts: UninstallOptions): string[] {
+  const lines: string[] = [];
+  for (const c of plan.containers) lines.push(`  ${c.label}`);
+  for (const i of plan.images) lines.push(`  ${i.label}`);
+  if (!opts.keepImages) { for (const s of plan.sifs) lines.push(`  SIF file ${s}`); }
+  for (const rc of plan.rcFiles) lines.push(`  venvoy's block in ${rc}`);
+  if (plan.projects) lines.push(`  snapshots: ${plan.projects}`);
+  if (plan.venvoyHome) {
+    const keep = plan.keepInHome.length ? ` (keeping ${plan.keepInHome.join(", ")})` : "";
+    lines.push(`  state: ${plan.venvoyHome}${keep}`);
+  }
+  for (const l of plan.links) lines.push(`  link ${l}`);
+  for (const b of plan.binaries) lines.push(`  binary ${b}`);
+  return lines;
+}
+
+/** Removes what the plan lists, containers first and the binary last; returns failures. */
+async function execute(ctx: CommandContext, plan: UninstallPlan): Promise<string[]> {
+  const { editRcFile, removeBlock } = await import("../release/mod.ts");
+  const failures: string[] = [];
+  const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (e) {
+      failures.push(`could not remove ${what}: ${(e as Error).message}`);
+    }
+  };
+  for (const c of plan.containers) {
+    await attempt(c.label, async () => {
+      const res = await ctx.runner.run({ cmd: [c.binary, "rm", "-f", c.id] });
+      if (res.code !== 0 && !/no such container|no container with/i.test(res.stderr)) {
+        throw new Error(res.stderr.trim() || `exit ${res.code}`);
+      }
+    });
+  }
+  for (const i of plan.images) {
+    await attempt(i.label, async () => {
+      for (const ref of i.refs.length ? i.refs : [i.id]) await i.runtime.remove(ref);
+    });
+  }
+  for (const rc of plan.rcFiles) {
+    await attempt(
+      `venvoy's block in ${rc}`,
+      () => editRcFile(rc, removeBlock, { deleteIfEmpty: true }),
+    );
+  }
+  if (plan.projects) {
+    const p = plan.projects;
+    await attempt(p, () => Deno.remove(p, { recursive: true }));
+  }
+  if (plan.venvoyHome) {
+    const h = plan.venvoyHome;
+    await attempt(h, () => removeTreeExcept(h, plan.keepInHome));
+  }
+  for (const l of plan.links) await attempt(l, () => Deno.remove(l));
+  for (const b of plan.binaries) await attempt(b, () => removeBinary(b));
+  return failures;
+}
+
+/** A running .exe cannot be deleted on Windows: it is renamed, and goes at next boot. */
+async function removeBinary(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (e) {
+    if (Deno.build.os !== "windows") throw e;
+    await Deno.rename(path, `${path}.old`);
+    throw new Error(`it is running; delete ${path}.old after this command ends`);
+  }
+}
+
+/** Deletes `root` except the listed paths inside it (and the folders leading to them). */
+export async function removeTreeExcept(root: string, keep: string[]): Promise<void> {
+  const inside = keep.filter((k) => k === root || isInside(k, root));
+  if (inside.includes(root)) return;
+  if (inside.length === 0) {
+    await Deno.remove(root, { recursive: true });
+    return;
+  }
+  for await (const e of Deno.readDir(root)) {
+    const p = join(root, e.name);
+    if (inside.includes(p)) continue;
+    if (e.isDirectory && inside.some((k) => isInside(k, p))) await removeTreeExcept(p, inside);
+    else await Deno.remove(p, { recursive: true });
+  }
+}
+
+function isInside(path: string, dir: string): boolean {
+  const d = dir.replace(/[\\/]+$/, "");
+  return path.startsWith(`${d}/`) || path.startsWith(`${d}\\`);
+}
+
+/** Refuses to plan the removal of the home folder itself, or of a folder above it. */
+function guardFolder(folder: string, home: string, variable: string): string {
+  if (folder === "/" || folder === home || isInside(home, folder)) {
+    throw new VenvoyError(
+      `${variable} is ${folder}, which holds your home folder; venvoy will not delete it`,
+      { hint: `set ${variable} to venvoy's own folder, or unset it` },
+    );
+  }
+  return folder;
+}
+
+function pointsAtVenvoy(link: string): boolean {
+  try {
+    return /venvoy(\.exe)?$/.test(Deno.readLinkSync(link));
+  } catch {
+    return false;
+  }
+}
+
+async function readIfFile(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch {
+    return null;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await Deno.stat(path).catch(() => null)) !== null;
+}
+
+async function lstat(path: string): Promise<Deno.FileInfo | null> {
+  return await Deno.lstat(path).catch(() => null);
+}
+
+async function realPath(path: string): Promise<string> {
+  return await Deno.realPath(path).catch(() => path);
+}
+
+async function askYesNo(question: string): Promise<boolean> {
+  const enc = new TextEncoder();
+  Deno.stderr.writeSync(enc.encode(question));
+  const buf = new Uint8Array(1024);
+  let answer = "";
+  while (!answer.includes("\n")) {
+    const n = await Deno.stdin.read(buf);
+    if (n === null) break;
+    answer += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  return /^\s*y(es)?\s*$/i.test(answer.split("\n")[0]);
+}

@@ -1,0 +1,81 @@
+import type { Command } from "@commander-js/extra-typings";
+import type { CommandContext } from "./context.ts";
+
+export function register(program: Command<[], { engine?: string; debug?: true }>) {
+  program
+    .command("update")
+    .alias("upgrade")
+    .description("update venvoy to the latest release (environments are not touched)")
+    .option("--check", "only say whether a newer release exists; change nothing")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  venvoy update              install the latest release in place of this venvoy
+  venvoy upgrade             the same
+  venvoy update --check      only report whether a newer release exists
+  VENVOY_RELEASE_URL=https://mirror.example.org/venvoy venvoy update
+
+Releases come from VENVOY_RELEASE_URL, or else the project's latest GitHub release. The
+new binary must match the release's SHA256SUMS and answer --version before it replaces
+this one; if anything fails, this venvoy stays as it was. Re-running the install
+one-liner updates venvoy too.`,
+    )
+    .action(async (opts, cmd) => {
+      const { makeContext } = await import("./context.ts");
+      const { VERSION } = await import("../cli.ts");
+      await update(makeContext(cmd.optsWithGlobals()), opts, { current: VERSION });
+    });
+}
+
+export interface UpdateDeps {
+  /** This venvoy's version. */
+  current: string;
+  /** The executable to replace; null when running from source. Default: selfPath(). */
+  self?: string | null;
+  /** The release target to download. Default: this machine's. */
+  target?: string;
+}
+
+export async function update(
+  ctx: CommandContext,
+  opts: { check?: boolean },
+  deps: UpdateDeps,
+): Promise<void> {
+  const r = await import("../release/mod.ts");
+  const { out, info } = await import("../ui/output.ts");
+  const { VenvoyError } = await import("../ui/errors.ts");
+
+  const base = r.releaseBase((n) => ctx.runner.env(n));
+  const current = r.mustParseVersion(deps.current, "this venvoy's version");
+  const latest = await r.releaseVersion(base);
+  const order = r.compareVersions(latest, current);
+  if (order <= 0) {
+    const note = order < 0 ? ` (the release at ${base} is older: ${latest.text})` : "";
+    out(`venvoy ${current.text} is up to date${note}`);
+    return;
+  }
+  if (opts.check) {
+    out(`venvoy ${latest.text} is available (this is ${current.text}); run 'venvoy update'`);
+    return;
+  }
+
+  const self = deps.self === undefined ? r.selfPath() : deps.self;
+  if (!self) {
+    throw new VenvoyError("this venvoy runs from its source tree, which has no binary to update", {
+      hint: "update the checkout with git, or install a release with install.sh",
+    });
+  }
+  const asset = r.assetName(r.hostTarget(deps.target));
+  info(`Downloading ${asset} ${latest.text} from ${base}`);
+  const bytes = await r.downloadVerified(base, asset);
+  const size = bytes.length < 1048576
+    ? `${Math.ceil(bytes.length / 1024)} KB`
+    : `${(bytes.length / 1048576).toFixed(1)} MB`;
+  info(`Checksum verified (${size}); checking that it runs`);
+  const path = await r.replaceExecutable(self, bytes, {
+    runner: ctx.runner,
+    expectVersion: latest.text,
+  });
+  out(`Updated venvoy ${current.text} -> ${latest.text} (${path})`);
+}

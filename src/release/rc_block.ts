@@ -1,0 +1,198 @@
+/**
+ * The one block venvoy's installer adds to a shell's startup file, and its removal.
+ *
+ *   # >>> venvoy >>>
+ *   …PATH and `eval "$(venvoy shell-init bash)"`…
+ *   # <<< venvoy <<<
+ *
+ * Adding appends "\n" + block to a non-empty file (a blank line before it, or the newline
+ * the file's last line lacked); updating replaces the lines from marker to marker;
+ * removing takes those lines and that one "\n" away again, so a file gets back exactly
+ * the bytes it had before the install. install.sh writes the same block the same way
+ * (tests/unit/release/install_sh_test.ts holds the two to each other).
+ */
+import { basename, dirname, join } from "node:path";
+import { UsageError, VenvoyError } from "../ui/errors.ts";
+import type { EnvLookup } from "../env/paths.ts";
+
+export const BLOCK_BEGIN = "# >>> venvoy >>>";
+export const BLOCK_END = "# <<< venvoy <<<";
+
+export const SHELLS = ["bash", "zsh", "fish"] as const;
+export type ShellName = typeof SHELLS[number];
+
+export function isShellName(s: string): s is ShellName {
+  return (SHELLS as readonly string[]).includes(s);
+}
+
+/** `dir` as the block writes it: under the home folder as "$HOME/…", so dotfiles travel. */
+export function shellPath(dir: string, home: string): string {
+  if (/["$`\\\n]/.test(dir)) {
+    throw new UsageError(`cannot write a shell startup line for the folder '${dir}'`, {
+      hint: 'choose an install folder without ", $, `, \\ or a newline in its name',
+    });
+  }
+  const h = home.replace(/\/+$/, "");
+  if (dir === h) return "$HOME";
+  if (h && dir.startsWith(`${h}/`)) return `$HOME${dir.slice(h.length)}`;
+  return dir;
+}
+
+export function renderBlock(shell: ShellName, options: { installDir: string; home: string }) {
+  const dir = shellPath(options.installDir, options.home);
+  const body = shell === "fish"
+    ? [
+      `if not contains -- "${dir}" $PATH`,
+      `    set -gx PATH "${dir}" $PATH`,
+      "end",
+      "if command -q venvoy",
+      "    venvoy shell-init fish | source",
+      "end",
+    ]
+    : [
+      `case ":$PATH:" in *":${dir}:"*) ;; *) export PATH="${dir}:$PATH" ;; esac`,
+      `if command -v venvoy >/dev/null 2>&1; then eval "$(venvoy shell-init ${shell})"; fi`,
+    ];
+  return [
+    BLOCK_BEGIN,
+    "# Added by the venvoy installer; `venvoy uninstall` removes this block.",
+    ...body,
+    BLOCK_END,
+  ].join("\n") + "\n";
+}
+
+interface Span {
+  /** Index of the first character of the BEGIN line. */
+  start: number;
+  /** Index just past the END line (past its "\n" when it has one). */
+  end: number;
+}
+
+function findBlock(text: string, from = 0): Span | null {
+  const start = findLine(text, BLOCK_BEGIN, from);
+  if (start < 0) return null;
+  const endLine = findLine(text, BLOCK_END, start + BLOCK_BEGIN.length);
+  if (endLine < 0) {
+    throw new VenvoyError(`venvoy's block starts ('${BLOCK_BEGIN}') but never ends`, {
+      hint: `put back the line '${BLOCK_END}' after it, or remove the block by hand`,
+    });
+  }
+  const afterEnd = endLine + BLOCK_END.length;
+  return { start, end: text[afterEnd] === "\n" ? afterEnd + 1 : afterEnd };
+}
+
+/** Index of a line that is exactly `line`, at or after `from`; -1 if none. */
+function findLine(text: string, line: string, from: number): number {
+  let i = text.indexOf(line, from);
+  while (i >= 0) {
+    const startsLine = i === 0 || text[i - 1] === "\n";
+    const after = i + line.length;
+    if (startsLine && (after === text.length || text[after] === "\n")) return i;
+    i = text.indexOf(line, i + 1);
+  }
+  return -1;
+}
+
+export function hasBlock(text: string): boolean {
+  return findLine(text, BLOCK_BEGIN, 0) >= 0;
+}
+
+/** Adds the block, or replaces the first one found; the rest of the text is unchanged. */
+export function upsertBlock(text: string, block: string): string {
+  const span = findBlock(text);
+  if (span) return text.slice(0, span.start) + block + text.slice(span.end);
+  return text === "" ? block : `${text}\n${block}`;
+}
+
+/** Removes every venvoy block, with the "\n" that adding put before it. */
+export function removeBlock(text: string): string {
+  let out = text;
+  for (let span = findBlock(out); span; span = findBlock(out, span.start)) {
+    let before = out.slice(0, span.start);
+    const after = out.slice(span.end);
+    // Take back the separator: at the end of the file always; in the middle (the user
+    // wrote after the block) only a blank line, never the newline that ends a line.
+    if (after === "" ? before.endsWith("\n") : before.endsWith("\n\n")) {
+      before = before.slice(0, -1);
+    }
+    out = before + after;
+    span.start = before.length;
+  }
+  return out;
+}
+
+/** The startup file the installer writes for `shell` (install.sh chooses the same). */
+export function rcFileFor(
+  shell: ShellName,
+  options: { home: string; os: string; env: EnvLookup },
+): string {
+  const { home, os, env } = options;
+  switch (shell) {
+    case "bash":
+      // macOS terminals start login shells, which read ~/.bash_profile and not ~/.bashrc.
+      return join(home, os === "darwin" ? ".bash_profile" : ".bashrc");
+    case "zsh":
+      return join(env("ZDOTDIR") || home, ".zshrc");
+    case "fish":
+      return join(env("XDG_CONFIG_HOME") || join(home, ".config"), "fish", "conf.d", "venvoy.fish");
+  }
+}
+
+/** Every startup file a venvoy block may be in, for uninstall to look at. */
+export function rcCandidates(options: { home: string; env: EnvLookup }): string[] {
+  const { home, env } = options;
+  const zdot = env("ZDOTDIR") || home;
+  const fish = join(env("XDG_CONFIG_HOME") || join(home, ".config"), "fish");
+  const files = [
+    ...[".bashrc", ".bash_profile", ".bash_login", ".profile"].map((f) => join(home, f)),
+    ...[".zshrc", ".zprofile", ".zshenv"].map((f) => join(zdot, f)),
+    join(home, ".zshrc"),
+    join(fish, "conf.d", "venvoy.fish"),
+    join(fish, "config.fish"),
+  ];
+  return [...new Set(files)];
+}
+
+export type RcEditResult = "unchanged" | "written" | "removed";
+
+/**
+ * Applies `edit` to a startup file. Writes only when the text changes, atomically (a
+ * temporary file beside it, then rename), keeping its mode; a link is followed so the
+ * file it points to is edited. With `deleteIfEmpty`, a file the edit empties is deleted
+ * (the installer created it), unless it is reached through a link.
+ */
+export async function editRcFile(
+  path: string,
+  edit: (text: string) => string,
+  options: { deleteIfEmpty?: boolean } = {},
+): Promise<RcEditResult> {
+  let real = path;
+  let text = "";
+  let mode = 0o644;
+  let exists = false;
+  try {
+    real = await Deno.realPath(path);
+    text = await Deno.readTextFile(real);
+    mode = ((await Deno.stat(real)).mode ?? mode) & 0o7777;
+    exists = true;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const next = edit(text);
+  if (next === text) return "unchanged";
+  if (next === "" && exists && options.deleteIfEmpty && real === path) {
+    await Deno.remove(path);
+    return "removed";
+  }
+  await Deno.mkdir(dirname(real), { recursive: true });
+  const tmp = join(dirname(real), `.${basename(real)}.venvoy-${crypto.randomUUID().slice(0, 8)}`);
+  try {
+    await Deno.writeTextFile(tmp, next, { mode });
+    await Deno.chmod(tmp, mode);
+    await Deno.rename(tmp, real);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+  return "written";
+}

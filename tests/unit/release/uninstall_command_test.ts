@@ -1,0 +1,256 @@
+import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
+import { join } from "node:path";
+import { RecordingRunner } from "../../fakes/runner.ts";
+import { statePaths } from "../../../src/env/paths.ts";
+import { uninstall, type UninstallDeps } from "../../../src/commands/uninstall.ts";
+import type { CommandContext } from "../../../src/commands/context.ts";
+import { renderBlock, upsertBlock } from "../../../src/release/rc_block.ts";
+import { UsageError } from "../../../src/ui/errors.ts";
+
+const BASHRC = "# the user's own\nalias ll='ls -l'\n";
+const ZSHRC = "setopt autocd"; // no final newline
+
+interface Home {
+  root: string;
+  home: string;
+  bin: string;
+  linkDir: string;
+  env: Record<string, string>;
+}
+
+/** A home as install.sh leaves it, plus state, snapshots, a SIF and a /usr/local/bin link. */
+async function installedHome(): Promise<Home> {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-uninstall-" });
+  const home = join(root, "home");
+  const bin = join(home, ".local", "bin");
+  const linkDir = join(root, "usr-local-bin");
+  await Deno.mkdir(bin, { recursive: true });
+  await Deno.mkdir(linkDir);
+  await Deno.writeTextFile(join(bin, "venvoy"), "#!/bin/sh\necho 0.1.0\n", { mode: 0o755 });
+  await Deno.writeTextFile(join(bin, "other-tool"), "keep me\n");
+  await Deno.symlink(join(bin, "venvoy"), join(linkDir, "venvoy"));
+  await Deno.symlink(join(bin, "other-tool"), join(linkDir, "other-tool"));
+  const block = (s: "bash" | "zsh") => renderBlock(s, { installDir: bin, home });
+  await Deno.writeTextFile(join(home, ".bashrc"), upsertBlock(BASHRC, block("bash")));
+  await Deno.writeTextFile(join(home, ".zshrc"), upsertBlock(ZSHRC, block("zsh")));
+  await Deno.writeTextFile(join(home, ".profile"), "# untouched\n");
+  const env = join(home, ".venvoy", "environments", "demo");
+  await Deno.mkdir(env, { recursive: true });
+  await Deno.writeTextFile(join(env, "image.sif"), "sif");
+  await Deno.writeTextFile(join(env, "config.yaml"), "name: demo\n");
+  await Deno.mkdir(join(home, "venvoy-projects", "demo"), { recursive: true });
+  await Deno.writeTextFile(join(home, "venvoy-projects", "demo", "snap.yml"), "x\n");
+  return { root, home, bin, linkDir, env: { HOME: home, VENVOY_LINK_DIR: linkDir } };
+}
+
+function context(h: Home, runner = new RecordingRunner({ env: h.env })): CommandContext {
+  return { runner, engine: null, debug: false, paths: statePaths((n) => h.env[n]) };
+}
+
+/** Every path under root, with file contents and link targets: to compare before and after. */
+async function snapshot(root: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  async function walk(dir: string) {
+    for await (const e of Deno.readDir(dir)) {
+      const p = join(dir, e.name);
+      if (e.isSymlink) out[p] = `-> ${await Deno.readLink(p)}`;
+      else if (e.isDirectory) {
+        out[p] = "dir";
+        await walk(p);
+      } else out[p] = await Deno.readTextFile(p);
+    }
+  }
+  await walk(root);
+  return out;
+}
+
+const NO_SELF: UninstallDeps = { self: null };
+
+Deno.test("uninstall --dry-run changes nothing", async () => {
+  const h = await installedHome();
+  try {
+    const before = await snapshot(h.root);
+    await uninstall(context(h), { dryRun: true }, NO_SELF);
+    assertEquals(await snapshot(h.root), before);
+  } finally {
+    await Deno.remove(h.root, { recursive: true });
+  }
+});
+
+Deno.test("uninstall without a terminal and without --force refuses, changing nothing", async () => {
+  const h = await installedHome();
+  try {
+    const before = await snapshot(h.root);
+    await rejects(
+      uninstall(context(h), {}, { ...NO_SELF, interactive: false }),
+      (e: UsageError) =>
+        e instanceof UsageError && e.exitCode === 2 && /no terminal to ask on/.test(e.message) &&
+        /--force/.test(e.hint ?? ""),
+    );
+    assertEquals(await snapshot(h.root), before);
+  } finally {
+    await Deno.remove(h.root, { recursive: true });
+  }
+});
+
+Deno.test("uninstall asks first; no is no", async () => {
+  const h = await installedHome();
+  try {
+    const before = await snapshot(h.root);
+    const asked: string[] = [];
+    await uninstall(context(h), {}, {
+      ...NO_SELF,
+      interactive: true,
+      ask: (q) => (asked.push(q), Promise.resolve(false)),
+    });
+    assertEquals(asked, ["Remove all of this? [y/N] "]);
+    assertEquals(await snapshot(h.root), before);
+  } finally {
+    await Deno.remove(h.root, { recursive: true });
+  }
+});
+
+Deno.test("uninstall --force removes venvoy and leaves the rc files as they were", async () => {
+  const h = await installedHome();
+  try {
+    await uninstall(context(h), { force: true }, NO_SELF);
+    const left = await snapshot(h.root);
+    assertEquals(left, {
+      [h.home]: "dir",
+      [join(h.home, ".bashrc")]: BASHRC,
+      [join(h.home, ".zshrc")]: ZSHRC,
+      [join(h.home, ".profile")]: "# untouched\n",
+      [join(h.home, ".local")]: "dir",
+      [h.bin]: "dir",
+      [join(h.bin, "other-tool")]: "keep me\n",
+      [h.linkDir]: "dir",
+      [join(h.linkDir, "other-tool")]: `-> ${join(h.bin, "other-tool")}`,
+    });
+  } finally {
+    await Deno.remove(h.root, { recursive: true });
+  }
+});
+
+Deno.test("uninstall after yes removes the same; the running binary is found by selfPath", async () => {
+  const h = await installedHome();
+  try {
+    // The running binary lives elsewhere; the installed one is removed too.
+    const elsewhere = join(h.root, "opt-venvoy");
+    await Deno.writeTextFile(elsewhere, "#!/bin/sh\n");
+    await uninstall(context(h), {}, {
+      self: elsewhere,
+      interactive: true,
+      ask: () => Promise.resolve(true),
+    });
+    assertEquals(await Deno.stat(elsewhere).catch(() => null), null);
+    assertEquals(await Deno.stat(join(h.bin, "venvoy")).catch(() => null), null);
+    assertEquals(await Deno.readTextFile(join(h.home, ".bashrc")), BASHRC);
+  } finally {
+    await Deno.remove(h.root, { recursive: true });
+  }
+});
+
+Deno.test("uninstall --keep-projects --keep-images keeps the snapshots and the SIF", async () => {
+  const h = await installedHome();
+  try {
+    await uninstall(context(h), { force: true, keepProjects: true, keepImages: true }, NO_SELF);
+    const left = await snapshot(h.home);
+    const sif = join(h.home, ".venvoy", "environments", "demo", "image.sif");
+    assertEquals(left[sif], "sif");
+    assertEquals(left[join(h.home, ".venvoy", "environments", "demo", "config.yaml")], undefined);
+    assertEquals(left[join(h.home, "venvoy-projects", "demo", "snap.yml")], "x\n");
+    assertEquals(left[join(h.home, ".bashrc")], BASHRC);
+    assertEquals(left[join(h.bin, "venvoy")], undefined);
+  } finally {
+    await Deno.remove(h.root, { recursive: true });
+  }
+});
+
+Deno.test("uninstall removes labelled containers and every name of labelled images", async () => {
+  const h = await installedHome();
+  try {
+    const hex = "ab".repeat(32);
+    const runner = new RecordingRunner({ env: h.env, paths: { podman: "/usr/bin/podman" } })
+      .on(["/usr/bin/podman", "version"], {
+        stdout: JSON.stringify({ Client: { Version: "4.3.1" } }),
+      })
+      .on(["/usr/bin/podman", "ps"], {
+        stdout: JSON.stringify([{
+          Id: "c0ffee",
+          Names: ["venvoy-run-1"],
+          Image: "v:1",
+          State: "exited",
+        }]),
+      })
+      .on(["/usr/bin/podman", "images"], {
+        stdout: JSON.stringify([{
+          Id: hex,
+          Names: ["localhost/venvoy/demo:1", "localhost/venvoy/demo:latest"],
+        }]),
+      });
+    await uninstall(context(h, runner), { force: true }, NO_SELF);
+    const calls = runner.argvs.filter((a) => a[1] !== "version");
+    assertEquals(calls, [
+      [
+        "/usr/bin/podman",
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--filter",
+        "label=org.venvoy.managed=true",
+        "--format",
+        "{{json .}}",
+      ],
+      [
+        "/usr/bin/podman",
+        "images",
+        "--no-trunc",
+        "--filter",
+        "label=org.venvoy.managed=true",
+        "--format",
+        "json",
+      ],
+      ["/usr/bin/podman", "rm", "-f", "c0ffee"],
+      ["/usr/bin/podman", "image", "rm", "localhost/venvoy/demo:1"],
+      ["/usr/bin/podman", "image", "rm", "localhost/venvoy/demo:latest"],
+    ]);
+  } finally {
+    await Deno.remove(h.root, { recursive: true });
+  }
+});
+
+Deno.test("uninstall --keep-images never asks a runtime anything", async () => {
+  const h = await installedHome();
+  try {
+    const runner = new RecordingRunner({ env: h.env, paths: { podman: "/usr/bin/podman" } });
+    await uninstall(context(h, runner), { force: true, keepImages: true }, NO_SELF);
+    assertEquals(runner.argvs, []);
+  } finally {
+    await Deno.remove(h.root, { recursive: true });
+  }
+});
+
+Deno.test("uninstall will not delete a VENVOY_HOME that holds the home folder", async () => {
+  const h = await installedHome();
+  try {
+    const env = { ...h.env, VENVOY_HOME: h.home };
+    const ctx = context({ ...h, env }, new RecordingRunner({ env }));
+    const before = await snapshot(h.root);
+    await rejects(uninstall(ctx, { force: true }, NO_SELF), /holds your home folder/);
+    assertEquals(await snapshot(h.root), before);
+  } finally {
+    await Deno.remove(h.root, { recursive: true });
+  }
+});
+
+Deno.test("uninstall with nothing installed says so and succeeds", async () => {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-uninstall-" });
+  try {
+    const env = { HOME: root, VENVOY_LINK_DIR: "" };
+    const ctx = context({ root, home: root, bin: "", linkDir: "", env });
+    await uninstall(ctx, {}, { self: null, interactive: false });
+    assertEquals(await snapshot(root), {});
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

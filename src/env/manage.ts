@@ -1,0 +1,200 @@
+/** list, delete and package-managers: reading and removing environments. */
+import { join } from "node:path";
+import type { ProcessRunner } from "../process/mod.ts";
+import {
+  type ContainerInfo,
+  type ContainerRuntime,
+  createRuntime,
+  isEngineName,
+} from "../runtime/mod.ts";
+import { VenvoyError } from "../ui/errors.ts";
+import { readBasePackages } from "./capture.ts";
+import type { StatePaths } from "./paths.ts";
+import { envDir, listEnvNames, type LoadedEnv, loadEnv } from "./store.ts";
+
+export interface EnvRow {
+  name: string;
+  runtime: string;
+  version: string;
+  engine: string;
+  built: boolean | null;
+  size: number | null;
+  created: string;
+  last_snapshot: string | null;
+  running: boolean | null;
+  path: string;
+}
+
+/** An adapter for a recorded engine, or null when it is not installed here (no probing). */
+export function quickRuntime(runner: ProcessRunner, engine: string): ContainerRuntime | null {
+  if (!isEngineName(engine)) return null;
+  const path = runner.which(engine);
+  return path ? createRuntime(engine, runner, { path }) : null;
+}
+
+async function lastSnapshot(paths: StatePaths, name: string): Promise<string | null> {
+  try {
+    return (await Deno.readTextFile(join(paths.projects, name, ".last_updated"))).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export async function listEnvs(runner: ProcessRunner, paths: StatePaths): Promise<EnvRow[]> {
+  const names = await listEnvNames(paths);
+  const running = new Map<string, ContainerInfo[] | null>();
+  const rows: EnvRow[] = [];
+  for (const name of names) {
+    const env = await loadEnv(paths, name);
+    const c = env.config;
+    const rt = quickRuntime(runner, c.engine);
+    let built: boolean | null = null;
+    let size: number | null = null;
+    if (rt) {
+      const info = await rt.inspect(c.image).catch(() => null);
+      built = info !== null;
+      size = info?.size ?? null;
+      if (!running.has(c.engine)) {
+        running.set(
+          c.engine,
+          rt.produces === "image"
+            ? await rt.listContainers({ "org.venvoy.managed": "true" }).catch(() => null)
+            : null,
+        );
+      }
+    }
+    const containers = running.get(c.engine);
+    rows.push({
+      name,
+      runtime: c.runtime,
+      version: (c.runtime === "python" ? c.python_version : c.r_version) ?? "",
+      engine: c.engine,
+      built,
+      size,
+      created: c.created,
+      last_snapshot: await lastSnapshot(paths, name),
+      running: containers
+        ? containers.some((x) =>
+          x.labels["org.venvoy.env"] === name && /running|up/i.test(x.status)
+        )
+        : null,
+      path: env.dir,
+    });
+  }
+  return rows;
+}
+
+export function humanSize(bytes: number | null): string {
+  if (bytes === null) return "-";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}
+
+export function listTable(rows: EnvRow[]): string[][] {
+  const yn = (b: boolean | null) => (b === null ? "?" : b ? "yes" : "no");
+  return [
+    ["NAME", "VERSION", "ENGINE", "BUILT", "SIZE", "CREATED", "LAST SNAPSHOT", "RUNNING"],
+    ...rows.map((r) => [
+      r.name,
+      `${r.runtime === "python" ? "Python" : "R"} ${r.version}`,
+      r.engine,
+      yn(r.built),
+      humanSize(r.size),
+      r.created.slice(0, 16).replace("T", " "),
+      r.last_snapshot ? r.last_snapshot.slice(0, 16).replace("T", " ") : "-",
+      yn(r.running),
+    ]),
+  ];
+}
+
+/** Removes containers, the image and the folder; the snapshot history only with purge. */
+export async function deleteEnv(
+  runner: ProcessRunner,
+  paths: StatePaths,
+  name: string,
+  options: { purge?: boolean },
+): Promise<{ removed: string[] }> {
+  const env = await loadEnv(paths, name);
+  const removed: string[] = [];
+  const rt = quickRuntime(runner, env.config.engine);
+  if (rt && rt.produces === "image") {
+    const containers = await rt.listContainers({ "org.venvoy.env": name }).catch(() => []);
+    for (const c of containers) {
+      await runner.run({ cmd: [rt.binary, "rm", "-f", c.id] });
+      removed.push(`container ${c.name || c.id}`);
+    }
+    try {
+      await rt.remove(env.config.image);
+      removed.push(`image ${env.config.image}`);
+    } catch (e) {
+      throw new VenvoyError(
+        `could not remove the image ${env.config.image}: ${(e as Error).message}`,
+        {
+          hint:
+            `remove it by hand (${rt.binary} image rm ${env.config.image}), then run delete again`,
+        },
+      );
+    }
+  }
+  await Deno.remove(envDir(paths, name), { recursive: true });
+  removed.push(`folder ${env.dir}`);
+  if (options.purge) {
+    await Deno.remove(join(paths.projects, name), { recursive: true }).catch(() => {});
+    removed.push(`history ${join(paths.projects, name)}`);
+  }
+  return { removed };
+}
+
+export interface ManagerInfo {
+  name: string;
+  for: string;
+  examples: string[];
+  present: boolean | null;
+}
+
+export async function packageManagers(env: LoadedEnv | null): Promise<ManagerInfo[]> {
+  const base = env ? await readBasePackages(env.dir) : null;
+  const has = (list: "python" | "r" | "conda", pkg?: string) =>
+    base === null
+      ? env ? false : null
+      : pkg
+      ? base[list].some((p) => p.name.toLowerCase() === pkg)
+      : base[list].length > 0;
+  return [
+    {
+      name: "pip",
+      for: "the standard Python installer: any package on PyPI, wheels in vendor/",
+      examples: ["pip install pandas==2.2.3", "pip install -r requirements.txt"],
+      present: env ? env.config.runtime === "python" && (has("python", "pip") ?? false) : null,
+    },
+    {
+      name: "uv",
+      for: "a much faster pip for PyPI packages (same requirement syntax)",
+      examples: ["uv pip install scikit-learn", "uv pip install -r requirements.txt"],
+      present: env ? env.config.runtime === "python" && (has("python", "uv") ?? false) : null,
+    },
+    {
+      name: "mamba",
+      for:
+        "conda-forge packages with compiled dependencies (GDAL, CUDA builds); micromamba-based environments",
+      examples: ["mamba install -c conda-forge gdal"],
+      present: env ? env.config.package_manager === "conda" : null,
+    },
+    {
+      name: "R",
+      for:
+        "CRAN packages (install.packages; rocker bases use a dated CRAN snapshot), pak/remotes for GitHub",
+      examples: [
+        "Rscript -e 'install.packages(\"data.table\")'",
+        "Rscript -e 'remotes::install_github(\"r-lib/cli\")'",
+      ],
+      present: env ? env.config.runtime === "r" : null,
+    },
+  ];
+}

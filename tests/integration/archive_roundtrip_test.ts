@@ -47,7 +47,7 @@ class AltRootRunner extends DenoRunner {
   }
   #rewrite<T extends { cmd: string[] }>(req: T): T {
     if (req.cmd[0] !== "podman") return req;
-    const flags = ["--root", join(this.root, "root"), "--runroot", join(this.root, "runroot")];
+    const flags = ["--root", join(this.root, "r"), "--runroot", join(this.root, "rr")];
     return { ...req, cmd: ["podman", ...flags, ...req.cmd.slice(1)] };
   }
   override run(req: RunRequest) {
@@ -124,7 +124,7 @@ Deno.test({
     assertEquals(verified.manifest.engine, "podman");
     await verified.cleanup();
 
-    const store = await Deno.makeTempDir({ prefix: "venvoy-archive-store-" });
+    const store = await Deno.makeTempDir({ prefix: "vva-" });
     const alt = new AltRootPodman(store);
     try {
       assertEquals(await alt.inspect(f.tag), null, "the second store starts empty");
@@ -158,7 +158,7 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const f = await fixture();
-    const store = await Deno.makeTempDir({ prefix: "venvoy-archive-store-" });
+    const store = await Deno.makeTempDir({ prefix: "vva-" });
     const x = join(f.root, "extracted");
     const bin = join(f.root, "bin");
     try {
@@ -169,7 +169,7 @@ Deno.test({
       const real = runner.which("podman")!;
       await Deno.writeTextFile(
         join(bin, "podman"),
-        `#!/bin/sh\nexec ${real} --root ${store}/root --runroot ${store}/runroot "$@"\n`,
+        `#!/bin/sh\nexec ${real} --root ${store}/r --runroot ${store}/rr "$@"\n`,
       );
       await Deno.chmod(join(bin, "podman"), 0o755);
       const res = await runner.run({

@@ -1,0 +1,220 @@
+#!/usr/bin/env bats
+# install.sh, venvoy update and venvoy uninstall end to end: real bash, temporary homes,
+# release folders built by `deno task release:local` and served on 127.0.0.1.
+
+load install_helpers
+
+setup_file() {
+  release_setup_file
+}
+
+teardown_file() {
+  release_teardown_file
+}
+
+setup() {
+  new_home
+}
+
+@test "shellcheck install.sh is clean" {
+  run shellcheck "$REPO/install.sh"
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+@test "fresh install: binary, link, one rc block; venvoy and vup work in a new login shell" {
+  run install_from new
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ $output == *"Installed venvoy $NEW_VERSION at $H/.local/bin/venvoy"* ]]
+  [[ $output == *"Added venvoy's block to $H/.bashrc"* ]]
+  [[ $output == *"Runtime:"* ]] # runtime-info ran
+  [ -x "$H/.local/bin/venvoy" ]
+  [ "$(readlink "$LINKS/venvoy")" = "$H/.local/bin/venvoy" ]
+  [ "$(grep -cxF '# >>> venvoy >>>' "$H/.bashrc")" -eq 1 ]
+  # Only the block was added: the file is what it was, then "\n" and the block.
+  head -c "$(wc -c <"$BATS_TEST_TMPDIR/before/.bashrc")" "$H/.bashrc" | cmp - "$BATS_TEST_TMPDIR/before/.bashrc"
+  cmp "$H/.profile" "$BATS_TEST_TMPDIR/before/.profile"
+
+  # A new interactive login shell, as a terminal opens one.
+  run in_home bash -lic 'command -v venvoy; venvoy --version; type -t vup; vup help' </dev/null
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ $output == *"$H/.local/bin/venvoy"* ]]
+  [[ $output == *"$NEW_VERSION"* ]]
+  [[ $output == *"function"* ]]
+  [[ $output == *vup* ]]
+
+  # The block adds the folder to PATH only when it is not there yet.
+  run in_home bash -ic 'echo "$PATH"' </dev/null
+  [ "$(printf '%s\n' "$output" | tail -n 1 | tr ':' '\n' | grep -cxF "$H/.local/bin")" -eq 1 ]
+  run in_home PATH="/usr/bin:$H/.local/bin:/bin" bash -ic 'echo "$PATH"' </dev/null
+  [ "$(printf '%s\n' "$output" | tail -n 1)" = "/usr/bin:$H/.local/bin:/bin" ]
+}
+
+@test "a second install changes nothing in the rc files" {
+  install_from new
+  mkdir "$BATS_TEST_TMPDIR/after-first"
+  cp -a "$H/." "$BATS_TEST_TMPDIR/after-first/"
+  run install_from new
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ $output == *"venvoy $NEW_VERSION is already installed"* ]]
+  [[ $output == *"$H/.bashrc already has venvoy's block"* ]]
+  same_rc_files "$BATS_TEST_TMPDIR/after-first"
+  [ "$(stat -c %Y "$H/.bashrc")" = "$(stat -c %Y "$BATS_TEST_TMPDIR/after-first/.bashrc")" ]
+}
+
+@test "a tampered binary is refused, and nothing is installed" {
+  run install_from tampered
+  [ "$status" -eq 1 ]
+  [[ $output == *"checksum mismatch for $ASSET"* ]]
+  [[ $output == *"nothing was installed"* ]]
+  [ ! -e "$H/.local/bin/venvoy" ]
+  [ ! -e "$LINKS/venvoy" ]
+  same_rc_files "$BATS_TEST_TMPDIR/before"
+}
+
+@test "the installer is the updater: old, then new over it" {
+  install_from old
+  [ "$(in_home "$H/.local/bin/venvoy" --version)" = "$OLD_VERSION" ]
+  run install_from new
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ $output == *"Updated venvoy $OLD_VERSION -> $NEW_VERSION"* ]]
+  [ "$(in_home "$H/.local/bin/venvoy" --version)" = "$NEW_VERSION" ]
+  [ "$(grep -cxF '# >>> venvoy >>>' "$H/.bashrc")" -eq 1 ]
+}
+
+@test "venvoy update: --check reports, update replaces, environments are not touched" {
+  install_from old
+  local venvoy=$H/.local/bin/venvoy
+  mkdir -p "$H/.venvoy/environments/demo"
+  echo "name: demo" >"$H/.venvoy/environments/demo/config.yaml"
+  local envs_before
+  envs_before=$(tree_state "$H/.venvoy")
+
+  run in_home VENVOY_RELEASE_URL="$URL/new" "$venvoy" update --check
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ $output == *"venvoy $NEW_VERSION is available (this is $OLD_VERSION)"* ]]
+  [ "$(in_home "$venvoy" --version)" = "$OLD_VERSION" ]
+
+  run in_home VENVOY_RELEASE_URL="$URL/new" "$venvoy" update
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ $output == *"Updated venvoy $OLD_VERSION -> $NEW_VERSION ($venvoy)"* ]]
+  [ "$(in_home "$venvoy" --version)" = "$NEW_VERSION" ]
+  [ "$(in_home "$LINKS/venvoy" --version)" = "$NEW_VERSION" ]
+  cmp "$venvoy" "$SRV/new/$ASSET"
+  [ "$(ls -A "$H/.local/bin")" = venvoy ]
+
+  run in_home VENVOY_RELEASE_URL="$URL/new" "$venvoy" update --check
+  [[ $output == *"venvoy $NEW_VERSION is up to date"* ]]
+  run in_home VENVOY_RELEASE_URL="$URL/new" "$venvoy" upgrade
+  [ "$status" -eq 0 ]
+  [[ $output == *"is up to date"* ]]
+
+  # A "newer" release that fails its checksum: refused, this venvoy stays.
+  run in_home VENVOY_RELEASE_URL="$URL/tampered" "$venvoy" update
+  [ "$status" -eq 1 ]
+  [[ $output == *"checksum mismatch for $ASSET"* ]]
+  [ "$(in_home "$venvoy" --version)" = "$NEW_VERSION" ]
+  [ "$(tree_state "$H/.venvoy")" = "$envs_before" ]
+}
+
+@test "uninstall: --dry-run changes nothing, no terminal refuses, --force restores the rc files" {
+  install_from new
+  in_home VENVOY_SHELL=zsh bash -c "curl -fsSL '$URL/new/install.sh' | VENVOY_RELEASE_URL='$URL/new' bash" >/dev/null
+  [ -f "$H/.zshrc" ] # zsh's file did not exist before: the installer made it
+  mkdir -p "$H/.venvoy/environments/demo" "$H/venvoy-projects/demo"
+  echo sif >"$H/.venvoy/environments/demo/image.sif"
+  echo snap >"$H/venvoy-projects/demo/snapshot.yml"
+  local fake state_before
+  fake=$(fake_runtime_path)
+  state_before=$(tree_state "$BATS_TEST_TMPDIR")
+
+  run in_home PATH="$fake" "$H/.local/bin/venvoy" uninstall --dry-run
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ $output == *"would remove (dry run, nothing changed)"* ]]
+  [[ $output == *"podman container venvoy-run-1"* ]]
+  [[ $output == *"podman image localhost/venvoy/demo:1"* ]]
+  [[ $output == *"SIF file $H/.venvoy/environments/demo/image.sif"* ]]
+  [[ $output == *"venvoy's block in $H/.bashrc"* ]]
+  [[ $output == *"venvoy's block in $H/.zshrc"* ]]
+  [[ $output == *"snapshots: $H/venvoy-projects"* ]]
+  [[ $output == *"link $LINKS/venvoy"* ]]
+  [[ $output == *"binary $H/.local/bin/venvoy"* ]]
+  grep -v -e '^version' -e '^ps' -e '^images' "$BATS_TEST_TMPDIR/podman.log" && false
+  rm "$BATS_TEST_TMPDIR/podman.log"
+  [ "$(tree_state "$BATS_TEST_TMPDIR")" = "$state_before" ]
+
+  run in_home PATH="$fake" "$H/.local/bin/venvoy" uninstall </dev/null
+  [ "$status" -eq 2 ]
+  [[ $output == *"no terminal to ask on"* ]]
+  [[ $output == *"--force"* ]]
+  rm -f "$BATS_TEST_TMPDIR/podman.log"
+  [ "$(tree_state "$BATS_TEST_TMPDIR")" = "$state_before" ]
+
+  run in_home PATH="$fake" "$H/.local/bin/venvoy" uninstall --force </dev/null
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ $output == *"venvoy was removed."* ]]
+  same_rc_files "$BATS_TEST_TMPDIR/before"
+  [ ! -e "$H/.zshrc" ]
+  [ ! -e "$H/.local/bin/venvoy" ]
+  [ ! -e "$LINKS/venvoy" ] && [ ! -L "$LINKS/venvoy" ]
+  [ ! -e "$H/.venvoy" ]
+  [ ! -e "$H/venvoy-projects" ]
+  grep -qx 'rm -f c0ffee' "$BATS_TEST_TMPDIR/podman.log"
+  grep -qx 'image rm localhost/venvoy/demo:1' "$BATS_TEST_TMPDIR/podman.log"
+}
+
+@test "uninstall --keep-projects --keep-images keeps snapshots and SIFs, asks no runtime" {
+  install_from new
+  mkdir -p "$H/.venvoy/environments/demo" "$H/venvoy-projects/demo"
+  echo sif >"$H/.venvoy/environments/demo/image.sif"
+  echo cfg >"$H/.venvoy/environments/demo/config.yaml"
+  echo snap >"$H/venvoy-projects/demo/snapshot.yml"
+  local fake
+  fake=$(fake_runtime_path)
+  run in_home PATH="$fake" "$H/.local/bin/venvoy" uninstall --force --keep-projects --keep-images
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [ ! -e "$BATS_TEST_TMPDIR/podman.log" ]
+  [ -f "$H/.venvoy/environments/demo/image.sif" ]
+  [ ! -e "$H/.venvoy/environments/demo/config.yaml" ]
+  [ -f "$H/venvoy-projects/demo/snapshot.yml" ]
+  same_rc_files "$BATS_TEST_TMPDIR/before"
+}
+
+@test "with wget only and no container runtime, the install works and says what to install" {
+  local min
+  min=$(minimal_path)
+  run bash -c "curl -fsSL '$URL/new/install.sh' | env -i HOME='$H' PATH='$min' DENO_DIR='$DENO_DIR' \
+    SHELL=/bin/bash VENVOY_LINK_DIR='$LINKS' VENVOY_RELEASE_URL='$URL/new' bash"
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ $output == *"Installed venvoy $NEW_VERSION"* ]]
+  [[ $output == *"none of docker, podman, apptainer, singularity is on PATH"* ]]
+  [[ $output == *"it needs a container runtime"* ]]
+  [[ $output == *"venvoy runtime-info"* ]]
+}
+
+@test "--no-modify-rc prints the block and changes no startup file" {
+  run bash -c "curl -fsSL '$URL/new/install.sh' | env -i HOME='$H' PATH=/usr/bin:/bin \
+    DENO_DIR='$DENO_DIR' SHELL=/usr/bin/fish VENVOY_LINK_DIR= VENVOY_RELEASE_URL='$URL/new' \
+    bash -s -- --no-modify-rc"
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [[ $output == *"For venvoy and vup, add to $H/.config/fish/conf.d/venvoy.fish:"* ]]
+  [[ $output == *"venvoy shell-init fish | source"* ]]
+  same_rc_files "$BATS_TEST_TMPDIR/before"
+  [ ! -e "$H/.config/fish" ]
+  [ -x "$H/.local/bin/venvoy" ]
+}
+
+@test "the installer reads nothing from stdin and a partial download runs nothing" {
+  # Half of the script, piped to bash: it must fail to parse, and create nothing.
+  local half
+  half=$(($(wc -c <"$SRV/new/install.sh") / 2))
+  run bash -c "head -c $half '$SRV/new/install.sh' | env -i HOME='$H' PATH=/usr/bin:/bin \
+    VENVOY_RELEASE_URL='$URL/new' bash"
+  [ "$status" -ne 0 ]
+  [ ! -e "$H/.local" ]
+  same_rc_files "$BATS_TEST_TMPDIR/before"
+  # Truncated just before the last line: only functions were defined, nothing ran.
+  run bash -c "sed '\$d' '$SRV/new/install.sh' | env -i HOME='$H' PATH=/usr/bin:/bin \
+    VENVOY_RELEASE_URL='$URL/new' bash"
+  [ "$status" -eq 0 ]
+  [ ! -e "$H/.local" ]
+}

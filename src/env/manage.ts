@@ -9,6 +9,7 @@ import {
 } from "../runtime/mod.ts";
 import { VenvoyError } from "../ui/errors.ts";
 import { readBasePackages } from "./capture.ts";
+import { imageTag } from "./names.ts";
 import type { StatePaths } from "./paths.ts";
 import { envDir, listEnvNames, type LoadedEnv, loadEnv } from "./store.ts";
 
@@ -140,6 +141,17 @@ export async function deleteEnv(
             `remove it by hand (${rt.binary} image rm ${env.config.image}), then run delete again`,
         },
       );
+    }
+  }
+  if (rt && rt.produces === "sif") {
+    // The OCI image a SIF was converted from, when podman or docker built it.
+    for (const helper of ["podman", "docker"]) {
+      const h = quickRuntime(runner, helper);
+      if (h && (await h.inspect(imageTag(name)).catch(() => null))) {
+        await h.remove(imageTag(name)).catch(() => {});
+        removed.push(`image ${imageTag(name)}`);
+        break;
+      }
     }
   }
   await Deno.remove(envDir(paths, name), { recursive: true });

@@ -180,6 +180,7 @@ setup() {
 }
 
 @test "with wget only and no container runtime, the install works and says what to install" {
+  command -v wget >/dev/null || skip "wget is not installed (apt-get install -y wget)"
   local min
   min=$(minimal_path)
   run bash -c "curl -fsSL '$URL/new/install.sh' | env -i HOME='$H' PATH='$min' DENO_DIR='$DENO_DIR' \

@@ -14,6 +14,7 @@ SERVER_SECONDS=${VENVOY_TEST_SERVER_SECONDS:-900}
 
 release_setup_file() {
   export SRV=$BATS_FILE_TMPDIR/srv
+  export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
   export DENO_DIR=${DENO_DIR:-$HOME/.cache/deno}
   mkdir -p "$SRV"
   deno run -A "$REPO/scripts/release_local.ts" --version "$OLD_VERSION" --out "$SRV/old" 2>/dev/null

@@ -5,6 +5,7 @@
  *   VENVOY_PROJECTS  default ~/venvoy-projects   snapshot history per environment
  */
 import { join, resolve } from "node:path";
+import { VenvoyError } from "../ui/errors.ts";
 
 export interface StatePaths {
   home: string;
@@ -20,14 +21,21 @@ export const denoEnv: EnvLookup = (name) => Deno.env.get(name);
 
 export function userHome(env: EnvLookup = denoEnv): string {
   const home = env("HOME") ?? env("USERPROFILE");
-  if (!home) throw new Error("neither HOME nor USERPROFILE is set");
+  if (!home) {
+    throw new VenvoyError("cannot find your home folder: neither HOME nor USERPROFILE is set", {
+      hint: "set HOME, or set both VENVOY_HOME and VENVOY_PROJECTS to where venvoy keeps its state",
+    });
+  }
   return home;
 }
 
 export function statePaths(env: EnvLookup = denoEnv): StatePaths {
-  const home = userHome(env);
-  const venvoyHome = resolve(env("VENVOY_HOME") || join(home, ".venvoy"));
-  const projects = resolve(env("VENVOY_PROJECTS") || join(home, "venvoy-projects"));
+  const explicitHome = env("VENVOY_HOME");
+  const explicitProjects = env("VENVOY_PROJECTS");
+  // With both state folders given (batch jobs, CI), no home folder is needed.
+  const home = explicitHome && explicitProjects ? (env("HOME") ?? "") : userHome(env);
+  const venvoyHome = resolve(explicitHome || join(home, ".venvoy"));
+  const projects = resolve(explicitProjects || join(home, "venvoy-projects"));
   return {
     home,
     venvoyHome,

@@ -133,7 +133,7 @@ async function makePlan(
   deps: UninstallDeps,
 ): Promise<UninstallPlan> {
   const { MANAGED_LABELS } = await import("../runtime/types.ts");
-  const { rcCandidates, hasBlock, selfPath } = await import("../release/mod.ts");
+  const { rcCandidates, hasBlock, selfPath, realPathOr } = await import("../release/mod.ts");
   const env = (n: string) => ctx.runner.env(n);
   const os = deps.os ?? Deno.build.os;
   const { home, venvoyHome, projects } = ctx.paths;
@@ -177,9 +177,9 @@ async function makePlan(
       : join(home, ".local", "bin"));
   const self = deps.self === undefined ? selfPath() : deps.self;
   const binaries = new Set<string>();
-  if (self) binaries.add(await realPath(self));
+  if (self) binaries.add(realPathOr(self));
   const installed = join(installDir, exe);
-  if ((await lstat(installed))?.isFile) binaries.add(await realPath(installed));
+  if ((await lstat(installed))?.isFile) binaries.add(realPathOr(installed));
   plan.binaries = [...binaries];
 
   // Links to it: the installer's /usr/local/bin/venvoy, and any beside the binaries.
@@ -190,7 +190,7 @@ async function makePlan(
     for (const name of [exe, "vup-core"]) {
       const p = join(dir, name);
       if (!(await lstat(p))?.isSymlink) continue;
-      const to = await realPath(p);
+      const to = realPathOr(p);
       if (plan.binaries.includes(to) || (!(await exists(to)) && pointsAtVenvoy(p))) {
         plan.links.push(p);
       }
@@ -373,10 +373,6 @@ async function exists(path: string): Promise<boolean> {
 
 async function lstat(path: string): Promise<Deno.FileInfo | null> {
   return await Deno.lstat(path).catch(() => null);
-}
-
-async function realPath(path: string): Promise<string> {
-  return await Deno.realPath(path).catch(() => path);
 }
 
 async function askYesNo(question: string): Promise<boolean> {

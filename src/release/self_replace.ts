@@ -30,7 +30,8 @@ export function selfPath(
   return realPathOr(path);
 }
 
-function realPathOr(path: string): string {
+/** The file a path finally names (links followed), or the path itself if it is not there. */
+export function realPathOr(path: string): string {
   try {
     return Deno.realPathSync(path);
   } catch {

@@ -318,29 +318,15 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
   const basePackagesPath = join(dir, "base-packages.json");
   const haveBasePackages = await Deno.stat(basePackagesPath).then(() => true, () => false);
   if (!(unchanged && haveBasePackages)) {
-    const cap = await withProgress(
-      "Listing the image's packages",
-      () => captureImage(runtime, imageRef, { user: ctx.user ?? hostUser() }),
-      { quiet },
+    await checkContents({ ...ctx, runtime, imageRef, dir, runtimeKind, version, baseImage }).catch(
+      async (e) => {
+        // A new environment whose image is not what was asked for leaves no image behind.
+        if (!previous && builder) {
+          await ctx.runner.run({ cmd: [builder.binary, "image", "rm", tag] }).catch(() => {});
+        }
+        throw e;
+      },
     );
-    const found = runtimeKind === "python" ? cap.versions.python : cap.versions.r;
-    const label = runtimeKind === "python" ? "Python" : "R";
-    if (!found) {
-      throw new VenvoyError(`the base image ${baseImage} has no ${label}`, {
-        hint: `use a base image with ${label} ${version}, e.g. ${
-          defaultBaseImage(runtimeKind, version)
-        }`,
-      });
-    }
-    if (!(found === version || found.startsWith(`${version}.`))) {
-      const flag = runtimeKind === "python" ? "--python-version" : "--r-version";
-      throw new VenvoyError(`the base image ${baseImage} has ${label} ${found}, not ${version}`, {
-        hint: `pass ${flag} ${
-          found.split(".").slice(0, 2).join(".")
-        }, or a --base-image with ${label} ${version}`,
-      });
-    }
-    await writeBasePackages(dir, cap.packages);
   }
 
   // 7. The record, last: an environment exists once config.yaml does.
@@ -415,4 +401,43 @@ async function pinForDefinition(baseImage: string, previous: EnvConfig | null): 
   // Without an OCI engine there is nothing local to resolve a digest with: a digest given
   // in the name is the pin; otherwise the name is recorded as given.
   return { pinned: baseImage, from: baseImage, local: false };
+}
+
+async function checkContents(a: {
+  runtime: ContainerRuntime;
+  imageRef: string;
+  dir: string;
+  runtimeKind: "python" | "r";
+  version: string;
+  baseImage: string;
+  user?: { uid: number; gid: number };
+  quiet?: boolean;
+}): Promise<void> {
+  const { runtime, imageRef, dir, runtimeKind, version, baseImage } = a;
+  const ctx = { user: a.user };
+  const quiet = a.quiet;
+
+  const cap = await withProgress(
+    "Listing the image's packages",
+    () => captureImage(runtime, imageRef, { user: ctx.user ?? hostUser() }),
+    { quiet },
+  );
+  const found = runtimeKind === "python" ? cap.versions.python : cap.versions.r;
+  const label = runtimeKind === "python" ? "Python" : "R";
+  if (!found) {
+    throw new VenvoyError(`the base image ${baseImage} has no ${label}`, {
+      hint: `use a base image with ${label} ${version}, e.g. ${
+        defaultBaseImage(runtimeKind, version)
+      }`,
+    });
+  }
+  if (!(found === version || found.startsWith(`${version}.`))) {
+    const flag = runtimeKind === "python" ? "--python-version" : "--r-version";
+    throw new VenvoyError(`the base image ${baseImage} has ${label} ${found}, not ${version}`, {
+      hint: `pass ${flag} ${
+        found.split(".").slice(0, 2).join(".")
+      }, or a --base-image with ${label} ${version}`,
+    });
+  }
+  await writeBasePackages(dir, cap.packages);
 }

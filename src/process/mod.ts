@@ -15,8 +15,10 @@ export interface RunRequest {
   /** Variables added to (not replacing) the inherited environment. */
   env?: Record<string, string>;
   cwd?: string;
-  /** Text or bytes to feed on stdin, or how to connect it. Default "null". */
-  stdin?: "inherit" | "null" | string | Uint8Array;
+  /** How to connect stdin when no `input` is given. Default "null". */
+  stdin?: "inherit" | "null";
+  /** Text or bytes to feed on stdin (then stdin is a pipe). */
+  input?: string | Uint8Array;
   /** Default "piped": captured and returned. */
   stdout?: Stdio;
   stderr?: Stdio;
@@ -37,7 +39,7 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-export interface SpawnRequest extends Omit<RunRequest, "stdin"> {
+export interface SpawnRequest extends Omit<RunRequest, "stdin" | "input"> {
   stdin?: Stdio;
 }
 
@@ -83,13 +85,8 @@ export class DenoRunner implements ProcessRunner {
   }
 
   async run(req: RunRequest): Promise<RunResult> {
-    // "inherit" and "null" are modes, not text to feed.
-    const feed =
-      (typeof req.stdin === "string" && req.stdin !== "inherit" && req.stdin !== "null") ||
-        req.stdin instanceof Uint8Array
-        ? req.stdin
-        : undefined;
-    const stdinMode: Stdio = feed !== undefined ? "piped" : (req.stdin as Stdio) ?? "null";
+    const feed = req.input;
+    const stdinMode: Stdio = feed !== undefined ? "piped" : req.stdin ?? "null";
     const child = this.#command(req, stdinMode, req.stdout ?? "piped", req.stderr ?? "piped");
     const removeForwarders = req.forwardSignals ? forwardSignals(child.proc) : () => {};
     try {

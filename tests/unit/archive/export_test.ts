@@ -239,7 +239,7 @@ Deno.test({
       // deno-lint-ignore no-explicit-any
     } as any);
     assert(script.includes(`ENV_NAME='x'"'"'; rm -rf / #'\n`));
-    const res = await new DenoRunner().run({ cmd: ["shellcheck", "-s", "sh", "-"], stdin: script });
+    const res = await new DenoRunner().run({ cmd: ["shellcheck", "-s", "sh", "-"], input: script });
     assertEquals(res.code, 0, res.stdout + res.stderr);
   },
 });

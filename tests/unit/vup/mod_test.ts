@@ -1,0 +1,142 @@
+import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { currentDir, parseArgs, runVupCore } from "../../../src/vup/mod.ts";
+import { HELP } from "../../../src/vup/core.ts";
+import { ctx, fakeVenv, mkdirp, tempHome } from "./helpers.ts";
+
+const noMake = () => Promise.reject(new Error("must not create"));
+
+Deno.test("parseArgs: options anywhere, --opt=value, -- ends options", () => {
+  const names = {
+    "--start-dir": { key: "startDir", value: true },
+    "--no-traverse": { key: "noTraverse", value: false },
+  };
+  const p = parseArgs(["--no-traverse", "main", "--start-dir=~/x"], names);
+  assert(typeof p !== "string");
+  assertEquals(p.positional, ["main"]);
+  assertEquals(p.flags.get("startDir"), "~/x");
+  assertEquals(p.flags.get("noTraverse"), true);
+  const q = parseArgs(["--", "--start-dir"], names);
+  assert(typeof q !== "string");
+  assertEquals(q.positional, ["--start-dir"]);
+  assertEquals(parseArgs(["--bogus"], names), "unknown option '--bogus'");
+  assertEquals(parseArgs(["--start-dir"], names), "option '--start-dir' needs a directory");
+  assertEquals(parseArgs(["--no-traverse=1"], names), "option '--no-traverse' takes no value");
+});
+
+Deno.test("runVupCore: the find contract and `-d` (= --start-dir + --no-traverse)", async () => {
+  const h = await tempHome();
+  fakeVenv(`${h}/.venv/main`);
+  fakeVenv(`${h}/proj/bar/.venv/main`);
+  mkdirp(`${h}/proj/foo`);
+  const c = ctx(h, `${h}/proj/foo`);
+  assertEquals((await runVupCore(c, ["find", "main"], { makeVenv: noMake })).out, [
+    `${h}/.venv/main`,
+  ]);
+  assertEquals(
+    (await runVupCore(c, ["find", "main", "--start-dir", "../bar", "--no-traverse"], {
+      makeVenv: noMake,
+    })).out,
+    [`${h}/proj/bar/.venv/main`],
+  );
+  assertEquals(
+    (await runVupCore(c, ["find", "-d", "~/proj/bar", "main", "--with-prompt"], {
+      makeVenv: noMake,
+    })).out,
+    [`${h}/proj/bar/.venv/main`, "bar/main", "~/proj/bar/.venv/"],
+  );
+  // -d never climbs: ~/proj/foo has no .venv
+  assertEquals((await runVupCore(c, ["find", "-d", ".", "main"], { makeVenv: noMake })).code, 1);
+});
+
+Deno.test("runVupCore: argument errors are usage errors (status 2) with a hint", async () => {
+  const h = await tempHome();
+  const c = ctx(h, h);
+  for (
+    const args of [
+      ["find"],
+      ["find", "a", "b"],
+      ["find", "-x", "a"],
+      ["find", "-d"],
+      ["find", "-d", "x", "--start-dir", "y", "a"],
+      ["ls", "a", "b"],
+      ["ls", "a", "--start-dir", "b"],
+      ["init", "x"],
+      ["new"],
+      ["rm-check"],
+      ["validate"],
+      ["prompt"],
+      ["off", "x"],
+      ["frobnicate"],
+    ]
+  ) {
+    const r = await runVupCore(c, args, { makeVenv: noMake });
+    assertEquals(r.code, 2, args.join(" "));
+    assertEquals(r.out, [], args.join(" "));
+    assert(r.err[0].startsWith("vup: error: "), r.err[0]);
+    assertEquals(r.err.at(-1), "hint: see 'vup help'");
+  }
+});
+
+Deno.test("runVupCore: help, -h and --help print usage and every subcommand", async () => {
+  const h = await tempHome();
+  for (const a of ["help", "-h", "--help"]) {
+    const r = await runVupCore(ctx(h, h), [a], { makeVenv: noMake });
+    assertEquals(r, { code: 0, out: [HELP], err: [] });
+  }
+  for (
+    const sub of [
+      "vup <name>",
+      "vup -d <dir> <name>",
+      "vup ls [dir]",
+      "vup init",
+      "vup new <name>",
+      "vup rm <name>",
+      "vup off",
+      "vup help",
+    ]
+  ) {
+    assert(HELP.includes(sub), sub);
+  }
+  const none = await runVupCore(ctx(h, h), [], { makeVenv: noMake });
+  assertEquals(none.code, 2);
+});
+
+Deno.test("runVupCore: validate exit codes and ls DIR / --start-dir", async () => {
+  const h = await tempHome();
+  fakeVenv(`${h}/p/.venv/a`);
+  const c = ctx(h, h);
+  assertEquals((await runVupCore(c, ["validate", "p/.venv/a"], { makeVenv: noMake })).code, 0);
+  assertEquals((await runVupCore(c, ["validate", "p/.venv/b"], { makeVenv: noMake })).code, 1);
+  assertEquals((await runVupCore(c, ["ls", "p"], { makeVenv: noMake })).out, ["  a  ~/p"]);
+  assertEquals((await runVupCore(c, ["ls", "--start-dir", "p"], { makeVenv: noMake })).out, [
+    "  a  ~/p",
+  ]);
+});
+
+Deno.test("currentDir: keeps a valid logical $PWD, maps a real path back under ~", async () => {
+  const root = await tempHome();
+  mkdirp(`${root}/real/home/proj`);
+  Deno.symlinkSync(`${root}/real/home`, `${root}/home`);
+  const home = `${root}/home`;
+  const real = `${root}/real/home/proj`;
+  assertEquals(currentDir(home, { pwd: `${home}/proj`, real }), `${home}/proj`);
+  // stale or missing PWD: the real cwd, mapped under the symlinked home
+  assertEquals(currentDir(home, { pwd: "/nonexistent", real }), `${home}/proj`);
+  assertEquals(currentDir(home, { pwd: undefined, real }), `${home}/proj`);
+  assertEquals(currentDir(home, { pwd: undefined, real: "/" }), "/");
+});
+
+Deno.test("src/vup imports nothing outside src/vup (the instant path)", async () => {
+  const dir = fileURLToPath(new URL("../../../src/vup/", import.meta.url));
+  for (const e of Deno.readDirSync(dir)) {
+    const src = await Deno.readTextFile(dir + e.name);
+    const specs = [
+      ...src.matchAll(/(?:import|export)\s[^;]*?from\s+"([^"]+)"|import\(\s*"([^"]+)"/g),
+    ]
+      .map((m) => m[1] ?? m[2]);
+    for (const s of specs) {
+      assert(s.startsWith("./") && !s.includes(".."), `${e.name} imports ${s}`);
+    }
+  }
+});

@@ -1,0 +1,353 @@
+import { type Command, Option } from "@commander-js/extra-typings";
+import type { CommandContext } from "./context.ts";
+import type { ExportFormat, ExportProgress } from "../archive/mod.ts";
+import type { PackageLists } from "../archive/manifest.ts";
+import type { ContainerRuntime } from "../runtime/types.ts";
+import type { LoadedEnv } from "../env/store.ts";
+import type { ProgressMode } from "../ui/progress.ts";
+
+/** The formats `export` writes today (dockerfile and tarball come with offline builds). */
+export const EXPORT_FORMATS = ["yaml", "archive"] as const satisfies readonly ExportFormat[];
+
+export interface ExportOptions {
+  name?: string;
+  format: string;
+  output?: string;
+  force?: boolean;
+  withSif?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command<[], { engine?: string; debug?: true }>) {
+  program
+    .command("export")
+    .description("write an environment to one file, to share or archive it")
+    .option("-n, --name <name>", "the environment (default: the only one there is)")
+    .addOption(
+      new Option(
+        "--format <format>",
+        "yaml: the package list (environment.yml, plus renv.lock for R); " +
+          "archive: everything, image included, restorable offline",
+      ).choices(EXPORT_FORMATS).makeOptionMandatory(),
+    )
+    .option(
+      "-o, --output <path>",
+      "the file to write, or a folder for it (default: <name>-<format>-YYYYMMDD_HHMMSS.<ext> here)",
+    )
+    .option("--force", "replace an existing output file")
+    .option("--with-sif", "archive: add an Apptainer SIF as well (needs apptainer or singularity)")
+    .option("--json", "print the result as JSON, for scripts")
+    .addHelpText(
+      "after",
+      `
+Formats written today: yaml and archive (dockerfile and tarball come with offline builds).
+
+  yaml     the latest snapshot as environment.yml (conda's format; pip pins under pip:),
+           and for R environments a renv.lock beside it (<file stem>.renv.lock). The
+           environment's current packages are snapshotted first if that is new.
+  archive  one .tar.gz: the image as a docker-archive (docker load, podman load, or
+           apptainer build), environment.yml and renv.lock, the environment folder,
+           manifest.json with every package and checksum, SHA256SUMS, restore.sh (restores
+           without venvoy) and a README. See docs/archives.md.
+
+The file is written under a hidden temporary name and renamed when complete. stdout gets
+one line per file written, in \`sha256sum\` form (<sha256>  <path>); progress goes to stderr.
+
+Examples:
+  venvoy export --format archive                       the only environment, to ./
+  venvoy export --name study --format archive -o /archive/
+  venvoy export --name study --format yaml -o study.yml --force
+  venvoy export --name study --format archive > SUMS && sha256sum -c SUMS
+  venvoy export --name study --format archive --json | jq -r .files[0].path
+  venvoy export --name study --format archive --with-sif   also a SIF for HPC clusters
+
+Bring it back with: venvoy import FILE [--name NEW]`,
+    )
+    .action(async (opts, cmd) => {
+      const { makeContext } = await import("./context.ts");
+      await exportCommand(makeContext(cmd.optsWithGlobals()), opts);
+    });
+}
+
+export interface ExportedFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface ExportOutcome {
+  name: string;
+  format: "yaml" | "archive";
+  files: ExportedFile[];
+  /** archive: files of the environment folder left out (sockets, links leading outside). */
+  skipped: string[];
+}
+
+export interface ExportDeps {
+  /** Messages for people (stderr). */
+  note: (msg: string) => void;
+  warn: (msg: string) => void;
+  cwd: string;
+  venvoyVersion: string;
+  progress?: ProgressMode;
+  now?: Date;
+}
+
+export async function exportCommand(ctx: CommandContext, opts: ExportOptions): Promise<void> {
+  const { info, out, printJson, warn } = await import("../ui/output.ts");
+  const { default: denoJson } = await import("../../deno.json", { with: { type: "json" } });
+  const res = await exportEnv(ctx, opts, {
+    note: (m) => info(`venvoy: ${m}`),
+    warn,
+    cwd: Deno.cwd(),
+    venvoyVersion: denoJson.version,
+  });
+  if (opts.json) return printJson(res);
+  for (const f of res.files) out(`${f.sha256}  ${f.path}`);
+  const { formatBytes } = await import("../ui/progress.ts");
+  const size = formatBytes(res.files.reduce((n, f) => n + f.size, 0));
+  info(`Exported '${res.name}' (${res.format}, ${size}). Import it with: venvoy import FILE`);
+}
+
+/** Where the output goes: --output (a file, or an existing folder) or the default name. */
+export async function outputPath(
+  name: string,
+  format: ExportFormat,
+  options: { output?: string; cwd: string; now?: Date },
+): Promise<string> {
+  const { defaultOutputName } = await import("../archive/mod.ts");
+  const { UsageError } = await import("../ui/errors.ts");
+  const { dirname, join, resolve } = await import("node:path");
+  const fallback = defaultOutputName(name, format, options.now);
+  if (!options.output) return join(options.cwd, fallback);
+  const given = resolve(options.cwd, options.output);
+  const st = await Deno.stat(given).catch(() => null);
+  if (st?.isDirectory || options.output.endsWith("/")) return join(given, fallback);
+  const parent = dirname(given);
+  const pst = await Deno.stat(parent).catch(() => null);
+  if (!pst?.isDirectory) {
+    throw new UsageError(`the folder of --output ${options.output} does not exist`, {
+      hint: `create it first: mkdir -p ${parent}`,
+    });
+  }
+  return given;
+}
+
+async function refuseExisting(path: string, force?: boolean): Promise<void> {
+  const { OutputExistsError } = await import("../archive/errors.ts");
+  const st = await Deno.lstat(path).catch(() => null);
+  if (!st) return;
+  if (st.isDirectory) throw new OutputExistsError(`${path} is a folder`);
+  if (!force) {
+    throw new OutputExistsError(`${path} already exists`, {
+      hint: "pass --force to replace it, or choose another --output",
+    });
+  }
+}
+
+/** Exports an environment; returns what was written (the command prints it). */
+export async function exportEnv(
+  ctx: CommandContext,
+  opts: ExportOptions,
+  deps: ExportDeps,
+): Promise<ExportOutcome> {
+  const { UsageError } = await import("../ui/errors.ts");
+  const { loadEnv, pickEnvName } = await import("../env/store.ts");
+  const { join } = await import("node:path");
+  const format = opts.format as ExportOutcome["format"];
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`unknown --format '${opts.format}'`, {
+      hint: `export writes ${EXPORT_FORMATS.join(" or ")} today`,
+    });
+  }
+  if (opts.withSif && format !== "archive") {
+    throw new UsageError("--with-sif goes with --format archive", {
+      hint: "venvoy export --format archive --with-sif",
+    });
+  }
+  const name = await pickEnvName(ctx.paths, { flag: opts.name }, deps.note);
+  const env = await loadEnv(ctx.paths, name);
+  const output = await outputPath(name, format, {
+    output: opts.output,
+    cwd: deps.cwd,
+    now: deps.now,
+  });
+  // Fail before any slow work; the writers check again just before their rename.
+  await refuseExisting(output, opts.force);
+  const projectDir = join(ctx.paths.projects, name);
+  const captured = await snapshotNow(env.dir, projectDir, env).catch((e) => {
+    deps.warn(`could not snapshot '${name}' first: ${(e as Error).message}`);
+  });
+  if (captured?.written) deps.note(`saved the current packages as snapshot ${captured.id}`);
+
+  if (format === "yaml") {
+    const files = await writeYamlExport(projectDir, output, {
+      force: opts.force,
+      withLock: env.config.runtime === "r",
+    });
+    return { name, format, files, skipped: [] };
+  }
+  return await writeArchiveExport(ctx, env, { output, projectDir, opts, deps });
+}
+
+/** captureSnapshot: a new snapshot only if the packages changed since the latest one. */
+async function snapshotNow(
+  envDir: string,
+  projectDir: string,
+  env: { name: string; config: object },
+): Promise<{ written: boolean; id: string }> {
+  const { captureSnapshot, metaFromConfig } = await import("../snapshot/mod.ts");
+  const r = await captureSnapshot({
+    envDir,
+    projectDir,
+    name: env.name,
+    meta: metaFromConfig(env.config as Record<string, unknown>),
+  });
+  return { written: r.written, id: r.entry.id };
+}
+
+/** The renv lock written beside a yaml export: `<stem>.renv.lock`. */
+export function lockPathFor(yamlPath: string): string {
+  return yamlPath.replace(/\.ya?ml$/i, "") + ".renv.lock";
+}
+
+async function writeYamlExport(
+  projectDir: string,
+  output: string,
+  o: { force?: boolean; withLock: boolean },
+): Promise<ExportedFile[]> {
+  const { join } = await import("node:path");
+  const { VenvoyError } = await import("../ui/errors.ts");
+  const yml = join(projectDir, "environment.yml");
+  let text: string;
+  try {
+    text = await Deno.readTextFile(yml);
+  } catch {
+    throw new VenvoyError(`there is no snapshot to export in ${projectDir}`, {
+      hint: "see the warning above; `venvoy history` lists the snapshots",
+    });
+  }
+  const files = [await writeNew(output, text, o.force)];
+  const lock = await Deno.readTextFile(join(projectDir, "renv.lock")).catch(() => null);
+  if (lock !== null && (o.withLock || /^#.*renv\.lock/m.test(text))) {
+    files.push(await writeNew(lockPathFor(output), lock, o.force));
+  }
+  return files;
+}
+
+/** Writes a hidden temporary file beside `path`, then renames it into place. */
+async function writeNew(path: string, text: string, force?: boolean): Promise<ExportedFile> {
+  const { basename, dirname, join } = await import("node:path");
+  const { createHash } = await import("node:crypto");
+  await refuseExisting(path, force);
+  const tmp = join(dirname(path), `.${basename(path)}.partial-${crypto.randomUUID().slice(0, 8)}`);
+  const bytes = new TextEncoder().encode(text);
+  try {
+    await Deno.writeFile(tmp, bytes, { createNew: true, mode: 0o644 });
+    await refuseExisting(path, force);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+  return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
+}
+
+/** The full package lists for the manifest: the current state, plus the image's OS list. */
+export async function currentPackages(envDir: string): Promise<PackageLists | undefined> {
+  const { join } = await import("node:path");
+  const { readPackageState } = await import("../snapshot/mod.ts");
+  try {
+    const { state } = await readPackageState(envDir);
+    let os: PackageLists["os"] = [];
+    try {
+      const base = JSON.parse(await Deno.readTextFile(join(envDir, "base-packages.json")));
+      if (Array.isArray(base?.os)) os = base.os;
+    } catch { /* no OS list recorded */ }
+    const entries = (l: { name: string; version: string }[]) => l.map((p) => ({ ...p }));
+    return { python: entries(state.python), conda: entries(state.conda), r: entries(state.r), os };
+  } catch {
+    return undefined; // exportArchive falls back to base-packages.json
+  }
+}
+
+async function sifRuntimeFor(ctx: CommandContext): Promise<ContainerRuntime> {
+  const { ApptainerRuntime, SingularityRuntime } = await import("../runtime/mod.ts");
+  const { RuntimeUnavailableError } = await import("../ui/errors.ts");
+  const apptainer = ctx.runner.which("apptainer");
+  if (apptainer) return new ApptainerRuntime(ctx.runner, apptainer);
+  const singularity = ctx.runner.which("singularity");
+  if (singularity) return new SingularityRuntime(ctx.runner, singularity);
+  throw new RuntimeUnavailableError("--with-sif needs apptainer or singularity, found neither", {
+    hint: "install Apptainer, or export without --with-sif (the archive's docker-archive " +
+      "builds a SIF later: ./restore.sh apptainer)",
+  });
+}
+
+async function writeArchiveExport(
+  ctx: CommandContext,
+  env: LoadedEnv,
+  o: { output: string; projectDir: string; opts: ExportOptions; deps: ExportDeps },
+): Promise<ExportOutcome> {
+  const { exportArchive } = await import("../archive/mod.ts");
+  const { runtimeFor } = await import("../env/run.ts");
+  const { Interrupted, interruptible, Progress } = await import("../ui/progress.ts");
+  const { basename, dirname, join } = await import("node:path");
+  // The engine that holds the image: --engine / VENVOY_ENGINE, else the one that built it.
+  const runtime = await runtimeFor(ctx, env);
+  let sifRuntime: ContainerRuntime | undefined;
+  if (o.opts.withSif) {
+    if (runtime.produces === "sif") {
+      o.deps.note(`'${env.name}' is an ${runtime.name} environment: its SIF is in the archive`);
+    } else sifRuntime = await sifRuntimeFor(ctx);
+  }
+  const packages = await currentPackages(env.dir);
+  const progress = await Progress.create({ mode: o.deps.progress });
+  const labels: Record<ExportProgress["phase"], string> = {
+    save: `Saving the image from ${runtime.name}`,
+    sif: `Building a SIF with ${sifRuntime?.name ?? "apptainer"}`,
+    write: `Writing ${basename(o.output)}`,
+  };
+  let saved = 0;
+  // The image is spooled in a hidden folder of ours beside the output, removed in any case.
+  const spoolDir = join(dirname(o.output), `.venvoy-export-${crypto.randomUUID().slice(0, 8)}`);
+  try {
+    const res = await interruptible((check) =>
+      exportArchive({
+        runner: ctx.runner,
+        runtime,
+        sifRuntime,
+        envDir: env.dir,
+        output: o.output,
+        force: o.opts.force,
+        venvoyVersion: o.deps.venvoyVersion,
+        snapshotDir: o.projectDir,
+        packages,
+        spoolDir,
+        now: o.deps.now,
+        onProgress: (p) => {
+          check();
+          if (p.phase === "save") saved = p.bytes;
+          if (p.phase === "sif") progress.step(labels.sif);
+          else progress.bytes(labels[p.phase], p.bytes, p.phase === "write" ? saved : undefined);
+        },
+      })
+    );
+    progress.done();
+    for (const s of res.skipped) o.deps.warn(`left out of the archive: ${s} (not a regular file)`);
+    return {
+      name: env.name,
+      format: "archive",
+      files: [{ path: res.path, size: res.size, sha256: res.sha256 }],
+      skipped: res.skipped,
+    };
+  } catch (e) {
+    progress.fail();
+    if (e instanceof Interrupted) {
+      o.deps.note("export interrupted; its temporary files were removed");
+    }
+    throw e;
+  } finally {
+    await Deno.remove(spoolDir, { recursive: true }).catch(() => {});
+  }
+}

@@ -1,0 +1,402 @@
+import type { Command } from "@commander-js/extra-typings";
+import type { CommandContext } from "./context.ts";
+import type { ImportedEnvironment } from "../archive/mod.ts";
+import type { ContainerRuntime } from "../runtime/types.ts";
+import type { ProgressMode } from "../ui/progress.ts";
+
+export interface ImportOptions {
+  name?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+/** What `venvoy import` accepts today, for the usage error on anything else. */
+export const IMPORT_ACCEPTS =
+  "an environment.yml (venvoy export --format yaml, or conda's format) or a venvoy archive " +
+  "(venvoy export --format archive)";
+
+const SHARED_HELP = `
+Nothing in an archive is trusted before every member has been checked against its
+manifest (sha256 of each file; no absolute paths, '..', links leading outside, devices or
+duplicates). An environment of the same name is refused unless --force; with --force it
+is replaced and its snapshot history is kept. The image goes into the engine in use
+(--engine, VENVOY_ENGINE, or the one detected): docker or podman load it, apptainer and
+singularity build a SIF from it. The environment then runs offline with \`venvoy run\`.`;
+
+export function register(program: Command<[], { engine?: string; debug?: true }>) {
+  program
+    .command("import")
+    .description("create an environment from a file made by `venvoy export`")
+    .argument("<file>", "an environment.yml or a venvoy archive (.tar.gz), told apart by content")
+    .option("-n, --name <new>", "the new environment's name (default: the name in the file)")
+    .option("--force", "replace an existing environment of that name (history is kept)")
+    .option("--json", "print the result as JSON, for scripts")
+    .addHelpText(
+      "after",
+      `
+Accepted today: ${IMPORT_ACCEPTS}. The kind is recognised by content, not by name.
+
+  archive  the image is loaded as it was exported: the same image ID, no network needed.
+  yaml     the environment is built again (venvoy init) from the pinned base image, the
+           Python version and the pip pins in the file (R: the packages in the renv.lock
+           beside it, <file stem>.renv.lock or renv.lock). This needs the base image
+           and the package index; pins that could not be met are reported.
+${SHARED_HELP}
+
+Examples:
+  venvoy import study-archive-20250301_101500.tar.gz
+  venvoy import study-archive-20250301_101500.tar.gz --name study-2019
+  venvoy import environment.yml --name study
+  venvoy --engine apptainer import study-archive-20250301_101500.tar.gz   on a cluster
+  venvoy import study.tar.gz --force --json | jq -r .name`,
+    )
+    .action(async (file, opts, cmd) => {
+      const { makeContext } = await import("./context.ts");
+      await importCommand(makeContext(cmd.optsWithGlobals()), file, opts, { archiveOnly: false });
+    });
+
+  program
+    .command("import-archive")
+    .description("create an environment from an archive made by `venvoy export --format archive`")
+    .argument("<file>", "the .tar.gz archive")
+    .option("-n, --name <new>", "the new environment's name (default: the name in the archive)")
+    .option("--force", "replace an existing environment of that name (history is kept)")
+    .option("--json", "print the result as JSON, for scripts")
+    .addHelpText(
+      "after",
+      `${SHARED_HELP}
+
+Examples:
+  venvoy import-archive study-archive-20250301_101500.tar.gz
+  venvoy import-archive study.tar.gz --name study-copy
+  venvoy --engine docker import-archive study.tar.gz --force`,
+    )
+    .action(async (file, opts, cmd) => {
+      const { makeContext } = await import("./context.ts");
+      await importCommand(makeContext(cmd.optsWithGlobals()), file, opts, { archiveOnly: true });
+    });
+}
+
+export interface ImportOutcome {
+  format: "archive" | "yaml";
+  name: string;
+  envDir: string;
+  engine: string;
+  image: string;
+  imageId: string | null;
+  /** The archive's origin (archive imports). */
+  from?: { venvoy_version: string; created: string; engine: string };
+  /** Snapshot files written. */
+  snapshots: string[];
+  /** yaml: pins in the file the new environment does not meet. */
+  unmet: string[];
+}
+
+export interface ImportDeps {
+  note: (msg: string) => void;
+  warn: (msg: string) => void;
+  venvoyVersion: string;
+  progress?: ProgressMode;
+  now?: Date;
+}
+
+export async function importCommand(
+  ctx: CommandContext,
+  file: string,
+  opts: ImportOptions,
+  mode: { archiveOnly: boolean },
+): Promise<void> {
+  const { info, out, printJson, warn } = await import("../ui/output.ts");
+  const { default: denoJson } = await import("../../deno.json", { with: { type: "json" } });
+  const res = await importEnv(ctx, file, opts, {
+    archiveOnly: mode.archiveOnly,
+    note: (m) => info(`venvoy: ${m}`),
+    warn,
+    venvoyVersion: denoJson.version,
+  });
+  if (opts.json) return printJson(res);
+  out(res.envDir);
+  const origin = res.from
+    ? ` (exported ${res.from.created} from ${res.from.engine} by venvoy ${res.from.venvoy_version})`
+    : "";
+  info(`Imported '${res.name}'${origin} into ${res.engine}: ${res.image}`);
+  info(`Next: venvoy run ${res.name}`);
+}
+
+/** The engine to load into: --engine, VENVOY_ENGINE, the global default, else detection. */
+async function importRuntime(ctx: CommandContext): Promise<ContainerRuntime> {
+  const { resolveRuntime } = await import("../runtime/mod.ts");
+  const { readGlobalConfig } = await import("../env/global.ts");
+  const engine = ctx.engine ?? ctx.runner.env("VENVOY_ENGINE") ??
+    (await readGlobalConfig(ctx.paths)).engine ?? null;
+  return (await resolveRuntime(ctx.runner, { engine })).runtime;
+}
+
+export async function importEnv(
+  ctx: CommandContext,
+  file: string,
+  opts: ImportOptions,
+  deps: ImportDeps & { archiveOnly: boolean },
+): Promise<ImportOutcome> {
+  const { UsageError } = await import("../ui/errors.ts");
+  const { detectFormat } = await import("../archive/mod.ts");
+  const { validateName } = await import("../env/names.ts");
+  const st = await Deno.stat(file).catch(() => null);
+  if (!st?.isFile) {
+    throw new UsageError(`${file}: ${st ? "not a file" : "no such file"}`, {
+      hint: `give the path of ${deps.archiveOnly ? "a venvoy archive" : IMPORT_ACCEPTS}`,
+    });
+  }
+  if (opts.name) validateName(opts.name);
+  if (deps.archiveOnly) return await importArchiveFile(ctx, file, opts, deps);
+  const kind = await detectFormat(file);
+  if (kind === "dockerfile") {
+    throw new UsageError(`${file} is a Dockerfile, which venvoy import does not take`, {
+      hint: `venvoy import accepts ${IMPORT_ACCEPTS}; to build from a Dockerfile, use ` +
+        "docker build or podman build",
+    });
+  }
+  if (kind === "yaml") return await importYaml(ctx, file, opts, deps);
+  return await importArchiveFile(ctx, file, opts, deps);
+}
+
+async function importArchiveFile(
+  ctx: CommandContext,
+  file: string,
+  opts: ImportOptions,
+  deps: ImportDeps & { archiveOnly: boolean },
+): Promise<ImportOutcome> {
+  const { importArchive, importFile } = await import("../archive/mod.ts");
+  const { UsageError } = await import("../ui/errors.ts");
+  const { Interrupted, interruptible, Progress } = await import("../ui/progress.ts");
+  const { basename } = await import("node:path");
+  const runtime = await importRuntime(ctx);
+  const progress = await Progress.create({ mode: deps.progress });
+  const verifying = `Verifying ${basename(file)}`;
+  const loading = runtime.produces === "sif"
+    ? `Building the SIF with ${runtime.name}`
+    : `Loading the image into ${runtime.name}`;
+  const options = (check: () => void) => ({
+    runtime,
+    environmentsDir: ctx.paths.environments,
+    projectsDir: ctx.paths.projects,
+    name: opts.name,
+    force: opts.force,
+    now: deps.now,
+    onProgress: (read: number, total: number) => {
+      check();
+      progress.bytes(verifying, read, total);
+      // Everything is read and checked; the engine's load (unmeasured) comes next.
+      if (read >= total) progress.step(loading);
+    },
+  });
+  let env: ImportedEnvironment;
+  try {
+    env = await interruptible(async (check) => {
+      if (deps.archiveOnly) return await importArchive(file, options(check));
+      const r = await importFile(file, options(check));
+      if (r.format === "archive") return r.environment;
+      if (r.format === "tarball") await r.verified.cleanup();
+      throw new UsageError(`${file} is a venvoy ${r.format}, which venvoy import does not take`, {
+        hint: `venvoy import accepts ${IMPORT_ACCEPTS}`,
+      });
+    });
+    progress.done();
+  } catch (e) {
+    progress.fail();
+    if (e instanceof Interrupted) deps.note("import interrupted; nothing was kept");
+    throw e;
+  }
+  const m = env.manifest;
+  return {
+    format: "archive",
+    name: env.name,
+    envDir: env.envDir,
+    engine: runtime.name,
+    image: env.image,
+    imageId: env.imageId,
+    from: { venvoy_version: m.venvoy_version, created: m.created, engine: m.engine },
+    snapshots: env.snapshots,
+    unmet: [],
+  };
+}
+
+/** The renv.lock that goes with a yaml file: `<stem>.renv.lock`, else renv.lock beside it. */
+export async function lockBeside(file: string): Promise<string | null> {
+  const { dirname, join } = await import("node:path");
+  for (
+    const p of [file.replace(/\.ya?ml$/i, "") + ".renv.lock", join(dirname(file), "renv.lock")]
+  ) {
+    if (await Deno.stat(p).then((s) => s.isFile, () => false)) return p;
+  }
+  return null;
+}
+
+/** requirements.txt (Python: name==version) or packages.txt (R: names) for the pins. */
+export function requirementsText(
+  runtime: "python" | "r",
+  pkgs: { name: string; version: string }[],
+  header: string,
+): string {
+  const lines = runtime === "r"
+    ? pkgs.map((p) => p.name)
+    : pkgs.map((p) => (p.version ? `${p.name}==${p.version}` : p.name));
+  return `${header}\n${lines.join("\n")}\n`;
+}
+
+async function importYaml(
+  ctx: CommandContext,
+  file: string,
+  opts: ImportOptions,
+  deps: ImportDeps,
+): Promise<ImportOutcome> {
+  const { UsageError } = await import("../ui/errors.ts");
+  const { isValidName } = await import("../env/names.ts");
+  const { basename, dirname, join } = await import("node:path");
+  const snap = await import("../snapshot/mod.ts");
+  const { refuseExistingEnvironment } = await import("../archive/mod.ts");
+  const parsed = snap.parseEnvironmentYml(await Deno.readTextFile(file), file);
+  const { meta, state } = parsed;
+  const name = opts.name ?? meta.name;
+  if (!name || !isValidName(name)) {
+    throw new UsageError(
+      name
+        ? `the name in ${file}, '${name}', is not a valid environment name`
+        : `${file} has no name`,
+      { hint: "give one: venvoy import FILE --name my-project" },
+    );
+  }
+  const envDir = join(ctx.paths.environments, name);
+  await refuseExistingEnvironment(envDir, name, opts.force);
+  const runtime = meta.runtime ?? (state.r.length ? "r" : "python");
+  let rPkgs = state.r;
+  if (runtime === "r") {
+    const lock = await lockBeside(file);
+    if (lock) {
+      const parsedLock = snap.parseRenvLock(await Deno.readTextFile(lock), lock);
+      rPkgs = parsedLock.packages;
+      meta.rVersion ??= parsedLock.rVersion ?? undefined;
+    } else {
+      deps.warn(`no renv.lock beside ${basename(file)}: only the R version is restored`);
+    }
+  }
+  if (state.conda.length) {
+    deps.warn(
+      `${state.conda.length} conda package(s) in ${basename(file)} are not installed by a yaml ` +
+        "import; export an archive to carry them",
+    );
+  }
+  const pins = runtime === "r" ? rPkgs : state.python;
+  // A registry digest is portable and exact; a local image ID only means something on the
+  // machine that made it, so the base's name is used then (and a different result reported).
+  const base = meta.baseImagePinned?.includes("@sha256:") ? meta.baseImagePinned : meta.baseImage;
+  const tmp = await Deno.makeTempDir({ prefix: "venvoy-import-" });
+  const reqFile = join(tmp, runtime === "r" ? "packages.txt" : "requirements.txt");
+  await Deno.writeTextFile(
+    reqFile,
+    requirementsText(
+      runtime,
+      pins,
+      `# ${runtime === "r" ? "R packages" : "Python packages"} for '${name}', imported from ${
+        basename(file)
+      } by venvoy import.\n` +
+        `# Edit, then: venvoy init --name ${name} --force`,
+    ),
+  );
+  // --force replaces the folder (persist/ of the old environment would shadow the pins);
+  // the old one is kept aside until the new one is built. Snapshot history is elsewhere.
+  const aside = opts.force ? await moveAside(envDir) : null;
+  let result;
+  try {
+    const { initEnv } = await import("../env/init.ts");
+    result = await initEnv({
+      runner: ctx.runner,
+      paths: ctx.paths,
+      engine: ctx.engine,
+      venvoyVersion: deps.venvoyVersion,
+      note: deps.note,
+      quiet: deps.progress === "quiet",
+    }, {
+      name,
+      runtime,
+      pythonVersion: runtime === "python" ? meta.pythonVersion : undefined,
+      rVersion: runtime === "r" ? meta.rVersion : undefined,
+      baseImage: base,
+      requirements: reqFile,
+    });
+  } catch (e) {
+    if (aside) {
+      await Deno.remove(envDir, { recursive: true }).catch(() => {});
+      await Deno.rename(aside.dir, envDir).catch(() => {});
+    }
+    throw e;
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+  if (aside) {
+    await Deno.remove(aside.dir, { recursive: true }).catch(() => {});
+    const old = aside.config;
+    if (
+      old?.image_id && old.image_id !== result.config.image_id &&
+      (old.engine === "podman" || old.engine === "docker")
+    ) {
+      await ctx.runner.run({ cmd: [old.engine, "image", "rm", old.image_id] }).catch(() => {});
+    }
+  }
+  if (
+    meta.baseImagePinned && result.config.base_image_pinned !== meta.baseImagePinned &&
+    base === meta.baseImage
+  ) {
+    deps.warn(
+      `the base ${base} is ${result.config.base_image_pinned} here, not ${meta.baseImagePinned} ` +
+        "as where the file was made; the packages below are pinned all the same",
+    );
+  }
+  // The new environment's state, as a snapshot, and the pins it does not meet.
+  const projectDir = join(ctx.paths.projects, name);
+  const captured = await snap.captureSnapshot({
+    envDir: result.dir,
+    projectDir,
+    name,
+    meta: snap.metaFromConfig(result.config as unknown as Record<string, unknown>),
+  });
+  const now = await snap.readPackageState(result.dir);
+  const have = new Map(
+    (runtime === "r" ? now.state.r : now.state.python).map((p) => [p.name, p.version]),
+  );
+  const unmet = pins.filter((p) => p.version && have.get(p.name) !== p.version).map((p) =>
+    `${p.name} ${p.version} (here: ${have.get(p.name) ?? "missing"})`
+  );
+  for (const u of unmet) deps.warn(`not as pinned: ${u}`);
+  return {
+    format: "yaml",
+    name,
+    envDir: result.dir,
+    engine: result.config.engine,
+    image: result.config.image,
+    imageId: result.config.image_id,
+    snapshots: captured.written
+      ? [captured.entry.yml, join(dirname(captured.entry.yml), "environment.yml")]
+      : [],
+    unmet,
+  };
+}
+
+async function moveAside(
+  envDir: string,
+): Promise<{ dir: string; config: { engine?: string; image_id?: string } | null } | null> {
+  const { basename, dirname, join } = await import("node:path");
+  const { parse } = await import("yaml");
+  const st = await Deno.lstat(envDir).catch(() => null);
+  if (!st) return null;
+  let config = null;
+  try {
+    config = parse(await Deno.readTextFile(join(envDir, "config.yaml")));
+  } catch { /* a folder without a readable config */ }
+  const dir = join(
+    dirname(envDir),
+    `.${basename(envDir)}.replaced-${crypto.randomUUID().slice(0, 8)}`,
+  );
+  await Deno.rename(envDir, dir);
+  return { dir, config };
+}

@@ -7,7 +7,7 @@
  * states the size before the data, and a save stream's size is only known at its end),
  * hashed on the way, then streamed into the archive. Memory stays bounded throughout.
  */
-import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, ImageInfo } from "../runtime/types.ts";
@@ -189,6 +189,7 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     const skipped = await addTree(writer, envDir, ENV_PREFIX, {
       exclude: (rel) =>
         rel === "image.sif" || rel === "persist/cache" || /^\.\S+\.building$/.test(rel),
+      containerSide: (rel) => rel.startsWith("persist/"),
     });
     if (dockerArchive) await writer.addFile(DOCKER_ARCHIVE_MEMBER, dockerArchive);
     if (sif) await writer.addFile(SIF_MEMBER, sif);
@@ -285,13 +286,15 @@ async function isFile(path: string): Promise<boolean> {
 /**
  * Adds a folder under `prefix`. Links that stay inside the folder are kept as relative
  * links; other links to files are stored as the files they point to; anything else
- * (sockets, links to folders outside, dangling links) is skipped and reported.
+ * (sockets, links to folders outside, dangling links) is skipped and reported. Links in
+ * `containerSide` paths (persist/) point into the image, so they are never followed on
+ * the host: kept when relative and inside, else skipped and reported.
  */
 async function addTree(
   writer: TarGzWriter,
   root: string,
   prefix: string,
-  options: { exclude: (rel: string) => boolean },
+  options: { exclude: (rel: string) => boolean; containerSide: (rel: string) => boolean },
 ): Promise<string[]> {
   const skipped: string[] = [];
   const realRoot = await Deno.realPath(root);
@@ -304,7 +307,17 @@ async function addTree(
       const rel = relative(root, abs).split(sep).join("/");
       if (options.exclude(rel)) continue;
       const member = `${prefix}/${rel}`;
-      if (e.isSymlink) {
+      if (e.isSymlink && options.containerSide(rel)) {
+        // Written inside a container (the session's venv links python3 -> /usr/bin/python3):
+        // the target is a path in the image, never on this host. Keep links that stay in
+        // the folder; leave the others out (the next session recreates the venv's links)
+        // rather than copy whatever the host has at that path.
+        const target = await Deno.readLink(abs);
+        const lexical = normalize(join(dirname(rel), target));
+        if (!isAbsolute(target) && lexical !== ".." && !lexical.startsWith(`..${sep}`)) {
+          await writer.addSymlink(member, target);
+        } else skipped.push(rel);
+      } else if (e.isSymlink) {
         const target = await Deno.readLink(abs);
         let real: string | null = null;
         try {

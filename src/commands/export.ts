@@ -334,7 +334,17 @@ async function writeArchiveExport(
       })
     );
     progress.done();
-    for (const s of res.skipped) o.deps.warn(`left out of the archive: ${s} (not a regular file)`);
+    const inPersist = res.skipped.filter((s) => s.startsWith("persist/"));
+    for (const s of res.skipped.filter((s) => !s.startsWith("persist/"))) {
+      o.deps.warn(`left out of the archive: ${s} (not a regular file, or a link leading outside)`);
+    }
+    if (inPersist.length) {
+      o.deps.note(
+        `left out ${inPersist.length} link(s) into the image from persist/ (e.g. ${
+          inPersist[0]
+        }); the next session recreates them`,
+      );
+    }
     return {
       name: env.name,
       format: "archive",

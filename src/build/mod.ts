@@ -60,5 +60,6 @@ export const DOCKERIGNORE = [
   "!packages.txt",
   "!environment.yml",
   "!vendor/",
+  "!requirements.lock",
   "",
 ].join("\n");

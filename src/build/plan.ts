@@ -20,6 +20,11 @@ export interface BuildSpec {
   labels: Record<string, string>;
   /** Pinned uv version installed with pip into Python images. */
   uvVersion?: string;
+  /**
+   * Rebuild from vendor/ alone (after `venvoy freeze`): no index is asked for anything;
+   * Python packages come from requirements.lock with their hashes, R sources from vendor/R.
+   */
+  offline?: boolean;
 }
 
 export interface CopyStep {
@@ -49,6 +54,12 @@ export const PERSIST = "/opt/venvoy/persist";
 export const ENTRY = "/opt/venvoy/bin/venvoy-entry";
 export const SUPPORT_DIR = ".venvoy";
 export const USER = "venvoy";
+export const VENDOR = "/opt/venvoy/vendor";
+export const LOCK_FILE = "requirements.lock";
+
+/** The offline install: only vendor/, every hash checked, no dependency resolution. */
+export const OFFLINE_PIP =
+  `python3 -m pip install --no-cache-dir --disable-pip-version-check --no-index --find-links ${VENDOR}`;
 
 /**
  * Shared by every kind: the non-root user, venvoy's folders, the session entry, and the

@@ -4,6 +4,8 @@ import {
   commonFinalEnv,
   commonSetup,
   commonSupport,
+  LOCK_FILE,
+  OFFLINE_PIP,
   PERSIST,
   type Plan,
 } from "./plan.ts";
@@ -21,6 +23,21 @@ export function pythonEnv(): [string, string][] {
   ];
 }
 
+/**
+ * Offline (after `venvoy freeze`): every package of the frozen state from vendor/ with its
+ * hash (uv included), then a check that requirements.txt is met from vendor/ alone.
+ */
+export function offlinePackageSteps(): string[] {
+  return [
+    `${OFFLINE_PIP} --require-hashes --no-deps -r /opt/venvoy/build/${LOCK_FILE}`,
+    [
+      `if grep -qvE '^[[:space:]]*(#|$)' /opt/venvoy/build/requirements.txt; then`,
+      `  ${OFFLINE_PIP} -r /opt/venvoy/build/requirements.txt;`,
+      "fi",
+    ].join(" \\\n    "),
+  ];
+}
+
 export function pythonPlan(spec: BuildSpec): Plan {
   const support = commonSupport();
   return {
@@ -29,9 +46,12 @@ export function pythonPlan(spec: BuildSpec): Plan {
     setup: [
       ...commonSetup(),
       "python3 -m pip --version >/dev/null 2>&1 || python3 -m ensurepip",
-      `. /opt/venvoy/lib/build_env.sh && python3 -m pip install --no-cache-dir --disable-pip-version-check "uv==${
-        spec.uvVersion ?? DEFAULT_UV_VERSION
-      }"`,
+      // Offline, uv comes from vendor/ with the other frozen packages.
+      ...(spec.offline ? [] : [
+        `. /opt/venvoy/lib/build_env.sh && python3 -m pip install --no-cache-dir --disable-pip-version-check "uv==${
+          spec.uvVersion ?? DEFAULT_UV_VERSION
+        }"`,
+      ]),
     ],
     support: support.copies,
     supportSetup: [
@@ -43,9 +63,10 @@ export function pythonPlan(spec: BuildSpec): Plan {
     packageFiles: [
       { src: "requirements.txt", dest: "/opt/venvoy/build/requirements.txt" },
       { src: "requirements-dev.txt", dest: "/opt/venvoy/build/requirements-dev.txt" },
+      ...(spec.offline ? [{ src: LOCK_FILE, dest: `/opt/venvoy/build/${LOCK_FILE}` }] : []),
       { src: "vendor/", dest: "/opt/venvoy/vendor/" },
     ],
-    packageSteps: [
+    packageSteps: spec.offline ? offlinePackageSteps() : [
       [
         "for f in /opt/venvoy/build/requirements.txt /opt/venvoy/build/requirements-dev.txt; do",
         `  if grep -qvE '^[[:space:]]*(#|$)' "$f"; then`,

@@ -8,6 +8,15 @@ import {
   type Plan,
 } from "./plan.ts";
 
+/** Installs vendor/R/*.tar.gz with no repository, retrying until dependencies settle. */
+export const OFFLINE_R = [
+  `Rscript -e 'f <- Sys.glob("/opt/venvoy/vendor/R/*.tar.gz"); options(repos = NULL);`,
+  "for (i in seq_len(3)) { if (!length(f)) break;",
+  'ok <- vapply(f, function(x) !inherits(try(install.packages(x, repos = NULL, type = "source")), "try-error"), logical(1));',
+  'p <- sub("_.*$", "", basename(f)); f <- f[!vapply(p, requireNamespace, logical(1), quietly = TRUE)] };',
+  `if (length(f)) stop("could not install from vendor/R: ", paste(basename(f), collapse = " "))'`,
+].join(" ");
+
 export function rEnv(): [string, string][] {
   return [
     ["R_LIBS_USER", `${PERSIST}/R/library`],
@@ -26,8 +35,14 @@ export function rPlan(spec: BuildSpec): Plan {
       ...support.steps,
       ". /opt/venvoy/lib/build_env.sh && Rscript /opt/venvoy/lib/r_tools.R",
     ],
-    packageFiles: [{ src: "packages.txt", dest: "/opt/venvoy/build/packages.txt" }],
+    packageFiles: [
+      { src: "packages.txt", dest: "/opt/venvoy/build/packages.txt" },
+      ...(spec.offline ? [{ src: "vendor/", dest: "/opt/venvoy/vendor/" }] : []),
+    ],
     packageSteps: [
+      // Offline: the source packages `venvoy freeze` kept in vendor/R, then packages.txt,
+      // which must then be met without a repository.
+      ...(spec.offline ? [OFFLINE_R] : []),
       ". /opt/venvoy/lib/build_env.sh && Rscript /opt/venvoy/lib/install_packages.R /opt/venvoy/build/packages.txt",
     ],
     finalEnv: [

@@ -16,6 +16,10 @@ export function register(program: Command<[], { engine?: string; debug?: true }>
     )
     .option("--requirements <file>", "install these packages (requirements.txt; R: one per line)")
     .option("--force", "rebuild an existing environment (keeps its history, vendor/ and persist/)")
+    .option(
+      "--offline",
+      "with --force: rebuild from vendor/ (venvoy freeze) with networking disabled",
+    )
     .addHelpText(
       "after",
       `
@@ -25,6 +29,8 @@ Examples:
   venvoy init --runtime r --r-version 4.4 --name biostat
   venvoy init --name lab --base-image registry.example.org/mirror/python:3.11-slim
   venvoy init --name study --force               rebuild after editing requirements.txt
+  venvoy freeze --name study && venvoy init --name study --force --offline
+                                                 rebuild with no network at all
 
 The environment folder is $VENVOY_HOME/environments/<name>/ (config.yaml, Dockerfile,
 requirements.txt, requirements-dev.txt, vendor/, persist/). Packages you add to

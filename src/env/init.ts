@@ -11,6 +11,7 @@ import {
   dockerfile,
   DOCKERIGNORE,
   type Kind,
+  LOCK_FILE,
   supportFiles,
 } from "../build/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
@@ -40,6 +41,11 @@ export interface InitOptions {
   baseImage?: string;
   requirements?: string;
   force?: boolean;
+  /**
+   * Rebuild from vendor/ (written by `venvoy freeze`) with networking disabled: nothing is
+   * pulled or downloaded, which proves the environment rebuilds with no network at all.
+   */
+  offline?: boolean;
 }
 
 export interface InitContext {
@@ -163,13 +169,36 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     global.engine ?? null;
   const { runtime, detection } = await resolveRuntime(ctx.runner, { engine: engine || null });
   const builder = runtime.produces === "image" ? runtime : ociHelper(ctx.runner, detection);
+  if (opts.offline) {
+    await checkOffline({ dir, name, exists, kind: runtimeKind, baseImage: opts.baseImage });
+    if (!builder) {
+      // `apptainer build` has no way to turn networking off.
+      throw new VenvoyError(
+        `${runtime.name} cannot build with networking disabled, and neither podman nor docker is usable here to build the image offline first`,
+        {
+          hint:
+            `install podman (venvoy builds the image offline with it, then converts it to a SIF), or run 'venvoy init --name ${name} --force --offline' on a machine with podman or docker`,
+        },
+      );
+    }
+  }
 
   // 3. The base, pinned once.
   const baseImage = opts.baseImage ?? previous?.base_image ??
     defaultBaseImage(runtimeKind, version);
   const kind: Kind = runtimeKind === "r" ? "r" : detectConda(baseImage) ? "conda" : "python";
+  if (opts.offline && kind === "conda") {
+    throw new VenvoyError(
+      `'${name}' is a conda environment; venvoy cannot rebuild those offline yet`,
+      {
+        hint: "rebuild it with the network: venvoy init --force",
+      },
+    );
+  }
   let pin: Pin;
-  if (builder) {
+  if (builder && opts.offline) {
+    pin = await offlinePin(builder, previous?.base_image_pinned || baseImage);
+  } else if (builder) {
     pin = previous && previous.base_image === baseImage && previous.base_image_pinned
       ? await checkPinned(ctx.runner, builder, previous.base_image_pinned)
       : await pinBase(ctx.runner, builder, baseImage);
@@ -195,6 +224,7 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     bootstrap: builder ? undefined : pin.from.endsWith(".sif") ? "localimage" : "docker",
     venvoyVersion: ctx.venvoyVersion,
     labels,
+    offline: opts.offline,
   };
   await Deno.mkdir(join(dir, "vendor"), { recursive: true });
   await Deno.mkdir(join(dir, "persist"), { recursive: true });
@@ -260,8 +290,18 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
   let ociId: string | null = null;
   if (builder) {
     await withProgress(
-      `Building ${tag} with ${builder.name} (log: ${logPath})`,
-      () => builder.build({ contextDir: dir, file: join(dir, "Dockerfile"), tag, labels, logPath }),
+      `Building ${tag} with ${builder.name}${
+        opts.offline ? " from vendor/, networking disabled" : ""
+      } (log: ${logPath})`,
+      () =>
+        builder.build({
+          contextDir: dir,
+          file: join(dir, "Dockerfile"),
+          tag,
+          labels,
+          logPath,
+          ...(opts.offline ? { network: "none" as const } : {}),
+        }),
       { quiet },
     );
     const info = await builder.inspect(tag);
@@ -348,6 +388,8 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     venvoy_version: ctx.venvoyVersion,
   };
   await writeConfig(dir, config);
+  // The state this build starts from becomes a snapshot (unless it is the latest already).
+  await recordSnapshot(ctx, dir, config);
   if (
     previous?.image_id && previous.image_id !== ociId && previous.engine === runtime.name &&
     runtime.produces === "image"
@@ -358,6 +400,65 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     );
   }
   return { dir, config, unchanged };
+}
+
+async function recordSnapshot(ctx: InitContext, dir: string, config: EnvConfig): Promise<void> {
+  const { captureSnapshot, metaFromConfig } = await import("../snapshot/mod.ts");
+  try {
+    await captureSnapshot({
+      envDir: dir,
+      projectDir: join(ctx.paths.projects, config.name),
+      name: config.name,
+      meta: metaFromConfig(config as unknown as Record<string, unknown>),
+    });
+  } catch (e) {
+    ctx.note(`venvoy: warning: could not save a snapshot: ${(e as Error).message}`);
+  }
+}
+
+/** What an offline rebuild needs: an existing environment and what `venvoy freeze` wrote. */
+async function checkOffline(a: {
+  dir: string;
+  name: string;
+  exists: boolean;
+  kind: "python" | "r";
+  baseImage?: string;
+}): Promise<void> {
+  if (!a.exists) {
+    throw new UsageError(`--offline rebuilds an existing environment; '${a.name}' does not exist`, {
+      hint: `create it with the network first (venvoy init --name ${a.name}), then venvoy freeze`,
+    });
+  }
+  if (a.baseImage) {
+    throw new UsageError("--offline cannot change the base image", {
+      hint: "drop --base-image: the offline rebuild uses the pinned base already here",
+    });
+  }
+  if (a.kind === "python") {
+    const lock = join(a.dir, LOCK_FILE);
+    const ok = await Deno.stat(lock).then((s) => s.isFile, () => false);
+    if (!ok) {
+      throw new VenvoyError(`'${a.name}' has not been frozen: ${lock} does not exist`, {
+        hint: `run 'venvoy freeze --name ${a.name}' (with the network) first`,
+      });
+    }
+  }
+}
+
+/** The pinned base must already be here: offline, nothing is pulled. */
+async function offlinePin(builder: ContainerRuntime, pinned: string): Promise<Pin> {
+  const local = /^(sha256:)?[0-9a-f]{64}$/.test(pinned);
+  const ref = local ? pinned.replace(/^sha256:/, "") : pinned;
+  const info = await builder.inspect(ref);
+  if (!info) {
+    throw new VenvoyError(
+      `the pinned base image ${pinned} is not here, and --offline pulls nothing`,
+      {
+        hint: `load it first (${builder.binary} load -i FILE), or rebuild with the network`,
+      },
+    );
+  }
+  return { pinned, from: ref, local };
 }
 
 /** For Apptainer: podman or docker, when one is usable, builds the OCI image first. */

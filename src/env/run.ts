@@ -41,6 +41,8 @@ export interface RunContext {
   /** stdin is a pipe or file worth passing on (not /dev/null). */
   stdinData: boolean;
   user?: { uid: number; gid: number };
+  /** Auto-save snapshots while the session runs (default true). */
+  autosave?: boolean;
 }
 
 export const CA_TARGET = "/opt/venvoy/ca-bundle.crt";
@@ -195,6 +197,44 @@ export async function runEnv(ctx: RunContext, opts: RunOptions): Promise<void> {
   const home = opts.home === false ? null : ctx.paths.home;
   const tty = ctx.terminal.stdin && ctx.terminal.stdout;
 
+  // Every package change in the session becomes a snapshot; the final one is written after
+  // the container ends, also on failure and on Ctrl-C (the runner forwards the signal).
+  const saver = ctx.autosave === false ? null : await startSessionAutoSave(ctx, env);
+  try {
+    await runSession(ctx, opts, { env, runtime, image, home, extraMounts, extraEnv, tty });
+  } finally {
+    await saver?.stop();
+  }
+}
+
+async function startSessionAutoSave(
+  ctx: RunContext,
+  env: LoadedEnv,
+): Promise<{ stop(): Promise<void> }> {
+  const { startAutoSave, metaFromConfig } = await import("../snapshot/mod.ts");
+  return startAutoSave({
+    envDir: env.dir,
+    projectDir: join(ctx.paths.projects, env.name),
+    name: env.name,
+    meta: metaFromConfig(env.config as unknown as Record<string, unknown>),
+  });
+}
+
+async function runSession(
+  ctx: RunContext,
+  opts: RunOptions,
+  s: {
+    env: LoadedEnv;
+    runtime: ContainerRuntime;
+    image: string;
+    home: string | null;
+    extraMounts: Mount[];
+    extraEnv: [string, string][];
+    tty: boolean;
+  },
+): Promise<void> {
+  const { env, runtime, image, home, extraMounts, extraEnv, tty } = s;
+  const name = env.name;
   if (opts.command === undefined) {
     const { launchEditor } = await import("./editor.ts");
     const launched = await launchEditor(ctx, env, { runtime, image, home, extraMounts, extraEnv });

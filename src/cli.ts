@@ -14,6 +14,8 @@ import { register as registerPackageManagers } from "./commands/package_managers
 import { register as registerSetup } from "./commands/setup.ts";
 import { register as registerConfigure } from "./commands/configure.ts";
 import { register as registerHistory } from "./commands/history.ts";
+import { register as registerRestore } from "./commands/restore.ts";
+import { register as registerFreeze } from "./commands/freeze.ts";
 import { register as registerExport } from "./commands/export.ts";
 import { register as registerImport } from "./commands/import.ts";
 import { register as registerShellInit } from "./commands/shell_init.ts";
@@ -68,6 +70,8 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 no usable container runtime;
   registerSetup(program);
   registerConfigure(program);
   registerHistory(program);
+  registerRestore(program);
+  registerFreeze(program);
   registerExport(program);
   registerImport(program);
   registerShellInit(program);

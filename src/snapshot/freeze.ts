@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { normalizePythonName, type Pkg, sortPkgs } from "./model.ts";
+import { repositoriesFor } from "./renv_lock.ts";
 
 export const VENDOR_MOUNT = "/opt/venvoy/vendor";
 
@@ -42,11 +43,61 @@ export function pipWheelArgv(options: { requirements: string; python?: string })
     "--disable-pip-version-check",
     "--progress-bar",
     "on",
+    // Wheels already in vendor/ are reused, so a second freeze downloads only what is new.
+    "--find-links",
+    VENDOR_MOUNT,
     "--wheel-dir",
     VENDOR_MOUNT,
     "--requirement",
     options.requirements,
   ];
+}
+
+/** Where `venvoy freeze` keeps R source packages (vendor/R on the host). */
+export const R_VENDOR_MOUNT = `${VENDOR_MOUNT}/R`;
+
+/**
+ * R, inside the image: each package's source at its exact version from its repository
+ * (the current file, then Archive/) into vendor/R. A package the index does not have is
+ * reported on stderr as `venvoy-unavailable: name==version` and the rest still download.
+ */
+export function rDownloadArgv(
+  pkgs: Pkg[],
+  options: { repositories?: { name: string; url: string }[] } = {},
+): string[] {
+  const repos = repositoriesFor(pkgs, options.repositories);
+  const q = (s: string) => JSON.stringify(s);
+  const urlOf = (p: Pkg) =>
+    (repos.find((r) => r.name === p.repository) ?? repos[0]).url.replace(/\/+$/, "");
+  const lines = [
+    `dest <- ${q(R_VENDOR_MOUNT)}`,
+    "dir.create(dest, recursive = TRUE, showWarnings = FALSE)",
+    "options(timeout = 60)",
+    "get1 <- function(p, v, repo) {",
+    "  f <- file.path(dest, sprintf('%s_%s.tar.gz', p, v))",
+    "  if (file.exists(f)) return(invisible(TRUE))",
+    "  urls <- c(sprintf('%s/src/contrib/%s_%s.tar.gz', repo, p, v),",
+    "            sprintf('%s/src/contrib/Archive/%s/%s_%s.tar.gz', repo, p, p, v))",
+    "  for (u in urls) {",
+    "    ok <- tryCatch(download.file(u, f, mode = 'wb', quiet = FALSE) == 0,",
+    "                   warning = function(w) FALSE, error = function(e) FALSE)",
+    "    if (ok) return(invisible(TRUE))",
+    "  }",
+    "  unlink(f)",
+    "  message(sprintf('venvoy-unavailable: %s==%s', p, v))",
+    "}",
+    ...pkgs.map((p) => `get1(${q(p.name)}, ${q(p.version)}, ${q(urlOf(p))})`),
+  ];
+  return ["Rscript", "--vanilla", "-e", lines.join("\n")];
+}
+
+/** The `name==version` of each `venvoy-unavailable:` line (R downloads and installs). */
+export function parseUnavailableLines(output: string): string[] {
+  const out: string[] = [];
+  for (const m of output.matchAll(/venvoy-unavailable:((?:\s+[A-Za-z0-9._]+==\S+)+)/g)) {
+    out.push(...m[1].trim().split(/\s+/));
+  }
+  return out;
 }
 
 /** The offline install: no index, only vendor/, every hash checked. */

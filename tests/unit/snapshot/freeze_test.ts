@@ -27,6 +27,8 @@ Deno.test("freeze: packages, pins and the pip commands run in the image", () => 
     "--disable-pip-version-check",
     "--progress-bar",
     "on",
+    "--find-links",
+    "/opt/venvoy/vendor",
     "--wheel-dir",
     "/opt/venvoy/vendor",
     "--requirement",

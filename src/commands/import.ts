@@ -98,6 +98,8 @@ export interface ImportDeps {
   venvoyVersion: string;
   progress?: ProgressMode;
   now?: Date;
+  /** The engine to load into (tests); default: importRuntime(). */
+  runtime?: ContainerRuntime;
 }
 
 export async function importCommand(
@@ -170,7 +172,7 @@ async function importArchiveFile(
   const { UsageError } = await import("../ui/errors.ts");
   const { Interrupted, interruptible, Progress } = await import("../ui/progress.ts");
   const { basename } = await import("node:path");
-  const runtime = await importRuntime(ctx);
+  const runtime = deps.runtime ?? await importRuntime(ctx);
   const progress = await Progress.create({ mode: deps.progress });
   const verifying = `Verifying ${basename(file)}`;
   const loading = runtime.produces === "sif"

@@ -6,8 +6,13 @@ import type { ContainerRuntime } from "../runtime/types.ts";
 import type { LoadedEnv } from "../env/store.ts";
 import type { ProgressMode } from "../ui/progress.ts";
 
-/** The formats `export` writes today (dockerfile and tarball come with offline builds). */
-export const EXPORT_FORMATS = ["yaml", "archive"] as const satisfies readonly ExportFormat[];
+/** The formats `export` writes. */
+export const EXPORT_FORMATS = [
+  "yaml",
+  "dockerfile",
+  "tarball",
+  "archive",
+] as const satisfies readonly ExportFormat[];
 
 export interface ExportOptions {
   name?: string;
@@ -27,6 +32,7 @@ export function register(program: Command<[], { engine?: string; debug?: true }>
       new Option(
         "--format <format>",
         "yaml: the package list (environment.yml, plus renv.lock for R); " +
+          "dockerfile: a standalone Dockerfile; tarball: Dockerfile + wheels, builds offline; " +
           "archive: everything, image included, restorable offline",
       ).choices(EXPORT_FORMATS).makeOptionMandatory(),
     )
@@ -40,11 +46,16 @@ export function register(program: Command<[], { engine?: string; debug?: true }>
     .addHelpText(
       "after",
       `
-Formats written today: yaml and archive (dockerfile and tarball come with offline builds).
-
+Formats:
   yaml     the latest snapshot as environment.yml (conda's format; pip pins under pip:),
            and for R environments a renv.lock beside it (<file stem>.renv.lock). The
            environment's current packages are snapshotted first if that is new.
+  dockerfile  a standalone Dockerfile: the pinned base and every package at its pinned
+           version; plain \`docker build\` or \`podman build\` builds it, no venvoy needed.
+  tarball  one .tar.gz: that Dockerfile using vendor/ wheels (venvoy freeze runs first if
+           needed), requirements.lock with hashes, environment.yml, the environment's
+           config (env/), a README and manifest.json. Extracted, it builds with
+           \`podman build --network none .\`; \`venvoy import\` verifies and rebuilds it.
   archive  one .tar.gz: the image as a docker-archive (docker load, podman load, or
            apptainer build), environment.yml and renv.lock, the environment folder,
            manifest.json with every package and checksum, SHA256SUMS, restore.sh (restores
@@ -57,6 +68,8 @@ Examples:
   venvoy export --format archive                       the only environment, to ./
   venvoy export --name study --format archive -o /archive/
   venvoy export --name study --format yaml -o study.yml --force
+  venvoy export --name study --format dockerfile -o Dockerfile
+  venvoy export --name study --format tarball        builds offline once extracted
   venvoy export --name study --format archive > SUMS && sha256sum -c SUMS
   venvoy export --name study --format archive --json | jq -r .files[0].path
   venvoy export --name study --format archive --with-sif   also a SIF for HPC clusters
@@ -77,7 +90,7 @@ export interface ExportedFile {
 
 export interface ExportOutcome {
   name: string;
-  format: "yaml" | "archive";
+  format: ExportFormat;
   files: ExportedFile[];
   /** archive: files of the environment folder left out (sockets, links leading outside). */
   skipped: string[];
@@ -186,6 +199,15 @@ export async function exportEnv(
       withLock: env.config.runtime === "r",
     });
     return { name, format, files, skipped: [] };
+  }
+  if (format === "dockerfile" || format === "tarball") {
+    const { exportStandalone } = await import("../archive/tarball.ts");
+    const file = await exportStandalone(
+      { ...ctx, note: deps.note, venvoyVersion: deps.venvoyVersion, now: deps.now },
+      env,
+      { format, output, projectDir, force: opts.force },
+    );
+    return { name, format, files: [file], skipped: [] };
   }
   return await writeArchiveExport(ctx, env, { output, projectDir, opts, deps });
 }

@@ -1,0 +1,136 @@
+/**
+ * `venvoy export --format dockerfile` (and the Dockerfile inside `--format tarball`): one
+ * standalone Dockerfile that builds the same environment with plain `docker build` or
+ * `podman build`, anywhere, with no venvoy at build time. It starts from the pinned base
+ * (overridable with --build-arg BASE=…) and installs the exact package versions of the
+ * environment's current state with no dependency resolution.
+ *
+ *   online  (dockerfile): packages from PyPI / the R repository / conda-forge, pinned;
+ *   offline (tarball):    Python wheels from vendor/ checked against requirements.lock's
+ *                         hashes and R sources from vendor/R: builds with --network none.
+ */
+import { LOCK_FILE, VENDOR } from "./plan.ts";
+
+export interface StandalonePkg {
+  name: string;
+  version: string;
+  repository?: string;
+}
+
+export interface StandaloneSpec {
+  name: string;
+  runtime: "python" | "r";
+  /** "3.11" / "4.2". */
+  version: string | null;
+  /** What the environment was built from, as given (for people). */
+  baseImage: string;
+  /** The pin: a repository digest, or `sha256:<id>` for a local image. */
+  basePinned: string;
+  venvoyVersion: string;
+  /** Python packages to install (pip/setuptools/wheel already left out). */
+  python: StandalonePkg[];
+  /** R packages the image does not bring at that version. */
+  r: StandalonePkg[];
+  /** conda packages (online only). */
+  conda: StandalonePkg[];
+  channels?: string[];
+  repositories?: { name: string; url: string }[];
+  offline: boolean;
+  /** Written into the header comment. */
+  created?: string;
+}
+
+/** What FROM takes for a pin: a bare image ID for local images, else the digest reference. */
+export function fromForPin(pinned: string): string {
+  const m = /^sha256:([0-9a-f]{64})$/.exec(pinned);
+  return m ? m[1] : pinned;
+}
+
+const CRAN = "https://cloud.r-project.org";
+
+function rLine(spec: StandaloneSpec): string | null {
+  if (spec.r.length === 0) return null;
+  // R code with double quotes only, inside one single-quoted shell word.
+  const url = (p: StandalonePkg) =>
+    (spec.repositories?.find((r) => r.name === p.repository)?.url ?? CRAN).replace(/\/+$/, "");
+  const items = spec.r.map((p) => `c("${p.name}", "${p.version}", "${url(p)}")`).join(", ");
+  const body = spec.offline
+    ? [
+      `f <- Sys.glob("${VENDOR}/R/*.tar.gz"); options(repos = NULL);`,
+      "for (i in 1:3) { if (!length(f)) break;",
+      'for (x in f) try(install.packages(x, repos = NULL, type = "source"));',
+      'f <- f[!vapply(sub("_.*$", "", basename(f)), requireNamespace, logical(1), quietly = TRUE)] };',
+      'if (length(f)) stop("could not install: ", paste(basename(f), collapse = " "))',
+    ]
+    : [
+      `for (x in list(${items})) {`,
+      'u <- c(sprintf("%s/src/contrib/%s_%s.tar.gz", x[3], x[1], x[2]),',
+      'sprintf("%s/src/contrib/Archive/%s/%s_%s.tar.gz", x[3], x[1], x[1], x[2]));',
+      'ok <- FALSE; for (v in u) if (!ok) ok <- !inherits(try(install.packages(v, repos = NULL, type = "source")), "try-error") && isTRUE(as.character(packageVersion(x[1])) == x[2]);',
+      'if (!ok) stop("could not install ", x[1], " ", x[2]) }',
+    ];
+  return `Rscript -e '${body.join(" ")}'`;
+}
+
+/** The Dockerfile text. Pure: same spec, same bytes. */
+export function standaloneDockerfile(spec: StandaloneSpec): string {
+  const from = fromForPin(spec.basePinned);
+  const local = from !== spec.basePinned || !spec.basePinned.includes("@");
+  const lines: string[] = [
+    `# Standalone Dockerfile for the environment '${spec.name}' (${
+      spec.runtime === "r" ? "R" : "Python"
+    } ${spec.version ?? ""}), written by venvoy ${spec.venvoyVersion}${
+      spec.created ? ` on ${spec.created}` : ""
+    }.`,
+    `# Build it with plain docker or podman; venvoy is not needed:`,
+    spec.offline
+      ? `#   podman build --network none -t ${spec.name} .     (everything comes from vendor/)`
+      : `#   docker build -t ${spec.name} -f THIS_FILE .`,
+    `# Base: ${spec.baseImage}, pinned as ${spec.basePinned}.`,
+    ...(local
+      ? [
+        "# That pin is a local image ID: load the same base image first (docker load / podman",
+        "# load), or pass another with --build-arg BASE=IMAGE (the versions below stay pinned).",
+      ]
+      : []),
+    `ARG BASE=${from}`,
+    "FROM ${BASE}",
+    "USER root",
+    [
+      "ENV LANG=C.UTF-8",
+      "PYTHONNOUSERSITE=1",
+      "PIP_DISABLE_PIP_VERSION_CHECK=1",
+      "PIP_NO_CACHE_DIR=1",
+      "PIP_BREAK_SYSTEM_PACKAGES=1",
+    ].join(" \\\n    "),
+    `LABEL org.venvoy.env="${spec.name}" org.venvoy.base="${spec.basePinned}" org.venvoy.runtime="${spec.runtime}"`,
+  ];
+  if (spec.offline) {
+    lines.push(`COPY ${LOCK_FILE} /opt/venvoy/build/${LOCK_FILE}`, `COPY vendor/ ${VENDOR}/`);
+  }
+  const steps: string[] = [];
+  if (spec.conda.length) {
+    const ch = (spec.channels?.length ? spec.channels : ["conda-forge"])
+      .map((c) => `-c ${c}`).join(" ");
+    steps.push(
+      `micromamba install -y -n base ${ch} ${
+        spec.conda.map((p) => `"${p.name}=${p.version}"`).join(" ")
+      } && micromamba clean -a -y`,
+    );
+  }
+  if (spec.python.length) {
+    steps.push(
+      spec.offline
+        ? `python3 -m pip install --no-index --find-links ${VENDOR} --require-hashes --no-deps -r /opt/venvoy/build/${LOCK_FILE}`
+        : [
+          "python3 -m pip install --no-deps",
+          ...spec.python.map((p) => `"${p.name}==${p.version}"`),
+        ].join(" \\\n      "),
+    );
+  }
+  const r = rLine(spec);
+  if (r) steps.push(r);
+  if (steps.length) lines.push(`RUN set -eu; \\\n    ${steps.join(" && \\\n    ")}`);
+  lines.push("WORKDIR /workspace", "");
+  return lines.join("\n");
+}

@@ -432,3 +432,32 @@ async function writeFileNew(
   }
   return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
+
+/**
+ * The import command's branch for a verified tarball: recreate the environment and
+ * rebuild it with `init --force --offline` on the engine in use (networking disabled).
+ */
+export async function importTarballOffline(
+  ctx: StandaloneExportContext,
+  verified: VerifiedArchive,
+  o: { name?: string; force?: boolean; engine: string },
+): Promise<ImportedEnvironment> {
+  const { initEnv } = await import("../env/init.ts");
+  return await importTarball(verified, {
+    environmentsDir: ctx.paths.environments,
+    projectsDir: ctx.paths.projects,
+    name: o.name,
+    force: o.force,
+    engine: o.engine,
+    rebuild: async (name) => {
+      const res = await initEnv({
+        runner: ctx.runner,
+        paths: ctx.paths,
+        engine: o.engine,
+        venvoyVersion: ctx.venvoyVersion,
+        note: ctx.note,
+      }, { name, force: true, offline: true });
+      return { image: res.config.image, imageId: res.config.image_id };
+    },
+  });
+}

@@ -12,8 +12,8 @@ export interface ImportOptions {
 
 /** What `venvoy import` accepts today, for the usage error on anything else. */
 export const IMPORT_ACCEPTS =
-  "an environment.yml (venvoy export --format yaml, or conda's format) or a venvoy archive " +
-  "(venvoy export --format archive)";
+  "an environment.yml (venvoy export --format yaml, or conda's format), a venvoy tarball " +
+  "(--format tarball; rebuilt offline) or a venvoy archive (venvoy export --format archive)";
 
 const SHARED_HELP = `
 Nothing in an archive is trusted before every member has been checked against its
@@ -198,7 +198,20 @@ async function importArchiveFile(
       if (deps.archiveOnly) return await importArchive(file, options(check));
       const r = await importFile(file, options(check));
       if (r.format === "archive") return r.environment;
-      if (r.format === "tarball") await r.verified.cleanup();
+      if (r.format === "tarball") {
+        // Recreated from the tarball's env/, then rebuilt from its vendor/, offline.
+        const { importTarballOffline } = await import("../archive/tarball.ts");
+        progress.done();
+        try {
+          return await importTarballOffline(
+            { ...ctx, note: deps.note, venvoyVersion: deps.venvoyVersion },
+            r.verified,
+            { name: opts.name, force: opts.force, engine: runtime.name },
+          );
+        } finally {
+          await r.verified.cleanup();
+        }
+      }
       throw new UsageError(`${file} is a venvoy ${r.format}, which venvoy import does not take`, {
         hint: `venvoy import accepts ${IMPORT_ACCEPTS}`,
       });

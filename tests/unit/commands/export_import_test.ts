@@ -23,7 +23,7 @@ import {
 import { statePaths } from "../../../src/env/paths.ts";
 import type { SpawnedProcess, SpawnRequest } from "../../../src/process/mod.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
-import { UsageError } from "../../../src/ui/errors.ts";
+import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";
 import {
   byteProgress,
   formatBytes,
@@ -230,8 +230,9 @@ Deno.test("export: names, formats and flags are checked before anything is writt
       (e: unknown) => e instanceof UsageError && /There are 2: one, two/.test(e.message),
     );
     await assert.rejects(
-      exportEnv(w.ctx, { name: "one", format: "dockerfile" }, w.deps),
-      (e: unknown) => e instanceof UsageError && /yaml or archive/.test(e.hint ?? ""),
+      exportEnv(w.ctx, { name: "one", format: "zip" }, w.deps),
+      (e: unknown) =>
+        e instanceof UsageError && /yaml or dockerfile or tarball or archive/.test(e.hint ?? ""),
     );
     await assert.rejects(
       exportEnv(w.ctx, { name: "one", format: "yaml", withSif: true }, w.deps),
@@ -361,7 +362,7 @@ Deno.test("import-archive: loads with the engine given, keeps history, refuses a
   }
 });
 
-Deno.test("import: a Dockerfile or a venvoy tarball is a usage error naming what is accepted", async () => {
+Deno.test("import: a Dockerfile is a usage error naming what is accepted; a tarball without env/ is refused", async () => {
   const w = await world();
   try {
     const runtime = new PodmanRuntime(w.runner, PODMAN, { rootless: false });
@@ -382,9 +383,10 @@ Deno.test("import: a Dockerfile or a venvoy tarball is a usage error naming what
       craftArchive(members, { manifest: manifestFor(members, { format: "venvoy-tarball" }) }),
     );
     await Deno.mkdir(w.ctx.paths.environments, { recursive: true });
+    // A tarball is verified, then needs its env/ folder to be rebuilt offline.
     await assert.rejects(importEnv(w.ctx, tarball, {}, deps), (e: unknown) => {
-      assert(e instanceof UsageError);
-      assert.match(e.message, /venvoy tarball/);
+      assert(e instanceof VenvoyError);
+      assert.match(e.message, /the tarball has no env\/config\.yaml/);
       return true;
     });
     assertEquals(await names(w.ctx.paths.environments), [], "the verified folder is removed");

@@ -147,6 +147,10 @@ async function install(
   try {
     const envSrc = join(verified.dir, ENV_PREFIX);
     await moveTree(envSrc, staging);
+    // Archives hold files, not empty folders: a session bind-mounts persist/, which must exist.
+    for (const d of ["persist", "vendor"]) {
+      await Deno.mkdir(join(staging, d), { recursive: true });
+    }
 
     let image: string;
     let imageId: string | null;

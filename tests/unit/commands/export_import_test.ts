@@ -478,3 +478,28 @@ Deno.test({
     assert(checks < 100, "stopped early");
   },
 });
+
+Deno.test("import-archive: an environment exported before any session gets persist/ back", async () => {
+  const w = await world();
+  try {
+    const dir = await makeEnv(w, "fresh");
+    await Deno.remove(join(dir, "persist"), { recursive: true });
+    await Deno.mkdir(join(dir, "persist"));
+    await exportEnv(w.ctx, { format: "archive", output: "f.tar.gz" }, w.deps);
+    const b = await world();
+    try {
+      const runtime = new PodmanRuntime(b.runner, PODMAN, { rootless: false });
+      const got = await importEnv(b.ctx, join(w.cwd, "f.tar.gz"), {}, {
+        ...b.deps,
+        runtime,
+        archiveOnly: true,
+      });
+      assert((await Deno.stat(join(got.envDir, "persist"))).isDirectory, "the mount source exists");
+      assert((await Deno.stat(join(got.envDir, "vendor"))).isDirectory);
+    } finally {
+      await Deno.remove(b.root, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(w.root, { recursive: true });
+  }
+});

@@ -26,7 +26,7 @@ import type { StatePaths } from "../env/paths.ts";
 import type { LoadedEnv } from "../env/store.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import { VenvoyError } from "../ui/errors.ts";
-import { parseDistFilename } from "../snapshot/freeze.ts";
+import { parseDistFilename, sha256File } from "../snapshot/freeze.ts";
 import { pythonToFreeze, rToFreeze } from "../snapshot/freeze_run.ts";
 import type { Pkg } from "../snapshot/model.ts";
 import { readPackageState } from "../snapshot/state.ts";
@@ -104,6 +104,21 @@ export function lockEntries(text: string): Pkg[] {
   return out;
 }
 
+/** The sha256 hashes of each `name==version` in requirements.lock. */
+export function lockHashes(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current = "";
+  for (const line of text.split("\n")) {
+    const entry = /^([A-Za-z0-9][A-Za-z0-9._-]*==\S+)/.exec(line);
+    if (entry) {
+      current = entry[1];
+      out.set(current, []);
+    }
+    for (const m of line.matchAll(/--hash=sha256:([0-9a-f]{64})/g)) out.get(current)?.push(m[1]);
+  }
+  return out;
+}
+
 /**
  * Is requirements.lock current? It must name exactly the packages a freeze would vendor
  * now (dev packages optional), and each must have its wheel in vendor/.
@@ -122,7 +137,15 @@ export async function lockIsCurrent(env: LoadedEnv): Promise<boolean> {
   const expected = new Set([...pkgs, ...devSkipped].map((p) => `${p.name}==${p.version}`));
   if ([...locked].some(([n, v]) => !expected.has(`${n}==${v}`))) return false;
   const wheels = await vendorWheels(join(env.dir, "vendor"), lockEntries(text));
-  return wheels.missing.length === 0;
+  if (wheels.missing.length) return false;
+  // Every wheel in vendor/ for a locked package must have a hash the lock accepts.
+  const hashes = lockHashes(text);
+  for (const f of wheels.files) {
+    const d = parseDistFilename(f)!;
+    const sha = await sha256File(join(env.dir, "vendor", f));
+    if (!hashes.get(`${d.name}==${d.version}`)?.includes(sha)) return false;
+  }
+  return true;
 }
 
 /** The wheel files in vendor/ for the locked packages. */

@@ -1,0 +1,230 @@
+/**
+ * Offline rebuilds and the standalone formats: the offline build plan, the standalone
+ * Dockerfile, R sources from the index (CRAN is unreachable in the lab: the argv is checked
+ * here), and a tarball that verifies member by member against its manifest.
+ */
+import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { join } from "node:path";
+import { dockerfile } from "../../../src/build/mod.ts";
+import { fromForPin, standaloneDockerfile } from "../../../src/build/standalone.ts";
+import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
+import { parseUnavailableLines, rDownloadArgv, sha256File } from "../../../src/snapshot/freeze.ts";
+import { exportTarball, lockEntries, lockIsCurrent } from "../../../src/archive/tarball.ts";
+import { extractVerified } from "../../../src/archive/reader.ts";
+import { ApptainerRuntime, PodmanRuntime } from "../../../src/runtime/mod.ts";
+import { RecordingRunner } from "../../fakes/runner.ts";
+
+const spec = {
+  name: "demo",
+  kind: "python" as const,
+  version: "3.11",
+  from: "a".repeat(64),
+  venvoyVersion: "0.1.0",
+  labels: { "org.venvoy.managed": "true" },
+};
+
+Deno.test("offline plan: the lock with hashes from vendor/, no index, no uv download", () => {
+  const online = dockerfile(spec);
+  const offline = dockerfile({ ...spec, offline: true });
+  assert.match(online, /"uv==0\.13\.9"/);
+  assert(!offline.includes('"uv=='), "uv comes from vendor/ with the other frozen packages");
+  assert.match(offline, /^COPY requirements\.lock \/opt\/venvoy\/build\/requirements\.lock$/m);
+  assert.match(
+    offline,
+    /python3 -m pip install --no-cache-dir --disable-pip-version-check --no-index --find-links \/opt\/venvoy\/vendor --require-hashes --no-deps -r \/opt\/venvoy\/build\/requirements\.lock/,
+  );
+  assert(!/pip install(?![^\n]*--no-index)[^\n]*-r "\$f"/.test(offline), "no index anywhere");
+  const r = dockerfile({ ...spec, kind: "r", version: "4.2", offline: true });
+  assert.match(r, /Sys\.glob\("\/opt\/venvoy\/vendor\/R\/\*\.tar\.gz"\)/);
+  assert.match(r, /^COPY vendor\/ \/opt\/venvoy\/vendor\/$/m);
+});
+
+Deno.test("offline build argv: --network none on podman; apptainer refuses to pretend", async () => {
+  const runner = new RecordingRunner();
+  const podman = new PodmanRuntime(runner, "podman", { rootless: false });
+  assertEquals(
+    podman.buildArgv({ contextDir: "/e", file: "/e/Dockerfile", tag: "t", network: "none" }),
+    [
+      "podman",
+      "build",
+      "--layers",
+      "--force-rm",
+      "-t",
+      "t",
+      "-f",
+      "/e/Dockerfile",
+      "--network",
+      "none",
+      "/e",
+    ],
+  );
+  const app = new ApptainerRuntime(runner, "apptainer");
+  await assert.rejects(
+    app.buildSif({ kind: "definition", path: "/e/venvoy.def" }, "/e/image.sif", {
+      network: "none",
+    }),
+    /cannot disable networking/,
+  );
+  assertEquals(runner.argvs, []);
+});
+
+Deno.test("standalone Dockerfile: pinned base (overridable), pinned versions, no venvoy", () => {
+  assertEquals(fromForPin(`sha256:${"b".repeat(64)}`), "b".repeat(64));
+  assertEquals(
+    fromForPin(`docker.io/library/python@sha256:${"c".repeat(64)}`),
+    `docker.io/library/python@sha256:${"c".repeat(64)}`,
+  );
+  const base = {
+    name: "demo",
+    runtime: "python" as const,
+    version: "3.11",
+    baseImage: "python:3.11-slim",
+    basePinned: `docker.io/library/python@sha256:${"c".repeat(64)}`,
+    venvoyVersion: "0.1.0",
+    python: [{ name: "numpy", version: "2.1.0" }, { name: "six", version: "1.16.0" }],
+    r: [],
+    conda: [],
+    offline: false,
+  };
+  const online = standaloneDockerfile(base);
+  assert.match(online, new RegExp(`^ARG BASE=docker\\.io/library/python@sha256:c{64}$`, "m"));
+  assert.match(online, /^FROM \$\{BASE\}$/m);
+  assert.match(
+    online,
+    /python3 -m pip install --no-deps \\\n {6}"numpy==2\.1\.0" \\\n {6}"six==1\.16\.0"/,
+  );
+  assert(!/venvoy-entry|\.venvoy\/|COPY/.test(online), "nothing of venvoy is needed to build it");
+  assert(!online.includes("local image ID"));
+  const offline = standaloneDockerfile({
+    ...base,
+    basePinned: `sha256:${"b".repeat(64)}`,
+    offline: true,
+  });
+  assert.match(offline, /local image ID/);
+  assert.match(offline, /--no-index --find-links \/opt\/venvoy\/vendor --require-hashes --no-deps/);
+  assert(!offline.includes('"numpy==2.1.0"'));
+  const r = standaloneDockerfile({
+    ...base,
+    runtime: "r",
+    python: [],
+    r: [{ name: "digest", version: "0.6.35", repository: "CRAN" }],
+  });
+  assert.match(r, /c\("digest", "0\.6\.35", "https:\/\/cloud\.r-project\.org"\)/);
+  assert.match(r, /src\/contrib\/Archive\//);
+  assert(!/Rscript -e '[^\n]*'[^\n]*'/.test(r), "the R code is one single-quoted word");
+});
+
+Deno.test("freeze, R: exact source versions from the repository, then its Archive/", () => {
+  const argv = rDownloadArgv([
+    { name: "digest", version: "0.6.35", repository: "CRAN" },
+    { name: "jsonlite", version: "1.8.4" },
+  ]);
+  assertEquals(argv.slice(0, 3), ["Rscript", "--vanilla", "-e"]);
+  const code = argv[3];
+  assert(code.startsWith('dest <- "/opt/venvoy/vendor/R"\n'));
+  assert(code.includes(`get1("digest", "0.6.35", "https://cloud.r-project.org")`));
+  assert(code.includes(`get1("jsonlite", "1.8.4", "https://cloud.r-project.org")`));
+  assert(code.includes("%s/src/contrib/Archive/%s/%s_%s.tar.gz"));
+  assertEquals(
+    parseUnavailableLines(
+      "x\nvenvoy-unavailable: digest==0.6.35\nvenvoy-unavailable: a.b==1 c==2\n",
+    ),
+    ["digest==0.6.35", "a.b==1", "c==2"],
+  );
+});
+
+Deno.test("tarball: Dockerfile, lock, locked wheels only, env/, manifest verified per member", async () => {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-tarball-" });
+  try {
+    const dir = join(root, "env");
+    const site = join(dir, "persist/python/lib/python3.11/site-packages");
+    await Deno.mkdir(site, { recursive: true });
+    await Deno.mkdir(join(dir, "vendor"), { recursive: true });
+    await Deno.mkdir(join(site, "six-1.16.0.dist-info"));
+    const cfg: EnvConfig = {
+      name: "demo",
+      runtime: "python",
+      python_version: "3.11",
+      r_version: null,
+      created: "2026-01-01T00:00:00Z",
+      host: { system: "linux", architecture: "amd64" },
+      engine: "podman",
+      base_image: "localhost/x:1",
+      base_image_pinned: `sha256:${"d".repeat(64)}`,
+      image: "localhost/venvoy/demo:latest",
+      image_id: null,
+      packages: [],
+      dev_packages: [],
+      package_manager: "pip",
+      venvoy_version: "0.1.0",
+    };
+    await writeConfig(dir, cfg);
+    await Deno.writeTextFile(join(dir, "requirements.txt"), "six\n");
+    await Deno.writeTextFile(
+      join(dir, "base-packages.json"),
+      JSON.stringify({ python: [{ name: "pip", version: "23.0.1" }], r: [], conda: [], os: [] }),
+    );
+    const six = "six-1.16.0-py2.py3-none-any.whl";
+    await Deno.writeTextFile(join(dir, "vendor", six), "wheel");
+    await Deno.writeTextFile(join(dir, "vendor", "old-0.1-py3-none-any.whl"), "stale");
+    const env = { name: "demo", dir, config: cfg };
+    let froze = 0;
+    const freeze = async () => {
+      froze++;
+      await Deno.writeTextFile(
+        join(dir, "requirements.lock"),
+        `six==1.16.0 \\\n    --hash=sha256:${await sha256File(join(dir, "vendor", six))}\n`,
+      );
+    };
+    assertEquals(await lockIsCurrent(env), false);
+    const out = join(root, "t.tar.gz");
+    const res = await exportTarball(env, {
+      output: out,
+      venvoyVersion: "0.1.0",
+      projectDir: join(root, "proj"),
+      engine: "podman",
+      freeze,
+    });
+    assertEquals(froze, 1, "no lock: freeze first");
+    assert(res.froze && res.path === out && /^[0-9a-f]{64}$/.test(res.sha256));
+    assert(await lockIsCurrent(env));
+    assertEquals(lockEntries(await Deno.readTextFile(join(dir, "requirements.lock"))), [
+      { name: "six", version: "1.16.0" },
+    ]);
+    const v = await extractVerified(out, { formats: ["venvoy-tarball"], tmpDir: root });
+    try {
+      assertEquals(v.manifest.format, "venvoy-tarball");
+      assertEquals(Object.keys(v.manifest.members).sort(), [
+        "Dockerfile",
+        "README.md",
+        "env/base-packages.json",
+        "env/config.yaml",
+        "env/requirements.txt",
+        "requirements.lock",
+        "vendor/six-1.16.0-py2.py3-none-any.whl",
+      ]);
+      assertEquals(v.manifest.image.base, `sha256:${"d".repeat(64)}`);
+      assert.match(
+        await Deno.readTextFile(join(v.dir, "Dockerfile")),
+        new RegExp(`ARG BASE=d{64}`),
+      );
+    } finally {
+      await v.cleanup();
+    }
+    await assert.rejects(
+      exportTarball(env, {
+        output: out,
+        venvoyVersion: "0.1.0",
+        projectDir: root,
+        engine: "podman",
+        freeze,
+      }),
+      /already exists/,
+    );
+    assertEquals(froze, 1, "a current lock is not frozen again");
+    await Deno.writeTextFile(join(dir, "vendor", six), "another build of the wheel");
+    assertEquals(await lockIsCurrent(env), false, "a wheel whose hash the lock lacks is stale");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One-command set-up from a clone: Deno (pinned, from npm), the container lab when run as
 # root on Debian 12 (podman, the docker CLI on podman's socket, apptainer, local base
-# images), dist/venvoy, a `venvoy` link in ~/.local/bin, then `venvoy runtime-info`.
-#   bash scripts/setup.sh            # everything
-#   VENVOY_SKIP_LAB=1 bash scripts/setup.sh   # keep the runtimes you already have
+# images), dist/venvoy, a `venvoy` link in ~/.local/bin, `venvoy runtime-info`, and a first
+# environment, `venvoy-demo`, built and run once.
+#   bash scripts/setup.sh                       # everything
+#   VENVOY_SKIP_LAB=1 bash scripts/setup.sh     # keep the runtimes you already have
+#   VENVOY_SKIP_DEMO=1 bash scripts/setup.sh    # no demo environment
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DENO_VERSION=2.9.6
@@ -31,3 +33,15 @@ echo "setup: linked $bin_dir/venvoy -> $PWD/dist/venvoy" >&2
 case ":$PATH:" in *":$bin_dir:"*) ;; *) echo "setup: add $bin_dir to your PATH" >&2 ;; esac
 export PATH="$bin_dir:$PATH"
 venvoy runtime-info
+
+if [[ ${VENVOY_SKIP_DEMO:-0} != 1 ]]; then
+  # The lab has no registry: use its local Python image when it is there.
+  base=()
+  if podman image exists localhost/venvoy-lab/python:3.11 2>/dev/null; then
+    base=(--base-image localhost/venvoy-lab/python:3.11)
+  fi
+  echo "setup: building the demo environment: venvoy init --name venvoy-demo --force ${base[*]}" >&2
+  venvoy init --name venvoy-demo --force "${base[@]}"
+  venvoy run venvoy-demo --command 'python --version && pip --version && uv --version'
+  echo "setup: done. Try: venvoy run venvoy-demo    (an interactive shell in the environment)" >&2
+fi

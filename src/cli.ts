@@ -48,9 +48,14 @@ export function buildProgram() {
     "after",
     `
 Examples:
-  venvoy runtime-info                 which runtime venvoy uses here, and why
-  venvoy --engine podman runtime-info force a runtime
-  venvoy completions bash >> ~/.bashrc
+  venvoy runtime-info                          which runtime venvoy uses here, and why
+  venvoy init --name study --python-version 3.12
+  venvoy run study --command "python analysis.py"
+  venvoy history --name study                  what changed, snapshot by snapshot
+  venvoy export --name study --format archive  one file that restores exactly
+  venvoy import study-archive-20261121_101500.tar.gz
+  venvoy --engine apptainer run study          force a runtime for one command
+  venvoy completions bash > ~/.local/share/bash-completion/completions/venvoy
 
 Environment:
   VENVOY_HOME      state folder (default ~/.venvoy)

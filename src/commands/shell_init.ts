@@ -7,9 +7,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import vupBash from "../../shell/vup.bash" with { type: "text" };
-
-export const SHELLS = ["bash", "zsh", "fish"] as const;
-export type Shell = typeof SHELLS[number];
+import type { ShellName as Shell } from "../release/rc_block.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program
@@ -26,11 +24,12 @@ vup is bash-only for now: for zsh and fish this prints a comment and no code.`,
     )
     .action(async (shell) => {
       const { UsageError } = await import("../ui/errors.ts");
-      if (!(SHELLS as readonly string[]).includes(shell)) {
+      const { isShellName } = await import("../release/rc_block.ts");
+      if (!isShellName(shell)) {
         throw new UsageError(`unsupported shell '${shell}'`, { hint: "use bash, zsh or fish" });
       }
       const enc = new TextEncoder();
-      Deno.stdout.writeSync(enc.encode(shellInit(shell as Shell)));
+      Deno.stdout.writeSync(enc.encode(shellInit(shell)));
     });
 }
 

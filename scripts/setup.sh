@@ -8,6 +8,13 @@
 #   VENVOY_SKIP_DEMO=1 bash scripts/setup.sh    # no demo environment
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Behind a TLS-intercepting proxy containers must trust the host's CA bundle; venvoy takes it
+# from PIP_CERT, SSL_CERT_FILE or REQUESTS_CA_BUNDLE (docs/environments.md). Name the
+# system bundle when none is set, so builds that reach PyPI work the same everywhere.
+if [[ -z "${PIP_CERT:-}${SSL_CERT_FILE:-}${REQUESTS_CA_BUNDLE:-}" && -f /etc/ssl/certs/ca-certificates.crt ]]; then
+  export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+fi
+
 DENO_VERSION=2.9.6
 
 if ! deno --version 2>/dev/null | head -1 | grep -qx "deno $DENO_VERSION.*"; then

@@ -8,6 +8,11 @@
  *   online  (dockerfile): packages from PyPI / the R repository / conda-forge, pinned;
  *   offline (tarball):    Python wheels from vendor/ checked against requirements.lock's
  *                         hashes and R sources from vendor/R: builds with --network none.
+ *
+ * The file describes itself: `LABEL org.venvoy.*` (name, runtime, version, base and its pin,
+ * online/offline) plus the pinned package list, which parseStandaloneDockerfile() reads back
+ * for `venvoy import Dockerfile`. The online form declares `ARG PIP_INDEX_URL` and
+ * `ARG PIP_CERT` (empty): set with --build-arg, pip uses a mirror or a proxy's CA bundle.
  */
 import { LOCK_FILE, VENDOR } from "./plan.ts";
 
@@ -72,6 +77,27 @@ function rLine(spec: StandaloneSpec): string | null {
   return `Rscript -e '${body.join(" ")}'`;
 }
 
+/** A LABEL value, double-quoted. */
+function quoted(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The labels that make the file (and the image) self-describing, in this order. */
+function labels(spec: StandaloneSpec): [string, string][] {
+  const out: [string, string][] = [
+    ["env", spec.name],
+    ["runtime", spec.runtime],
+  ];
+  if (spec.version) out.push([spec.runtime === "r" ? "r_version" : "python_version", spec.version]);
+  out.push(
+    ["base", spec.basePinned],
+    ["base_image", spec.baseImage],
+    ["version", spec.venvoyVersion],
+    ["standalone", spec.offline ? "offline" : "online"],
+  );
+  return out;
+}
+
 /** The Dockerfile text. Pure: same spec, same bytes. */
 export function standaloneDockerfile(spec: StandaloneSpec): string {
   const from = fromForPin(spec.basePinned);
@@ -83,9 +109,20 @@ export function standaloneDockerfile(spec: StandaloneSpec): string {
       spec.created ? ` on ${spec.created}` : ""
     }.`,
     `# Build it with plain docker or podman; venvoy is not needed:`,
-    spec.offline
-      ? `#   podman build --network none -t ${spec.name} .     (everything comes from vendor/)`
-      : `#   docker build -t ${spec.name} -f THIS_FILE .`,
+    ...(spec.offline
+      ? [`#   podman build --network none -t ${spec.name} .     (everything comes from vendor/)`]
+      : [
+        `#   docker build -t ${spec.name} -f THIS_FILE .`,
+        ...(spec.python.length
+          ? [
+            "# Behind a package mirror or a TLS-intercepting proxy, tell pip (both optional):",
+            "#   --build-arg PIP_INDEX_URL=https://mirror.example/simple",
+            "#   --build-arg PIP_CERT=/run/ca.crt -v /etc/ssl/certs/ca-certificates.crt:/run/ca.crt:ro",
+            "# (-v for RUN steps is podman build's; docker needs the bundle in the image or a secret).",
+          ]
+          : []),
+        "# `venvoy import THIS_FILE` recreates it as a venvoy environment (the labels below).",
+      ]),
     `# Base: ${spec.baseImage}, pinned as ${spec.basePinned}.`,
     ...(local
       ? [
@@ -103,7 +140,7 @@ export function standaloneDockerfile(spec: StandaloneSpec): string {
       "PIP_NO_CACHE_DIR=1",
       "PIP_BREAK_SYSTEM_PACKAGES=1",
     ].join(" \\\n    "),
-    `LABEL org.venvoy.env="${spec.name}" org.venvoy.base="${spec.basePinned}" org.venvoy.runtime="${spec.runtime}"`,
+    `LABEL ${labels(spec).map(([k, v]) => `org.venvoy.${k}=${quoted(v)}`).join(" \\\n      ")}`,
   ];
   if (spec.offline) {
     lines.push(`COPY ${LOCK_FILE} /opt/venvoy/build/${LOCK_FILE}`, `COPY vendor/ ${VENDOR}/`);
@@ -118,6 +155,14 @@ export function standaloneDockerfile(spec: StandaloneSpec): string {
       } && micromamba clean -a -y`,
     );
   }
+  if (spec.python.length && !spec.offline) {
+    // Passed to pip (which reads PIP_* from the environment) only when given.
+    lines.push("ARG PIP_INDEX_URL=", "ARG PIP_CERT=");
+    steps.push(
+      '[ -n "${PIP_INDEX_URL:-}" ] || unset PIP_INDEX_URL',
+      '[ -n "${PIP_CERT:-}" ] || unset PIP_CERT',
+    );
+  }
   if (spec.python.length) {
     steps.push(
       spec.offline
@@ -130,7 +175,66 @@ export function standaloneDockerfile(spec: StandaloneSpec): string {
   }
   const r = rLine(spec);
   if (r) steps.push(r);
-  if (steps.length) lines.push(`RUN set -eu; \\\n    ${steps.join(" && \\\n    ")}`);
+  if (steps.length) lines.push(`RUN set -eu; \\\n    ${steps.join("; \\\n    ")}`);
   lines.push("WORKDIR /workspace", "");
   return lines.join("\n");
+}
+
+/** What parseStandaloneDockerfile() reads back from a file standaloneDockerfile() wrote. */
+export interface StandaloneDescription {
+  name: string;
+  runtime: "python" | "r";
+  version: string | null;
+  baseImage: string | null;
+  basePinned: string | null;
+  venvoyVersion: string | null;
+  offline: boolean;
+  python: StandalonePkg[];
+  /** `repository` is the repository's URL here. */
+  r: StandalonePkg[];
+  conda: StandalonePkg[];
+}
+
+/**
+ * Reads a standalone Dockerfile back: its `org.venvoy.*` labels and its pinned packages.
+ * null for a Dockerfile venvoy did not write (no env and runtime labels).
+ */
+export function parseStandaloneDockerfile(text: string): StandaloneDescription | null {
+  const joined = text.replace(/\\\r?\n/g, " ");
+  const label = new Map<string, string>();
+  const run: string[] = [];
+  for (const raw of joined.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (/^LABEL\s/i.test(line)) {
+      for (const m of line.matchAll(/org\.venvoy\.([a-z_]+)="((?:[^"\\]|\\.)*)"/g)) {
+        label.set(m[1], m[2].replace(/\\(.)/g, "$1"));
+      }
+    } else if (/^RUN\s/i.test(line)) run.push(line);
+  }
+  const name = label.get("env");
+  const runtime = label.get("runtime");
+  if (!name || (runtime !== "python" && runtime !== "r")) return null;
+  const steps = run.join("\n");
+  return {
+    name,
+    runtime,
+    version: label.get(runtime === "r" ? "r_version" : "python_version") ?? null,
+    baseImage: label.get("base_image") ?? null,
+    basePinned: label.get("base") ?? null,
+    venvoyVersion: label.get("version") ?? null,
+    offline: label.get("standalone") === "offline",
+    python: [...steps.matchAll(/"([A-Za-z0-9][A-Za-z0-9._-]*)==([^"\s]+)"/g)].map((m) => ({
+      name: m[1],
+      version: m[2],
+    })),
+    r: [...steps.matchAll(/c\("([^"]+)", "([^"]+)", "([^"]+)"\)/g)].map((m) => ({
+      name: m[1],
+      version: m[2],
+      repository: m[3],
+    })),
+    conda: [...steps.matchAll(/"([A-Za-z0-9][A-Za-z0-9._-]*)=([^="\s]+)"/g)].map((m) => ({
+      name: m[1],
+      version: m[2],
+    })),
+  };
 }

@@ -52,6 +52,8 @@ Formats:
            environment's current packages are snapshotted first if that is new.
   dockerfile  a standalone Dockerfile: the pinned base and every package at its pinned
            version; plain \`docker build\` or \`podman build\` builds it, no venvoy needed.
+           --build-arg PIP_INDEX_URL=URL / PIP_CERT=PATH for a mirror or a proxy's CA.
+           Its org.venvoy.* labels let \`venvoy import\` rebuild it as an environment.
   tarball  one .tar.gz: that Dockerfile using vendor/ wheels (venvoy freeze runs first if
            needed), requirements.lock with hashes, environment.yml, the environment's
            config (env/), a README and manifest.json. Extracted, it builds with

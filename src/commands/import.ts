@@ -3,6 +3,8 @@ import type { CommandContext } from "./context.ts";
 import type { ImportedEnvironment } from "../archive/mod.ts";
 import type { ContainerRuntime } from "../runtime/types.ts";
 import type { ProgressMode } from "../ui/progress.ts";
+import type { initEnv as InitEnv } from "../env/init.ts";
+import type { SnapshotMeta } from "../snapshot/model.ts";
 
 export interface ImportOptions {
   name?: string;
@@ -12,8 +14,9 @@ export interface ImportOptions {
 
 /** What `venvoy import` accepts today, for the usage error on anything else. */
 export const IMPORT_ACCEPTS =
-  "an environment.yml (venvoy export --format yaml, or conda's format), a venvoy tarball " +
-  "(--format tarball; rebuilt offline) or a venvoy archive (venvoy export --format archive)";
+  "an environment.yml (venvoy export --format yaml, or conda's format), a Dockerfile written " +
+  "by venvoy export --format dockerfile, a venvoy tarball (--format tarball; rebuilt offline) " +
+  "or a venvoy archive (venvoy export --format archive)";
 
 const SHARED_HELP = `
 Nothing in an archive is trusted before every member has been checked against its
@@ -27,7 +30,10 @@ export function register(program: Command<[], { engine?: string; debug?: true }>
   program
     .command("import")
     .description("create an environment from a file made by `venvoy export`")
-    .argument("<file>", "an environment.yml or a venvoy archive (.tar.gz), told apart by content")
+    .argument(
+      "<file>",
+      "an environment.yml, a venvoy Dockerfile, tarball or archive, told apart by content",
+    )
     .option("-n, --name <new>", "the new environment's name (default: the name in the file)")
     .option("--force", "replace an existing environment of that name (history is kept)")
     .option("--json", "print the result as JSON, for scripts")
@@ -41,12 +47,18 @@ Accepted today: ${IMPORT_ACCEPTS}. The kind is recognised by content, not by nam
            Python version and the pip pins in the file (R: the packages in the renv.lock
            beside it, <file stem>.renv.lock or renv.lock). This needs the base image
            and the package index; pins that could not be met are reported.
+  Dockerfile
+           one written by \`venvoy export --format dockerfile\` (its org.venvoy.* labels
+           say so) is rebuilt the same way, from its base pin and its pinned packages,
+           into an environment with sessions and snapshots. Any other Dockerfile is
+           refused: build it with docker build or podman build directly.
 ${SHARED_HELP}
 
 Examples:
   venvoy import study-archive-20250301_101500.tar.gz
   venvoy import study-archive-20250301_101500.tar.gz --name study-2019
   venvoy import environment.yml --name study
+  venvoy import study.Dockerfile --name study-rebuilt
   venvoy --engine apptainer import study-archive-20250301_101500.tar.gz   on a cluster
   venvoy import study.tar.gz --force --json | jq -r .name`,
     )
@@ -78,7 +90,7 @@ Examples:
 }
 
 export interface ImportOutcome {
-  format: "archive" | "yaml";
+  format: "archive" | "yaml" | "dockerfile";
   name: string;
   envDir: string;
   engine: string;
@@ -88,7 +100,7 @@ export interface ImportOutcome {
   from?: { venvoy_version: string; created: string; engine: string };
   /** Snapshot files written. */
   snapshots: string[];
-  /** yaml: pins in the file the new environment does not meet. */
+  /** yaml, dockerfile: pins in the file the new environment does not meet. */
   unmet: string[];
 }
 
@@ -100,6 +112,8 @@ export interface ImportDeps {
   now?: Date;
   /** The engine to load into (tests); default: importRuntime(). */
   runtime?: ContainerRuntime;
+  /** What rebuilds a yaml or Dockerfile import (tests); default: initEnv. */
+  initEnv?: typeof InitEnv;
 }
 
 export async function importCommand(
@@ -152,12 +166,7 @@ export async function importEnv(
   if (opts.name) validateName(opts.name);
   if (deps.archiveOnly) return await importArchiveFile(ctx, file, opts, deps);
   const kind = await detectFormat(file);
-  if (kind === "dockerfile") {
-    throw new UsageError(`${file} is a Dockerfile, which venvoy import does not take`, {
-      hint: `venvoy import accepts ${IMPORT_ACCEPTS}; to build from a Dockerfile, use ` +
-        "docker build or podman build",
-    });
-  }
+  if (kind === "dockerfile") return await importDockerfile(ctx, file, { opts, deps });
   if (kind === "yaml") return await importYaml(ctx, file, opts, deps);
   return await importArchiveFile(ctx, file, opts, deps);
 }
@@ -265,24 +274,9 @@ async function importYaml(
   opts: ImportOptions,
   deps: ImportDeps,
 ): Promise<ImportOutcome> {
-  const { UsageError } = await import("../ui/errors.ts");
-  const { isValidName } = await import("../env/names.ts");
-  const { basename, dirname, join } = await import("node:path");
+  const { basename } = await import("node:path");
   const snap = await import("../snapshot/mod.ts");
-  const { refuseExistingEnvironment } = await import("../archive/mod.ts");
-  const parsed = snap.parseEnvironmentYml(await Deno.readTextFile(file), file);
-  const { meta, state } = parsed;
-  const name = opts.name ?? meta.name;
-  if (!name || !isValidName(name)) {
-    throw new UsageError(
-      name
-        ? `the name in ${file}, '${name}', is not a valid environment name`
-        : `${file} has no name`,
-      { hint: "give one: venvoy import FILE --name my-project" },
-    );
-  }
-  const envDir = join(ctx.paths.environments, name);
-  await refuseExistingEnvironment(envDir, name, opts.force);
+  const { meta, state } = snap.parseEnvironmentYml(await Deno.readTextFile(file), file);
   const runtime = meta.runtime ?? (state.r.length ? "r" : "python");
   let rPkgs = state.r;
   if (runtime === "r") {
@@ -295,16 +289,101 @@ async function importYaml(
       deps.warn(`no renv.lock beside ${basename(file)}: only the R version is restored`);
     }
   }
-  if (state.conda.length) {
-    deps.warn(
-      `${state.conda.length} conda package(s) in ${basename(file)} are not installed by a yaml ` +
-        "import; export an archive to carry them",
+  return await rebuildFromPins(ctx, {
+    file,
+    format: "yaml",
+    meta: { ...meta, runtime },
+    pins: runtime === "r" ? rPkgs : state.python,
+    conda: state.conda.length,
+  }, { opts, deps });
+}
+
+/** A Dockerfile from `venvoy export --format dockerfile`, told by its org.venvoy.* labels. */
+async function importDockerfile(
+  ctx: CommandContext,
+  file: string,
+  options: { opts: ImportOptions; deps: ImportDeps },
+): Promise<ImportOutcome> {
+  const { UsageError } = await import("../ui/errors.ts");
+  const { parseStandaloneDockerfile } = await import("../build/standalone.ts");
+  const d = parseStandaloneDockerfile(await Deno.readTextFile(file));
+  if (!d) {
+    throw new UsageError(
+      `${file} is a Dockerfile that venvoy did not write (it has no org.venvoy.* labels)`,
+      {
+        hint: `build it with docker or podman directly (podman build -f ${file} .); ` +
+          `venvoy import accepts ${IMPORT_ACCEPTS}`,
+      },
     );
   }
-  const pins = runtime === "r" ? rPkgs : state.python;
+  if (d.offline) {
+    throw new UsageError(`${file} is the Dockerfile of a venvoy tarball (it installs vendor/)`, {
+      hint: "import the tarball itself (venvoy import NAME.tar.gz), or build the extracted " +
+        "folder with podman build --network none .",
+    });
+  }
+  return await rebuildFromPins(ctx, {
+    file,
+    format: "dockerfile",
+    meta: {
+      name: d.name,
+      runtime: d.runtime,
+      pythonVersion: d.runtime === "python" ? d.version ?? undefined : undefined,
+      rVersion: d.runtime === "r" ? d.version ?? undefined : undefined,
+      baseImage: d.baseImage ?? d.basePinned ?? undefined,
+      baseImagePinned: d.basePinned ?? undefined,
+    },
+    pins: d.runtime === "r" ? d.r : d.python,
+    conda: d.conda.length,
+  }, options);
+}
+
+/** What a yaml or Dockerfile import rebuilds from: venvoy's metadata and the pins. */
+interface PinnedSource {
+  file: string;
+  format: "yaml" | "dockerfile";
+  meta: SnapshotMeta & { runtime: "python" | "r" };
+  pins: { name: string; version: string }[];
+  /** conda packages in the file (not installed by a rebuild). */
+  conda: number;
+}
+
+/**
+ * The environment built again with initEnv from the base image, the interpreter version and
+ * a requirements file of the pins; then snapshotted, and pins it does not meet reported.
+ */
+async function rebuildFromPins(
+  ctx: CommandContext,
+  source: PinnedSource,
+  { opts, deps }: { opts: ImportOptions; deps: ImportDeps },
+): Promise<ImportOutcome> {
+  const { UsageError } = await import("../ui/errors.ts");
+  const { isValidName } = await import("../env/names.ts");
+  const { basename, dirname, join } = await import("node:path");
+  const snap = await import("../snapshot/mod.ts");
+  const { refuseExistingEnvironment } = await import("../archive/mod.ts");
+  const { file, meta, pins, runtime } = { ...source, runtime: source.meta.runtime };
+  const name = opts.name ?? meta.name;
+  if (!name || !isValidName(name)) {
+    throw new UsageError(
+      name
+        ? `the name in ${file}, '${name}', is not a valid environment name`
+        : `${file} has no name`,
+      { hint: "give one: venvoy import FILE --name my-project" },
+    );
+  }
+  const envDir = join(ctx.paths.environments, name);
+  await refuseExistingEnvironment(envDir, name, opts.force);
+  if (source.conda) {
+    deps.warn(
+      `${source.conda} conda package(s) in ${basename(file)} are not installed by a ` +
+        `${source.format} import; export an archive to carry them`,
+    );
+  }
   // A registry digest is portable and exact; a local image ID only means something on the
   // machine that made it, so the base's name is used then (and a different result reported).
   const base = meta.baseImagePinned?.includes("@sha256:") ? meta.baseImagePinned : meta.baseImage;
+  const init = deps.initEnv ?? (await import("../env/init.ts")).initEnv;
   const tmp = await Deno.makeTempDir({ prefix: "venvoy-import-" });
   const reqFile = join(tmp, runtime === "r" ? "packages.txt" : "requirements.txt");
   await Deno.writeTextFile(
@@ -323,8 +402,7 @@ async function importYaml(
   const aside = opts.force ? await moveAside(envDir) : null;
   let result;
   try {
-    const { initEnv } = await import("../env/init.ts");
-    result = await initEnv({
+    result = await init({
       runner: ctx.runner,
       paths: ctx.paths,
       engine: ctx.engine,
@@ -384,7 +462,7 @@ async function importYaml(
   );
   for (const u of unmet) deps.warn(`not as pinned: ${u}`);
   return {
-    format: "yaml",
+    format: source.format,
     name,
     envDir: result.dir,
     engine: result.config.engine,

@@ -21,6 +21,9 @@ import {
   requirementsText,
 } from "../../../src/commands/import.ts";
 import { statePaths } from "../../../src/env/paths.ts";
+import { readConfig } from "../../../src/env/config.ts";
+import type { InitContext, InitOptions } from "../../../src/env/init.ts";
+import { standaloneDockerfile } from "../../../src/build/standalone.ts";
 import type { SpawnedProcess, SpawnRequest } from "../../../src/process/mod.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";
@@ -362,7 +365,71 @@ Deno.test("import-archive: loads with the engine given, keeps history, refuses a
   }
 });
 
-Deno.test("import: a Dockerfile is a usage error naming what is accepted; a tarball without env/ is refused", async () => {
+Deno.test("import: a venvoy Dockerfile is rebuilt with initEnv from its base and pins", async () => {
+  const w = await world();
+  try {
+    const df = join(w.root, "Dockerfile");
+    await Deno.writeTextFile(
+      df,
+      standaloneDockerfile({
+        name: "demo",
+        runtime: "python",
+        version: "3.11",
+        baseImage: "localhost/venvoy-lab/python:3.11",
+        basePinned: "sha256:" + "cd".repeat(32),
+        venvoyVersion: "9.9.9",
+        python: [{ name: "six", version: "1.16.0" }],
+        r: [],
+        conda: [],
+        offline: false,
+      }),
+    );
+    const calls: { opts: InitOptions; requirements: string }[] = [];
+    const initEnv = async (_ctx: InitContext, opts: InitOptions) => {
+      calls.push({ opts, requirements: await Deno.readTextFile(opts.requirements!) });
+      const dir = await makeEnv(w, opts.name!);
+      return { dir, config: await readConfig(dir), unchanged: false };
+    };
+    const deps = { ...w.deps, archiveOnly: false, initEnv };
+    const got = await importEnv(w.ctx, df, { name: "copy" }, deps);
+    assertEquals(calls.length, 1);
+    const { opts, requirements } = calls[0];
+    assertEquals(
+      [opts.name, opts.runtime, opts.pythonVersion, opts.rVersion, opts.baseImage],
+      ["copy", "python", "3.11", undefined, "localhost/venvoy-lab/python:3.11"],
+      "a local pin: the base's name (the yaml rule)",
+    );
+    assert(requirements.endsWith("\nsix==1.16.0\n"), requirements);
+    assertEquals(got.format, "dockerfile");
+    assertEquals(got.name, "copy");
+    assertEquals(got.unmet, []);
+    assert(got.snapshots.some((p) => p.endsWith("/copy/environment.yml")), got.snapshots.join());
+    // The same name again: refused before anything is built (usage error), unless --force.
+    await assert.rejects(
+      importEnv(w.ctx, df, { name: "copy" }, deps),
+      (e: unknown) => e instanceof UsageError && /already exists/.test(e.message),
+    );
+    assertEquals(calls.length, 1);
+    await importEnv(w.ctx, df, { name: "copy", force: true }, deps);
+    assertEquals(calls.length, 2);
+    // The offline form (inside a tarball) names no pins: the tarball is what to import.
+    const off = join(w.root, "Dockerfile.offline");
+    await Deno.writeTextFile(
+      off,
+      (await Deno.readTextFile(df)).replace('standalone="online"', 'standalone="offline"'),
+    );
+    await assert.rejects(
+      importEnv(w.ctx, off, {}, deps),
+      (e: unknown) => e instanceof UsageError && /import the tarball/.test(e.hint ?? ""),
+    );
+    assertEquals(calls.length, 2);
+    assertEquals(w.runner.argvs, [], "nothing ran but the (fake) init");
+  } finally {
+    await Deno.remove(w.root, { recursive: true });
+  }
+});
+
+Deno.test("import: a Dockerfile venvoy did not write is a usage error; a tarball without env/ is refused", async () => {
   const w = await world();
   try {
     const runtime = new PodmanRuntime(w.runner, PODMAN, { rootless: false });
@@ -372,7 +439,8 @@ Deno.test("import: a Dockerfile is a usage error naming what is accepted; a tarb
     await assert.rejects(importEnv(w.ctx, df, {}, deps), (e: unknown) => {
       assert(e instanceof UsageError);
       assertEquals(e.exitCode, 2);
-      assert.match(e.message, /is a Dockerfile/);
+      assert.match(e.message, /is a Dockerfile that venvoy did not write/);
+      assert.match(e.hint ?? "", /^build it with docker or podman directly/);
       assert(e.hint?.includes(IMPORT_ACCEPTS), e.hint);
       return true;
     });

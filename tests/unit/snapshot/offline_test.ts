@@ -6,7 +6,11 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { dockerfile } from "../../../src/build/mod.ts";
-import { fromForPin, standaloneDockerfile } from "../../../src/build/standalone.ts";
+import {
+  fromForPin,
+  parseStandaloneDockerfile,
+  standaloneDockerfile,
+} from "../../../src/build/standalone.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { parseUnavailableLines, rDownloadArgv, sha256File } from "../../../src/snapshot/freeze.ts";
 import { exportTarball, lockEntries, lockIsCurrent } from "../../../src/archive/tarball.ts";
@@ -95,6 +99,31 @@ Deno.test("standalone Dockerfile: pinned base (overridable), pinned versions, no
   );
   assert(!/venvoy-entry|\.venvoy\/|COPY/.test(online), "nothing of venvoy is needed to build it");
   assert(!online.includes("local image ID"));
+  // Self-describing: labels venvoy reads back, with the pins.
+  assert.match(
+    online,
+    /^LABEL org\.venvoy\.env="demo" \\\n {6}org\.venvoy\.runtime="python" \\\n {6}org\.venvoy\.python_version="3\.11" \\$/m,
+  );
+  assertEquals(parseStandaloneDockerfile(online), {
+    name: "demo",
+    runtime: "python",
+    version: "3.11",
+    baseImage: "python:3.11-slim",
+    basePinned: base.basePinned,
+    venvoyVersion: "0.1.0",
+    offline: false,
+    python: base.python,
+    r: [],
+    conda: [],
+  });
+  assertEquals(parseStandaloneDockerfile("FROM python:3.11\nLABEL a=b\nRUN true\n"), null);
+  // A mirror or a proxy's CA for pip, only when given (empty: unset, pip's defaults).
+  assert.match(online, /^ARG PIP_INDEX_URL=\nARG PIP_CERT=\nRUN set -eu; \\$/m);
+  assert.match(
+    online,
+    /\[ -n "\$\{PIP_INDEX_URL:-\}" \] \|\| unset PIP_INDEX_URL; \\\n {4}\[ -n "\$\{PIP_CERT:-\}" \] \|\| unset PIP_CERT; \\\n {4}python3 -m pip install/,
+  );
+  assert.match(online, /^# {3}--build-arg PIP_CERT=\/run\/ca\.crt/m);
   const offline = standaloneDockerfile({
     ...base,
     basePinned: `sha256:${"b".repeat(64)}`,
@@ -103,6 +132,8 @@ Deno.test("standalone Dockerfile: pinned base (overridable), pinned versions, no
   assert.match(offline, /local image ID/);
   assert.match(offline, /--no-index --find-links \/opt\/venvoy\/vendor --require-hashes --no-deps/);
   assert(!offline.includes('"numpy==2.1.0"'));
+  assert(!offline.includes("PIP_CERT"), "offline builds use no index");
+  assertEquals(parseStandaloneDockerfile(offline)?.offline, true);
   const r = standaloneDockerfile({
     ...base,
     runtime: "r",
@@ -112,6 +143,13 @@ Deno.test("standalone Dockerfile: pinned base (overridable), pinned versions, no
   assert.match(r, /c\("digest", "0\.6\.35", "https:\/\/cloud\.r-project\.org"\)/);
   assert.match(r, /src\/contrib\/Archive\//);
   assert(!/Rscript -e '[^\n]*'[^\n]*'/.test(r), "the R code is one single-quoted word");
+  assert.match(r, /org\.venvoy\.r_version="3\.11"/);
+  assertEquals(parseStandaloneDockerfile(r)?.r, [
+    { name: "digest", version: "0.6.35", repository: "https://cloud.r-project.org" },
+  ]);
+  const conda = standaloneDockerfile({ ...base, conda: [{ name: "zlib", version: "1.3" }] });
+  assertEquals(parseStandaloneDockerfile(conda)?.conda, [{ name: "zlib", version: "1.3" }]);
+  assertEquals(parseStandaloneDockerfile(conda)?.python, base.python);
 });
 
 Deno.test("freeze, R: exact source versions from the repository, then its Archive/", () => {

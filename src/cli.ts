@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import denoJson from "../deno.json" with { type: "json" };
 import { UsageError } from "./ui/errors.ts";
+import { ENGINE_NAMES } from "./runtime/types.ts";
 import { register as registerRuntimeInfo } from "./commands/runtime_info.ts";
 import { register as registerInit } from "./commands/init.ts";
 import { register as registerRun } from "./commands/run.ts";
@@ -24,8 +25,6 @@ import { register as registerUninstall } from "./commands/uninstall.ts";
 
 export const VERSION: string = denoJson.version;
 
-const ENGINES = ["docker", "podman", "apptainer", "singularity"] as const;
-
 export type Program = ReturnType<typeof buildProgram>;
 
 export function buildProgram() {
@@ -37,7 +36,7 @@ export function buildProgram() {
     .version(VERSION, "-V, --version", "print the venvoy version")
     .addOption(
       new Option("--engine <engine>", "use this container runtime (or set VENVOY_ENGINE)")
-        .choices(ENGINES),
+        .choices(ENGINE_NAMES),
     )
     .option("--debug", "show stack traces with errors")
     .exitOverride()

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { normalizePythonName, type Pkg, sortPkgs } from "./model.ts";
-import { repositoriesFor } from "./renv_lock.ts";
+import { rGetCalls } from "./renv_lock.ts";
 
 export const VENDOR_MOUNT = "/opt/venvoy/vendor";
 
@@ -65,10 +65,7 @@ export function rDownloadArgv(
   pkgs: Pkg[],
   options: { repositories?: { name: string; url: string }[] } = {},
 ): string[] {
-  const repos = repositoriesFor(pkgs, options.repositories);
   const q = (s: string) => JSON.stringify(s);
-  const urlOf = (p: Pkg) =>
-    (repos.find((r) => r.name === p.repository) ?? repos[0]).url.replace(/\/+$/, "");
   const lines = [
     `dest <- ${q(R_VENDOR_MOUNT)}`,
     "dir.create(dest, recursive = TRUE, showWarnings = FALSE)",
@@ -86,7 +83,7 @@ export function rDownloadArgv(
     "  unlink(f)",
     "  message(sprintf('venvoy-unavailable: %s==%s', p, v))",
     "}",
-    ...pkgs.map((p) => `get1(${q(p.name)}, ${q(p.version)}, ${q(urlOf(p))})`),
+    ...rGetCalls(pkgs, options.repositories),
   ];
   return ["Rscript", "--vanilla", "-e", lines.join("\n")];
 }

@@ -34,6 +34,23 @@ export function repositoriesFor(
   return out;
 }
 
+/**
+ * One `get1("name", "version", "repo-url")` R call per package, each from its own repository
+ * (the first one when a package names none): the shared tail of the R download and install
+ * scripts, which each define their own `get1`.
+ */
+export function rGetCalls(
+  packages: Pkg[],
+  repositories?: { name: string; url: string }[],
+): string[] {
+  const repos = repositoriesFor(packages, repositories);
+  const q = (s: string) => JSON.stringify(s);
+  return packages.map((p) => {
+    const url = (repos.find((r) => r.name === p.repository) ?? repos[0]).url.replace(/\/+$/, "");
+    return `get1(${q(p.name)}, ${q(p.version)}, ${q(url)})`;
+  });
+}
+
 export function renderRenvLock(lock: RLock): string {
   const packages: Record<string, Record<string, string>> = {};
   for (const p of sortPkgs(lock.packages)) {

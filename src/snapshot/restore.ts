@@ -19,7 +19,7 @@ import {
   type Pkg,
   type Snapshot,
 } from "./model.ts";
-import { repositoriesFor } from "./renv_lock.ts";
+import { rGetCalls } from "./renv_lock.ts";
 import type { SnapshotEntry } from "./store.ts";
 import { findSnapshot } from "./history.ts";
 
@@ -124,10 +124,7 @@ export function rInstallArgv(
   pkgs: Pkg[],
   options: { repositories?: { name: string; url: string }[] } = {},
 ): string[] {
-  const repos = repositoriesFor(pkgs, options.repositories);
   const q = (s: string) => JSON.stringify(s);
-  const urlOf = (p: Pkg) =>
-    (repos.find((r) => r.name === p.repository) ?? repos[0]).url.replace(/\/+$/, "");
   const lines = [
     `lib <- ${q(`${PERSIST_MOUNT}/R/library`)}`,
     "dir.create(lib, recursive = TRUE, showWarnings = FALSE)",
@@ -142,7 +139,7 @@ export function rInstallArgv(
     "  }",
     "  failed <<- c(failed, sprintf('%s==%s', p, v))",
     "}",
-    ...pkgs.map((p) => `get1(${q(p.name)}, ${q(p.version)}, ${q(urlOf(p))})`),
+    ...rGetCalls(pkgs, options.repositories),
     "if (length(failed)) { cat('venvoy-unavailable:', failed, '\\n', file = stderr()); quit(status = 3) }",
   ];
   return ["Rscript", "--vanilla", "-e", lines.join("\n")];

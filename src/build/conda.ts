@@ -9,6 +9,7 @@ import {
   commonSetup,
   commonSupport,
   PERSIST,
+  pipRequirementsStep,
   type Plan,
 } from "./plan.ts";
 import { DEFAULT_UV_VERSION, pythonEnv } from "./python.ts";
@@ -53,13 +54,7 @@ export function condaPlan(spec: BuildSpec): Plan {
     ],
     packageSteps: [
       "if grep -q 'dependencies' /opt/venvoy/build/environment.yml; then micromamba install -y -n base -f /opt/venvoy/build/environment.yml && micromamba clean -a -y; fi",
-      [
-        "for f in /opt/venvoy/build/requirements.txt /opt/venvoy/build/requirements-dev.txt; do",
-        `  if grep -qvE '^[[:space:]]*(#|$)' "$f"; then`,
-        '    . /opt/venvoy/lib/build_env.sh && python3 -m pip install --no-cache-dir --find-links /opt/venvoy/vendor -r "$f";',
-        "  fi;",
-        "done",
-      ].join(" \\\n    "),
+      pipRequirementsStep(),
     ],
     finalEnv: [
       ...commonFinalEnv(spec),

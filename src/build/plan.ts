@@ -88,6 +88,18 @@ export function commonSupport(): { copies: CopyStep[]; steps: string[] } {
   };
 }
 
+/** Installs requirements.txt and requirements-dev.txt (when not empty), vendored wheels first. */
+export function pipRequirementsStep(pipFlags: string[] = []): string {
+  const flags = ["--no-cache-dir", ...pipFlags, "--find-links", "/opt/venvoy/vendor"].join(" ");
+  return [
+    "for f in /opt/venvoy/build/requirements.txt /opt/venvoy/build/requirements-dev.txt; do",
+    `  if grep -qvE '^[[:space:]]*(#|$)' "$f"; then`,
+    `    . /opt/venvoy/lib/build_env.sh && python3 -m pip install ${flags} -r "$f";`,
+    "  fi;",
+    "done",
+  ].join(" \\\n    ");
+}
+
 export function commonFinalEnv(spec: BuildSpec): [string, string][] {
   return [
     ["VENVOY_ENV", spec.name],

@@ -7,6 +7,7 @@ import {
   LOCK_FILE,
   OFFLINE_PIP,
   PERSIST,
+  pipRequirementsStep,
   type Plan,
 } from "./plan.ts";
 
@@ -67,13 +68,7 @@ export function pythonPlan(spec: BuildSpec): Plan {
       { src: "vendor/", dest: "/opt/venvoy/vendor/" },
     ],
     packageSteps: spec.offline ? offlinePackageSteps() : [
-      [
-        "for f in /opt/venvoy/build/requirements.txt /opt/venvoy/build/requirements-dev.txt; do",
-        `  if grep -qvE '^[[:space:]]*(#|$)' "$f"; then`,
-        '    . /opt/venvoy/lib/build_env.sh && python3 -m pip install --no-cache-dir --disable-pip-version-check --find-links /opt/venvoy/vendor -r "$f";',
-        "  fi;",
-        "done",
-      ].join(" \\\n    "),
+      pipRequirementsStep(["--disable-pip-version-check"]),
     ],
     finalEnv: [
       ...commonFinalEnv(spec),

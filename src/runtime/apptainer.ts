@@ -6,7 +6,7 @@ import { basename, dirname, join } from "node:path";
 import type { ProcessRunner } from "../process/mod.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { runLogged } from "./build_log.ts";
-import { mustSucceed, sorted } from "./oci.ts";
+import { csvFields, mustSucceed, sessionRequest, sorted } from "./oci.ts";
 import { statePaths } from "../env/paths.ts";
 import {
   type ArchiveKind,
@@ -113,13 +113,7 @@ export class ApptainerRuntime implements ContainerRuntime {
   }
 
   async run(spec: RunSpec): Promise<number> {
-    const res = await this.runner.run({
-      cmd: this.runArgv(spec),
-      stdin: spec.interactive ? "inherit" : "null",
-      stdout: "inherit",
-      stderr: "inherit",
-      forwardSignals: true,
-    });
+    const res = await this.runner.run(sessionRequest(this.runArgv(spec), spec));
     return res.code;
   }
 
@@ -227,7 +221,7 @@ export function escapeEnvValue(value: string): string {
 export function bindFlag(m: Mount): string {
   const fields = ["type=bind", `source=${m.source}`, `destination=${m.target}`];
   if (m.readOnly) fields.push("ro");
-  return fields.map((f) => (/[",]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f)).join(",");
+  return csvFields(fields);
 }
 
 export async function sha256File(path: string): Promise<string> {

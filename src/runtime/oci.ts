@@ -71,13 +71,7 @@ export abstract class OciCli implements ContainerRuntime {
   }
 
   protected runRequest(spec: RunSpec): RunRequest {
-    return {
-      cmd: this.runArgv(spec),
-      stdin: spec.interactive ? "inherit" : "null",
-      stdout: "inherit",
-      stderr: "inherit",
-      forwardSignals: true,
-    };
+    return sessionRequest(this.runArgv(spec), spec);
   }
 
   /** The flags shared by `docker run` and `podman run`, after the engine's own. */
@@ -172,8 +166,23 @@ export abstract class OciCli implements ContainerRuntime {
 export function mountFlag(m: Mount): string {
   const fields = [`type=bind`, `source=${m.source}`, `target=${m.target}`];
   if (m.readOnly) fields.push("readonly");
-  // The engines parse --mount as CSV: a field holding a comma or quote must be quoted.
+  return csvFields(fields);
+}
+
+/** Docker, Podman and Apptainer parse --mount as CSV: a field with a comma or quote is quoted. */
+export function csvFields(fields: string[]): string {
   return fields.map((f) => (/[",]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f)).join(",");
+}
+
+/** A session attached to venvoy's terminal: output shown, signals passed on. */
+export function sessionRequest(cmd: string[], spec: Pick<RunSpec, "interactive">): RunRequest {
+  return {
+    cmd,
+    stdin: spec.interactive ? "inherit" : "null",
+    stdout: "inherit",
+    stderr: "inherit",
+    forwardSignals: true,
+  };
 }
 
 export function sorted(record?: Record<string, string>): [string, string][] {

@@ -12,7 +12,7 @@
  * Python is the real interpreter behind `python3` on PATH (resolved through a pyenv shim).
  *
  * Also measured, to show where the time goes: an empty Deno script (startup floor), src/vup
- * bundled alone (our code without the rest of the bundle), and an empty Python run.
+ * bundled alone (our code without the packed rest of venvoy), and an empty Python run.
  *
  * Options: --rounds=N (default 5), --iterations=N per round (default 10), --bundle=PATH to
  * time another build of dist/venvoy.
@@ -293,7 +293,7 @@ done`;
     "Where the time of `vup-core find` goes:",
     `  deno startup (empty script)          ${ms(floor)}`,
     `  src/vup alone (bundled by the bench) ${ms(alone)}   our code: ${ms(alone - floor).trim()}`,
-    `  dist/venvoy vup-core                 ${ms(full)}   rest of the bundle: ${
+    `  dist/venvoy vup-core                 ${ms(full)}   the packed rest of venvoy: ${
       ms(full - alone).trim()
     }`,
     `  python startup (empty run)           ${ms(med("pyEmpty"))}`,

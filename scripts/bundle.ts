@@ -2,16 +2,16 @@
  * Writes dist/venvoy: one executable JavaScript file, templates and shell files inlined,
  * that runs with `deno` from any directory. (`deno compile` embeds the same module graph.)
  *
- * vup-core is the instant path (it runs on every `vup` activation), but `deno bundle` hoists
- * every node: import of the whole program to the top of the file, where they are evaluated
- * before any code runs (~25 ms). So the file is src/vup/entry.ts bundled alone (imports
- * nothing; answers vup-core and exits), then the rest of venvoy inside an async function whose
- * node: imports are turned into `await import(...)` at its start: evaluated only when called.
- * Both parts are minified: V8 still scans the whole file on every start, and half the bytes
- * is measurably faster for vup-core. (The release binaries come from `deno compile`, which
- * keeps modules apart and needs none of this.)
+ * vup-core is the instant path (it runs on every `vup` activation), and V8 and Deno scan the
+ * whole main file on every start: a megabyte of code costs ~15 ms more than the same bytes
+ * as a string. So the file is src/boot/entry.ts (vup-core, and a loader), with all of venvoy
+ * (main.ts bundled) packed as gzip+base64 into one string in front of it. Any command but
+ * vup-core unpacks it once per version into the user's cache folder and imports it from there
+ * (src/boot/packed.ts). Both parts are minified. (The release binaries come from
+ * `deno compile`, which keeps modules apart and needs none of this.)
  */
 import { fileURLToPath } from "node:url";
+import { pack } from "../src/boot/packed.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}dist/venvoy`;
@@ -30,44 +30,13 @@ async function bundle(entry: string, outJs: string): Promise<string> {
   return body.replace(/^#!.*\n/, "");
 }
 
-/**
- * `import {a as b} from "node:x";` -> `const {a: b} = await import("node:x");` and so on.
- * The bundle is minified, so import statements need not start a line.
- */
-function lazyNodeImports(body: string): { imports: string[]; rest: string } {
-  const imports: string[] = [];
-  const rest = body.replace(
-    /(?<=^|[;}\n])import\s*(\{[^}]*\}|[A-Za-z_$][\w$]*|\*\s*as\s*[A-Za-z_$][\w$]*)\s*from\s*("node:[^"]+")/g,
-    (_m, clause: string, spec: string) => {
-      const binding = clause.startsWith("{")
-        ? clause.replace(/\s+as\s+/g, ": ")
-        : clause.startsWith("*")
-        ? clause.replace(/^\*\s*as\s*/, "")
-        : `{ default: ${clause} }`;
-      imports.push(`const ${binding} = await import(${spec});`);
-      return ""; // the statement's own ';' stays behind as an empty statement
-    },
-  );
-  // Any static import left (another scheme, a bare name) would not parse inside a function.
-  if (
-    /(?<=^|[;}\n])import\s*(\{[^}]*\}|[\w$]+|\*\s*as\s*[\w$]+)\s*from\s*"|(?<=^|[;}\n])import\s*"/
-      .test(rest)
-  ) {
-    throw new Error("bundle: a top-level import was left that lazyNodeImports cannot move");
-  }
-  return { imports, rest };
-}
-
 await Deno.mkdir(`${root}dist`, { recursive: true });
-const vup = await bundle("src/vup/entry.ts", `${root}dist/vup.bundle.js`);
-const main = lazyNodeImports(await bundle("main.ts", `${root}dist/venvoy.bundle.js`));
-const text = `${SHEBANG}${vup}
-// ---- the rest of venvoy: evaluated only when the invocation is not vup-core
-await (async () => {
-${main.imports.join("\n")}
-${main.rest}
-})();
-`;
+const boot = await bundle("src/boot/entry.ts", `${root}dist/boot.bundle.js`);
+const main = new TextEncoder().encode(await bundle("main.ts", `${root}dist/venvoy.bundle.js`));
+const packed = await pack(main);
+const text = `${SHEBANG}// all of venvoy but vup-core, packed (src/boot/packed.ts)
+const __VENVOY_PACKED__ = ${JSON.stringify({ sha: packed.sha, size: packed.size, gz: packed.gz })};
+${boot}`;
 await Deno.writeTextFile(`${out}.tmp`, text);
 await Deno.chmod(`${out}.tmp`, 0o755);
 await Deno.rename(`${out}.tmp`, out);

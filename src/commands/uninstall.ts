@@ -71,6 +71,8 @@ export interface UninstallPlan {
   venvoyHome: string | null;
   /** Paths inside $VENVOY_HOME that stay. */
   keepInHome: string[];
+  /** Folders where the single-file build unpacked itself (src/boot/packed.ts). */
+  caches: string[];
   links: string[];
   binaries: string[];
   /** What could not be looked at, or needs doing by hand. */
@@ -145,6 +147,7 @@ async function makePlan(
     projects: null,
     venvoyHome: null,
     keepInHome: [],
+    caches: [],
     links: [],
     binaries: [],
     notes: [],
@@ -168,6 +171,9 @@ async function makePlan(
     if (opts.keepImages) plan.keepInHome.push(...plan.sifs);
     if (opts.keepProjects && isInside(projects, venvoyHome)) plan.keepInHome.push(projects);
   }
+
+  const { cacheDirs } = await import("../boot/packed.ts");
+  for (const dir of cacheDirs(env, os)) if (await exists(dir)) plan.caches.push(dir);
 
   // The binary: the running one, and the one the installer put in its folder.
   const exe = os === "windows" ? "venvoy.exe" : "venvoy";
@@ -260,6 +266,7 @@ function describe(plan: UninstallPlan, opts: UninstallOptions): string[] {
     const keep = plan.keepInHome.length ? ` (keeping ${plan.keepInHome.join(", ")})` : "";
     lines.push(`  state: ${plan.venvoyHome}${keep}`);
   }
+  for (const c of plan.caches) lines.push(`  cache: ${c}`);
   for (const l of plan.links) lines.push(`  link ${l}`);
   for (const b of plan.binaries) lines.push(`  binary ${b}`);
   return lines;
@@ -303,6 +310,7 @@ async function execute(ctx: CommandContext, plan: UninstallPlan): Promise<string
     const h = plan.venvoyHome;
     await attempt(h, () => removeTreeExcept(h, plan.keepInHome));
   }
+  for (const c of plan.caches) await attempt(c, () => Deno.remove(c, { recursive: true }));
   for (const l of plan.links) await attempt(l, () => Deno.remove(l));
   for (const b of plan.binaries) await attempt(b, () => removeBinary(b));
   return failures;

@@ -34,13 +34,20 @@ async function installedHome(): Promise<Home> {
   await Deno.writeTextFile(join(home, ".bashrc"), upsertBlock(BASHRC, block("bash")));
   await Deno.writeTextFile(join(home, ".zshrc"), upsertBlock(ZSHRC, block("zsh")));
   await Deno.writeTextFile(join(home, ".profile"), "# untouched\n");
-  const env = join(home, ".venvoy", "environments", "demo");
-  await Deno.mkdir(env, { recursive: true });
-  await Deno.writeTextFile(join(env, "image.sif"), "sif");
-  await Deno.writeTextFile(join(env, "config.yaml"), "name: demo\n");
+  const envDir = join(home, ".venvoy", "environments", "demo");
+  await Deno.mkdir(envDir, { recursive: true });
+  await Deno.writeTextFile(join(envDir, "image.sif"), "sif");
+  await Deno.writeTextFile(join(envDir, "config.yaml"), "name: demo\n");
   await Deno.mkdir(join(home, "venvoy-projects", "demo"), { recursive: true });
   await Deno.writeTextFile(join(home, "venvoy-projects", "demo", "snap.yml"), "x\n");
-  return { root, home, bin, linkDir, env: { HOME: home, VENVOY_LINK_DIR: linkDir } };
+  // Where the single-file build unpacked itself, beside another tool's cache.
+  await Deno.mkdir(join(home, ".cache", "venvoy"), { recursive: true });
+  await Deno.writeTextFile(join(home, ".cache", "venvoy", "rest-0123456789abcdef.mjs"), "x");
+  await Deno.mkdir(join(home, ".cache", "pip"));
+  const tmp = join(root, "tmp");
+  await Deno.mkdir(tmp);
+  const env = { HOME: home, VENVOY_LINK_DIR: linkDir, TMPDIR: tmp };
+  return { root, home, bin, linkDir, env };
 }
 
 function context(h: Home, runner = new RecordingRunner({ env: h.env })): CommandContext {
@@ -123,8 +130,11 @@ Deno.test("uninstall --force removes venvoy and leaves the rc files as they were
       [join(h.home, ".local")]: "dir",
       [h.bin]: "dir",
       [join(h.bin, "other-tool")]: "keep me\n",
+      [join(h.home, ".cache")]: "dir",
+      [join(h.home, ".cache", "pip")]: "dir",
       [h.linkDir]: "dir",
       [join(h.linkDir, "other-tool")]: `-> ${join(h.bin, "other-tool")}`,
+      [join(h.root, "tmp")]: "dir",
     });
   } finally {
     await Deno.remove(h.root, { recursive: true });

@@ -62,7 +62,7 @@ export async function configure(
     }
     editor = opts.editor as Editor;
   } else if (isTty("stdin") && isTty("stderr")) {
-    const { select } = await import("@inquirer/prompts");
+    const { default: select } = await import("@inquirer/select");
     editor = await select({
       message: `Open which editor on \`venvoy run${opts.name ? ` ${opts.name}` : ""}\`?`,
       default: opts.name ? editorFor(cfg, opts.name) : cfg.editor ?? "none",

@@ -37,7 +37,7 @@ export async function deleteCommand(
         hint: `venvoy delete ${name} --force`,
       });
     }
-    const { confirm } = await import("@inquirer/prompts");
+    const { default: confirm } = await import("@inquirer/confirm");
     const what = opts.purge ? "its image, folder and snapshot history" : "its image and folder";
     const ok = await confirm({
       message: `Delete '${name}' (${env.dir}), ${what}?`,

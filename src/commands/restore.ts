@@ -58,7 +58,7 @@ export async function restore(ctx: CommandContext, opts: RestoreCommandOptions):
     allowNearest: opts.allowNearest,
     ask: interactive
       ? async (entries) => {
-        const { select } = await import("@inquirer/prompts");
+        const { default: select } = await import("@inquirer/select");
         return await select({
           message: `Restore '${name}' to which snapshot? (times are UTC)`,
           choices: entries.map((e, i) => ({

@@ -52,7 +52,7 @@ export async function setup(
   const cfg = await readGlobalConfig(ctx.paths);
   let editor = opts.editor ? await parseEditor(opts.editor) : cfg.editor ?? (editors[0] ?? "none");
   if (!opts.yes && !opts.editor && isTty("stdin") && isTty("stderr")) {
-    const { select } = await import("@inquirer/prompts");
+    const { default: select } = await import("@inquirer/select");
     editor = await select({
       message: "Open which editor on `venvoy run`?",
       default: editor,

@@ -12,6 +12,7 @@ import { parse as parseYaml } from "yaml";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, ImageInfo } from "../runtime/types.ts";
 import { ProcessError, VenvoyError } from "../ui/errors.ts";
+import { CONFIG_CACHE } from "../env/config.ts";
 import {
   CHECKSUMS_NAME,
   checksumsText,
@@ -188,7 +189,8 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     }
     const skipped = await addTree(writer, envDir, ENV_PREFIX, {
       exclude: (rel) =>
-        rel === "image.sif" || rel === "persist/cache" || /^\.\S+\.building$/.test(rel),
+        rel === "image.sif" || rel === "persist/cache" || rel === CONFIG_CACHE ||
+        /^\.\S+\.building$/.test(rel),
       containerSide: (rel) => rel.startsWith("persist/"),
     });
     if (dockerArchive) await writer.addFile(DOCKER_ARCHIVE_MEMBER, dockerArchive);

@@ -1,6 +1,14 @@
-/** config.yaml of an environment: the keys of the environment contract, read and written atomically. */
+/**
+ * config.yaml of an environment: the keys of the environment contract, read and written
+ * atomically.
+ *
+ * `venvoy run` reads it on every session, and loading the YAML library costs more than the
+ * rest of the read (~15 ms: it pulls in node:process). So each read also leaves the parsed
+ * result in .config.cache.json beside it, keyed by a SHA-256 of the YAML text and of the
+ * parser's own code: an edit to the file, or another venvoy, simply misses the cache and
+ * parses again. config.yaml stays the only source of truth; the cache can be deleted.
+ */
 import { dirname, join } from "node:path";
-import { parse, stringify } from "yaml";
 import { VenvoyError } from "../ui/errors.ts";
 import type { EnvRuntime } from "./spec.ts";
 
@@ -44,13 +52,30 @@ export function configPath(envDir: string): string {
   return join(envDir, "config.yaml");
 }
 
-export function renderConfig(cfg: EnvConfig): string {
+/** The parsed-config cache beside config.yaml (see above); never exported or archived. */
+export const CONFIG_CACHE = ".config.cache.json";
+
+type YamlLib = typeof import("yaml");
+let yamlLib: YamlLib | null = null;
+async function yaml(): Promise<YamlLib> {
+  if (yamlLib) return yamlLib;
+  const mod = await import("yaml");
+  // yaml is CommonJS: bundled with code splitting, its exports arrive as the default.
+  yamlLib = typeof mod.parse === "function"
+    ? mod
+    : (mod as unknown as { default: YamlLib }).default;
+  return yamlLib;
+}
+
+export async function renderConfig(cfg: EnvConfig): Promise<string> {
   const ordered: Record<string, unknown> = {};
   for (const k of KEY_ORDER) ordered[k] = cfg[k];
+  const { stringify } = await yaml();
   return "# venvoy environment; written by `venvoy init`\n" + stringify(ordered, { lineWidth: 0 });
 }
 
-export function parseConfig(text: string, source = "config.yaml"): EnvConfig {
+export async function parseConfig(text: string, source = "config.yaml"): Promise<EnvConfig> {
+  const { parse } = await yaml();
   // deno-lint-ignore no-explicit-any
   let data: any;
   try {
@@ -89,9 +114,31 @@ export function parseConfig(text: string, source = "config.yaml"): EnvConfig {
   };
 }
 
+async function cacheKey(text: string): Promise<string> {
+  const bytes = new TextEncoder().encode(`${parseConfig.toString()}\0${text}`);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function writeCache(envDir: string, key: string, config: EnvConfig): Promise<void> {
+  try {
+    await writeFileAtomic(join(envDir, CONFIG_CACHE), JSON.stringify({ key, config }) + "\n");
+  } catch { /* a read-only environment folder: it is only a cache */ }
+}
+
 export async function readConfig(envDir: string): Promise<EnvConfig> {
   const path = configPath(envDir);
-  return parseConfig(await Deno.readTextFile(path), path);
+  const text = await Deno.readTextFile(path);
+  const key = await cacheKey(text);
+  try {
+    const cached = JSON.parse(await Deno.readTextFile(join(envDir, CONFIG_CACHE)));
+    if (cached?.key === key && cached.config && typeof cached.config === "object") {
+      return cached.config as EnvConfig;
+    }
+  } catch { /* none yet, or unreadable: parse */ }
+  const config = await parseConfig(text, path);
+  await writeCache(envDir, key, config);
+  return config;
 }
 
 /** A temporary file in the same folder, then a rename: never half-written. */
@@ -108,5 +155,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
 }
 
 export async function writeConfig(envDir: string, cfg: EnvConfig): Promise<void> {
-  await writeFileAtomic(configPath(envDir), renderConfig(cfg));
+  const text = await renderConfig(cfg);
+  await writeFileAtomic(configPath(envDir), text);
+  await writeCache(envDir, await cacheKey(text), await parseConfig(text));
 }

@@ -24,6 +24,7 @@ import {
 } from "../runtime/mod.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { captureImage, writeBasePackages } from "./capture.ts";
+import { hostCaBundle, hostPlatform, hostUser } from "./host.ts";
 import { type EnvConfig, readConfig, writeConfig, writeFileAtomic } from "./config.ts";
 import { readGlobalConfig } from "./global.ts";
 import { imageTag, validateName } from "./names.ts";
@@ -66,35 +67,6 @@ export interface InitResult {
   config: EnvConfig;
   /** The image ID did not change: the build was served from the cache. */
   unchanged: boolean;
-}
-
-export function hostUser(): { uid: number; gid: number } | undefined {
-  const uid = Deno.uid?.();
-  const gid = Deno.gid?.();
-  return uid === null || uid === undefined || gid === null || gid === undefined
-    ? undefined
-    : { uid, gid };
-}
-
-export function hostPlatform(): { system: string; architecture: string } {
-  const arch = Deno.build.arch === "x86_64"
-    ? "amd64"
-    : Deno.build.arch === "aarch64"
-    ? "arm64"
-    : Deno.build.arch;
-  return { system: Deno.build.os, architecture: arch };
-}
-
-/** The host's CA bundle, for builds and sessions behind a TLS-intercepting proxy. */
-export function hostCaBundle(runner: ProcessRunner): string | null {
-  for (const v of ["PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"]) {
-    const p = runner.env(v);
-    if (!p) continue;
-    try {
-      if (Deno.statSync(p).isFile) return p;
-    } catch { /* not a file */ }
-  }
-  return null;
 }
 
 /** Lines of a requirements or packages file that name something. */

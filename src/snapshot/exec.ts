@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { ENTRY } from "../build/mod.ts";
-import { hostCaBundle, hostUser } from "../env/init.ts";
+import { hostCaBundle, hostUser } from "../env/host.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { imageFor, runtimeFor, sessionSpec } from "../env/run.ts";
 import type { LoadedEnv } from "../env/store.ts";

@@ -1,5 +1,6 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import {
+  CONFIG_CACHE,
   type EnvConfig,
   parseConfig,
   readConfig,
@@ -34,14 +35,50 @@ Deno.test("config.yaml round trip keeps every key and quotes versions", async ()
   const dir = await Deno.makeTempDir();
   await writeConfig(dir, cfg);
   assertEquals(await readConfig(dir), cfg);
-  const text = renderConfig(cfg);
+  const text = await renderConfig(cfg);
   assert.match(text, /python_version: "3.10"/, "3.10 must not become 3.1");
-  assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["config.yaml"], "no temp file left");
+  assertEquals(
+    [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+    [CONFIG_CACHE, "config.yaml"],
+    "no temp file left",
+  );
 });
 
-Deno.test("a broken config.yaml is a readable error", () => {
-  assert.throws(() => parseConfig("name: [", "x.yaml"), /x.yaml is not valid YAML/);
-  assert.throws(() => parseConfig("runtime: python\n"), /has no environment name/);
+Deno.test("the parsed-config cache is used only for the exact text it was made from", async () => {
+  const dir = await Deno.makeTempDir();
+  await writeConfig(dir, cfg);
+  const cachePath = `${dir}/${CONFIG_CACHE}`;
+  const cached = JSON.parse(await Deno.readTextFile(cachePath));
+  assertEquals(cached.config, cfg);
+
+  // A cache entry for this exact text is what readConfig returns (no YAML parse).
+  await Deno.writeTextFile(
+    cachePath,
+    JSON.stringify({ key: cached.key, config: { ...cfg, engine: "from-cache" } }),
+  );
+  assertEquals((await readConfig(dir)).engine, "from-cache");
+
+  // Any edit to config.yaml misses the cache, and the cache is renewed.
+  const yaml = await Deno.readTextFile(`${dir}/config.yaml`);
+  await Deno.writeTextFile(`${dir}/config.yaml`, yaml.replace("engine: podman", "engine: docker"));
+  assertEquals(await readConfig(dir), { ...cfg, engine: "docker" });
+  assertEquals(JSON.parse(await Deno.readTextFile(cachePath)).config.engine, "docker");
+
+  // A damaged cache is ignored; a read-only folder still reads.
+  await Deno.writeTextFile(cachePath, "{not json");
+  assertEquals(await readConfig(dir), { ...cfg, engine: "docker" });
+  await Deno.remove(cachePath);
+  await Deno.chmod(dir, 0o555);
+  try {
+    assertEquals(await readConfig(dir), { ...cfg, engine: "docker" });
+  } finally {
+    await Deno.chmod(dir, 0o755);
+  }
+});
+
+Deno.test("a broken config.yaml is a readable error", async () => {
+  await assert.rejects(parseConfig("name: [", "x.yaml"), /x.yaml is not valid YAML/);
+  await assert.rejects(parseConfig("runtime: python\n"), /has no environment name/);
 });
 
 Deno.test("versions: minor versions accepted, unsupported ones list the supported", () => {

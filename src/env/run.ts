@@ -15,7 +15,7 @@ import {
   type RunSpec,
 } from "../runtime/mod.ts";
 import { CommandExit, RuntimeUnavailableError, UsageError, VenvoyError } from "../ui/errors.ts";
-import { hostCaBundle, hostUser } from "./init.ts";
+import { hostCaBundle, hostUser } from "./host.ts";
 import type { StatePaths } from "./paths.ts";
 import { parseEnvPair } from "./spec.ts";
 import { type LoadedEnv, loadEnv, pickEnvName } from "./store.ts";
@@ -197,13 +197,29 @@ export async function runEnv(ctx: RunContext, opts: RunOptions): Promise<void> {
   const home = opts.home === false ? null : ctx.paths.home;
   const tty = ctx.terminal.stdin && ctx.terminal.stdout;
 
-  // Every package change in the session becomes a snapshot; the final one is written after
-  // the container ends, also on failure and on Ctrl-C (the runner forwards the signal).
-  const saver = ctx.autosave === false ? null : await startSessionAutoSave(ctx, env);
+  await runSession(ctx, opts, { env, runtime, image, home, extraMounts, extraEnv, tty });
+}
+
+/**
+ * Every package change in the session becomes a snapshot; the final one is written after
+ * the container ends, also on failure and on Ctrl-C (the runner forwards the signal).
+ * Started just after the container, so loading the snapshot code overlaps its start-up.
+ */
+async function whileAutoSaving<T>(
+  ctx: RunContext,
+  env: LoadedEnv,
+  session: () => Promise<T>,
+): Promise<T> {
+  if (ctx.autosave === false) return await session();
+  const running = session();
+  const saver = startSessionAutoSave(ctx, env).catch((e) => {
+    ctx.note(`auto-save is off for this session: ${(e as Error).message}`);
+    return null;
+  });
   try {
-    await runSession(ctx, opts, { env, runtime, image, home, extraMounts, extraEnv, tty });
+    return await running;
   } finally {
-    await saver?.stop();
+    await (await saver)?.stop();
   }
 }
 
@@ -211,7 +227,10 @@ async function startSessionAutoSave(
   ctx: RunContext,
   env: LoadedEnv,
 ): Promise<{ stop(): Promise<void> }> {
-  const { startAutoSave, metaFromConfig } = await import("../snapshot/mod.ts");
+  // Not snapshot/mod.ts: that brings the YAML library, which a session that changes no
+  // package never needs.
+  const { startAutoSave } = await import("../snapshot/autosave.ts");
+  const { metaFromConfig } = await import("../snapshot/model.ts");
   return startAutoSave({
     envDir: env.dir,
     projectDir: join(ctx.paths.projects, env.name),
@@ -237,7 +256,11 @@ async function runSession(
   const name = env.name;
   if (opts.command === undefined) {
     const { launchEditor } = await import("./editor.ts");
-    const launched = await launchEditor(ctx, env, { runtime, image, home, extraMounts, extraEnv });
+    const launched = await whileAutoSaving(
+      ctx,
+      env,
+      () => launchEditor(ctx, env, { runtime, image, home, extraMounts, extraEnv }),
+    );
     if (launched) return;
   }
   if (opts.command === "") {
@@ -264,7 +287,7 @@ async function runSession(
   if (opts.command === undefined && !tty) {
     ctx.note("no terminal: the shell reads commands from stdin (use --command in batch jobs)");
   }
-  const code = await runtime.run(spec);
+  const code = await whileAutoSaving(ctx, env, () => runtime.run(spec));
   if (code >= 125 && runtime.produces === "image" && runtime.name === "podman") {
     // Interrupted or failed to start: make sure the container is gone (--rm may not have run).
     await ctx.runner.run({ cmd: [runtime.binary, "rm", "-f", "--ignore", spec.name!] }).catch(

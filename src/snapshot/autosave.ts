@@ -16,9 +16,10 @@
  */
 import { join } from "node:path";
 import { warn } from "../ui/output.ts";
-import type { SnapshotMeta } from "./model.ts";
+import { type Snapshot, type SnapshotMeta, stateKey } from "./model.ts";
 import { readPackageState } from "./state.ts";
-import { type WriteResult, writeSnapshot } from "./store.ts";
+import { readLatestKey } from "./latest.ts";
+import type { WriteResult } from "./store.ts";
 
 export interface CaptureOptions {
   /** `<VENVOY_HOME>/environments/<name>` */
@@ -52,11 +53,17 @@ export interface AutoSave {
 
 /** Reads the environment's package state now and saves it unless unchanged. */
 export async function captureSnapshot(options: CaptureOptions): Promise<WriteResult> {
+  const { writeSnapshot } = await import("./store.ts");
+  return await writeSnapshot(options.projectDir, await currentSnapshot(options));
+}
+
+/** What a snapshot taken now would hold (directory listings; no snapshot is read). */
+async function currentSnapshot(options: CaptureOptions): Promise<Snapshot> {
   const reading = await readPackageState(options.envDir);
   const meta: SnapshotMeta = { ...options.meta, name: options.name };
   if (reading.pythonVersion) meta.pythonVersion = reading.pythonVersion;
   if (reading.channels.length && !meta.channels?.length) meta.channels = reading.channels;
-  return await writeSnapshot(options.projectDir, { meta, state: reading.state });
+  return { meta, state: reading.state };
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -154,12 +161,29 @@ export function startAutoSave(options: AutoSaveOptions): AutoSave {
     }, wait);
   }
 
+  // The state this session last saved, or found already saved: the same state again needs
+  // no look at the store. A session that changes nothing never reads a snapshot (no YAML):
+  // the store's record of its latest state answers (latest.ts).
+  let savedKey: string | null = null;
+  async function capture(): Promise<void> {
+    const snap = await currentSnapshot(options);
+    const key = stateKey(snap);
+    if (key === savedKey) return;
+    if (savedKey === null && key === await readLatestKey(options.projectDir)) {
+      savedKey = key;
+      return;
+    }
+    const { writeSnapshot } = await import("./store.ts");
+    const r = await writeSnapshot(options.projectDir, snap);
+    savedKey = key;
+    if (r.written) options.onSnapshot?.(r);
+  }
+
   function enqueue(): Promise<void> {
     chain = chain.then(async () => {
       try {
         await rewatch(); // before reading, so a change made meanwhile raises an event
-        const r = await captureSnapshot(options);
-        if (r.written) options.onSnapshot?.(r);
+        await capture();
       } catch (e) {
         onError(e);
       }
@@ -182,14 +206,11 @@ export function startAutoSave(options: AutoSaveOptions): AutoSave {
       await chain;
       watcher?.close();
       watcher = null;
-      await (async () => {
-        try {
-          const r = await captureSnapshot(options);
-          if (r.written) options.onSnapshot?.(r);
-        } catch (e) {
-          onError(e);
-        }
-      })();
+      try {
+        await capture();
+      } catch (e) {
+        onError(e);
+      }
     },
   };
 }

@@ -226,7 +226,7 @@ export async function restoreEnv(ctx: ExecContext, opts: RestoreOptions): Promis
   // The image alone (persist/ left out) is what the plan installs on top of.
   const { parseBasePackages } = await import("./state.ts");
   const basePath = join(env.dir, "base-packages.json");
-  const base = parseBasePackages(await Deno.readTextFile(basePath), basePath);
+  const base = await parseBasePackages(await Deno.readTextFile(basePath), basePath);
   const plan = planRestore(target, base, {
     pythonVersion: env.config.python_version ?? undefined,
     rVersion: env.config.r_version ?? undefined,

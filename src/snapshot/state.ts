@@ -11,7 +11,6 @@
  */
 import { join } from "node:path";
 import { SnapshotFormatError } from "./errors.ts";
-import { jsonErrorLine } from "./renv_lock.ts";
 import { emptyState, normalizePythonName, type PackageState, type Pkg, sortPkgs } from "./model.ts";
 
 export interface StateReading {
@@ -181,12 +180,14 @@ interface BaseFile {
   conda: Pkg[];
 }
 
-export function parseBasePackages(text: string, file: string): BaseFile {
+export async function parseBasePackages(text: string, file: string): Promise<BaseFile> {
   let j: unknown;
   try {
     j = JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
+    // Only on error: renv_lock.ts brings the YAML library, which `venvoy run` avoids.
+    const { jsonErrorLine } = await import("./renv_lock.ts");
     throw new SnapshotFormatError(file, jsonErrorLine(text, msg), `not valid JSON: ${msg}`, {
       hint: "the image's package list is rebuilt by 'venvoy init --force'",
     });
@@ -221,7 +222,7 @@ function overlay(base: Pkg[], top: Pkg[]): Pkg[] {
 export async function readPackageState(envDir: string): Promise<StateReading> {
   const basePath = join(envDir, BASE_PACKAGES);
   const baseText = await readText(basePath);
-  const base = baseText === null ? emptyState() : parseBasePackages(baseText, basePath);
+  const base = baseText === null ? emptyState() : await parseBasePackages(baseText, basePath);
   const persist = join(envDir, PERSIST);
   const condaPrefix = join(persist, "conda");
   const [py, condaPy, r, conda] = await Promise.all([

@@ -15,6 +15,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { parseEnvironmentYml, renderEnvironmentYml } from "./environment_yml.ts";
+import { writeLatestKey } from "./latest.ts";
 import { type Snapshot, stateKey } from "./model.ts";
 import { parseRenvLock, renderRenvLock, repositoriesFor } from "./renv_lock.ts";
 
@@ -158,7 +159,10 @@ export async function writeSnapshot(
       } catch {
         same = false; // a corrupt latest snapshot: write a good one after it
       }
-      if (same) return { written: false, entry: latest };
+      if (same) {
+        await writeLatestKey(dir, latest.id, stateKey(snap));
+        return { written: false, entry: latest };
+      }
     }
     let time = options.now ?? new Date();
     time = new Date(Math.floor(time.getTime() / 1000) * 1000);
@@ -187,6 +191,7 @@ export async function writeSnapshot(
     }
     await writeFileAtomic(join(dir, "environment.yml"), yml);
     await writeFileAtomic(join(dir, ".last_updated"), meta.created + "\n");
+    await writeLatestKey(dir, id, stateKey(full));
     return { written: true, entry };
   });
 }

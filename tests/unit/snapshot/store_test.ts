@@ -8,6 +8,8 @@ import {
   parseId,
   writeSnapshot,
 } from "../../../src/snapshot/store.ts";
+import { latestId, readLatestKey } from "../../../src/snapshot/latest.ts";
+import { stateKey } from "../../../src/snapshot/model.ts";
 import { snap } from "./helpers.ts";
 
 const T0 = new Date("2025-03-01T10:00:00.400Z");
@@ -40,6 +42,7 @@ Deno.test("write: timestamped file, environment.yml, .last_updated; identical st
   const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
   assertEquals(names, [
     ".last_updated",
+    ".latest-state",
     ".lock",
     "environment.yml",
     "environment_20250301_100000.yml",
@@ -156,4 +159,33 @@ Deno.test("SIGKILL mid-write never leaves a half-written snapshot, and the lock 
   assert(performance.now() - t < 2000);
   const leftovers = [...Deno.readDirSync(dir)].filter((e) => e.name.includes(".tmp-"));
   assertEquals(leftovers, []);
+});
+
+Deno.test("the latest-state record answers only while it describes the latest file", async () => {
+  const dir = join(await Deno.makeTempDir(), "demo");
+  assertEquals(await readLatestKey(dir), null, "no store yet");
+  const a = snap({ numpy: "2.1.0" });
+  await writeSnapshot(dir, a, { now: T0 });
+  assertEquals(await latestId(dir), "20250301_100000");
+  assertEquals(await readLatestKey(dir), stateKey(a));
+
+  // A newer snapshot written without the record (as `venvoy import` does): not trusted.
+  const newer = join(dir, "environment_20250301_120000.yml");
+  await Deno.copyFile(join(dir, "environment_20250301_100000.yml"), newer);
+  assertEquals(await readLatestKey(dir), null);
+  await Deno.remove(newer);
+  assertEquals(await readLatestKey(dir), stateKey(a));
+
+  // The latest file edited by hand: not trusted.
+  const latest = join(dir, "environment_20250301_100000.yml");
+  await Deno.writeTextFile(latest, (await Deno.readTextFile(latest)) + "# edited\n");
+  assertEquals(await readLatestKey(dir), null);
+
+  // Finding the same state again renews the record; a new state replaces it.
+  const again = await writeSnapshot(dir, a, { now: new Date("2025-03-01T11:00:00Z") });
+  assertEquals(again.written, false);
+  assertEquals(await readLatestKey(dir), stateKey(a));
+  const b = snap({ numpy: "2.2.0" });
+  await writeSnapshot(dir, b, { now: new Date("2025-03-01T12:00:00Z") });
+  assertEquals(await readLatestKey(dir), stateKey(b));
 });

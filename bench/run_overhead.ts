@@ -1,13 +1,14 @@
 /**
  * `deno task bench:run`: `venvoy run --command true` against the same
  * `podman run --rm IMAGE true` typed by hand, alternated in one run; prints the ratio of
- * the medians (target <= 1.15).
+ * the medians (target <= 1.15). An empty Deno script is timed alongside, to show how much
+ * of the difference is Deno's own start and exit. VENVOY_BENCH_ROUNDS (default 15).
  */
 import { join } from "node:path";
 
 const VENVOY = new URL("../dist/venvoy", import.meta.url).pathname;
 const BASE = Deno.env.get("VENVOY_BENCH_BASE") ?? "localhost/venvoy-lab/python:3.11";
-const ROUNDS = Number(Deno.env.get("VENVOY_BENCH_ROUNDS") ?? "9");
+const ROUNDS = Number(Deno.env.get("VENVOY_BENCH_ROUNDS") ?? "15");
 const TARGET = 1.15;
 const root = await Deno.makeTempDir({ prefix: "venvoy-bench-run-" });
 const env = {
@@ -39,13 +40,19 @@ try {
   await timed([VENVOY, "--engine", "podman", "init", "--name", NAME, "--base-image", BASE]);
   const venvoyRun = [VENVOY, "run", NAME, "--command", "true"];
   const byHand = ["podman", "run", "--rm", IMAGE, "true"];
-  await timed(venvoyRun); // warm both paths once
+  const empty = join(root, "empty.js");
+  await Deno.writeTextFile(empty, "");
+  const denoEmpty = [Deno.execPath(), "run", "--no-config", "--no-lock", empty];
+  await timed(venvoyRun); // warm every path once
   await timed(byHand);
+  await timed(denoEmpty);
   const a: number[] = [];
   const b: number[] = [];
+  const d: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     a.push(await timed(venvoyRun));
     b.push(await timed(byHand));
+    d.push(await timed(denoEmpty));
   }
   const ratio = median(a) / median(b);
   console.log(
@@ -57,6 +64,11 @@ try {
     `podman run --rm IMAGE true: median ${median(b).toFixed(3)} s (${
       b.map((x) => x.toFixed(2)).join(" ")
     })`,
+  );
+  const ms = (x: number) => `${(x * 1000).toFixed(0)} ms`;
+  console.log(
+    `difference: ${ms(median(a) - median(b))}, of which an empty Deno script's start and ` +
+      `exit: ${ms(median(d))}`,
   );
   console.log(`ratio: ${ratio.toFixed(3)} (target <= ${TARGET})`);
   failed = ratio > TARGET;

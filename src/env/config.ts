@@ -8,7 +8,7 @@
  * parser's own code: an edit to the file, or another venvoy, simply misses the cache and
  * parses again. config.yaml stays the only source of truth; the cache can be deleted.
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "../util/path.ts";
 import { VenvoyError } from "../ui/errors.ts";
 import type { EnvRuntime } from "./spec.ts";
 

@@ -4,7 +4,7 @@
  *   VENVOY_HOME      default ~/.venvoy           environments, config, logs
  *   VENVOY_PROJECTS  default ~/venvoy-projects   snapshot history per environment
  */
-import { join, resolve } from "node:path";
+import { join, resolve } from "../util/path.ts";
 import { VenvoyError } from "../ui/errors.ts";
 
 export interface StatePaths {

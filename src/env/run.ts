@@ -3,7 +3,7 @@
  * environment's persist/ folder at /opt/venvoy/persist (packages installed in a session
  * live there), the home folder at its own path, and the host user's identity.
  */
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "../util/path.ts";
 import { ENTRY, PERSIST } from "../build/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import {

@@ -1,5 +1,5 @@
 /** The environments on disk: where they live, which exist, and picking one by name. */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { type EnvConfig, readConfig } from "./config.ts";
 import { isValidName, validateName } from "./names.ts";

@@ -5,7 +5,7 @@
  * fake (tests/fakes/runner.ts) and assert the exact argv. Nothing builds shell strings;
  * `displayCommand` quotes only for showing a command to a person.
  */
-import { delimiter, isAbsolute, join } from "node:path";
+import { delimiter, isAbsolute, join } from "../util/path.ts";
 
 export type Stdio = "piped" | "inherit" | "null";
 

@@ -2,7 +2,7 @@
  * Apptainer: images are SIF files, not entries in a store. Singularity is the same
  * command line under another binary name.
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../util/path.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { runLogged } from "./build_log.ts";

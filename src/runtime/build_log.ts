@@ -1,5 +1,5 @@
 /** Run a long build with its output kept in a log file; a failure shows the tail and path. */
-import { dirname } from "node:path";
+import { dirname } from "../util/path.ts";
 import type { ProcessRunner, RunRequest } from "../process/mod.ts";
 import { lastLines, VenvoyError } from "../ui/errors.ts";
 

@@ -38,6 +38,13 @@ export interface AutoSaveOptions extends CaptureOptions {
   maxWaitMs?: number;
   /** Re-read this often even without events; 0 turns it off. Default 60 s. */
   safetyIntervalMs?: number;
+  /**
+   * When to take the first look and start watching. Default 1 s: a short batch command
+   * ends before, and its changes are caught by the final look at stop(). Setting up and
+   * tearing down file watches costs ~10 ms, which a `--command` session of a fraction of a
+   * second would pay in full.
+   */
+  startDelayMs?: number;
   /** Called after each save attempt that wrote a new snapshot. */
   onSnapshot?: (result: WriteResult) => void;
   /** Failures never stop the session; they are reported here (default: a warning). */
@@ -192,8 +199,12 @@ export function startAutoSave(options: AutoSaveOptions): AutoSave {
   }
 
   const safety = safetyMs > 0 ? setInterval(() => enqueue(), safetyMs) : undefined;
-  // The first save records the state the session starts from (if it is new).
-  enqueue();
+  // The first look records the state the session starts from (if it is new), and starts
+  // the watches. Nothing can be missed by waiting: every look compares the whole state.
+  let starter: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
+    starter = undefined;
+    enqueue();
+  }, options.startDelayMs ?? 1000);
 
   return {
     watched: () => [...targets],
@@ -202,6 +213,7 @@ export function startAutoSave(options: AutoSaveOptions): AutoSave {
       stopped = true;
       clearTimeout(timer);
       clearInterval(safety);
+      clearTimeout(starter);
       timer = undefined;
       await chain;
       watcher?.close();

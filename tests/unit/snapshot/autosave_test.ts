@@ -130,3 +130,33 @@ Deno.test("watch targets stay few however many packages are installed", async ()
   assertEquals(t.length, 6, t.join("\n"));
   assert(t.includes(join(envDir, SITE)));
 });
+
+Deno.test("auto-save: a session shorter than the start delay never watches, and stop() still saves its change", async () => {
+  const { envDir, projectDir } = await setup();
+  const saver = startAutoSave({
+    envDir,
+    projectDir,
+    name: "demo",
+    meta: { runtime: "python" },
+    startDelayMs: 60_000,
+    safetyIntervalMs: 0,
+  });
+  await Deno.mkdir(join(envDir, SITE, "rich-13.7.1.dist-info"), { recursive: true });
+  await new Promise((r) => setTimeout(r, 200));
+  assertEquals(saver.watched(), [], "no watch before the start delay");
+  assertEquals(await listSnapshots(projectDir), [], "no look before the start delay");
+  await saver.stop();
+  assertEquals(await newest(projectDir, () => true)(), ["pip==23.0.1", "rich==13.7.1"]);
+});
+
+Deno.test("auto-save: with the store's record, a session that changed nothing writes nothing", async () => {
+  const { envDir, projectDir } = await setup();
+  const opts = { envDir, projectDir, name: "demo", meta: { runtime: "python" as const } };
+  const first = startAutoSave({ ...opts, startDelayMs: 60_000, safetyIntervalMs: 0 });
+  await first.stop();
+  const before = await listSnapshots(projectDir);
+  assertEquals(before.length, 1);
+  const second = startAutoSave({ ...opts, startDelayMs: 60_000, safetyIntervalMs: 0 });
+  await second.stop();
+  assertEquals(await listSnapshots(projectDir), before);
+});

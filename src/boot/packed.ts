@@ -9,6 +9,7 @@
  *
  * Only Deno APIs: this runs before anything else, and must stay small and quick.
  */
+import { sha256Hex } from "../util/hash.ts";
 
 export interface PackedModule {
   /** base64 of the gzip of the JSON `{ entry, files: { name: source } }`. */
@@ -103,9 +104,7 @@ export async function pack(entry: string, files: Record<string, string>): Promis
   for (let i = 0; i < gz.length; i += 0x8000) {
     bin += String.fromCharCode(...gz.subarray(i, i + 0x8000));
   }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", source));
-  const sha = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return { gz: btoa(bin), sha, size: source.length };
+  return { gz: btoa(bin), sha: await sha256Hex(source), size: source.length };
 }
 
 export async function unpack(p: PackedModule): Promise<Unpacked> {

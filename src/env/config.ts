@@ -10,6 +10,7 @@
  */
 import { dirname, join } from "../util/path.ts";
 import { VenvoyError } from "../ui/errors.ts";
+import { sha256Hex } from "../util/hash.ts";
 import type { EnvRuntime } from "./spec.ts";
 
 export interface EnvConfig {
@@ -114,10 +115,8 @@ export async function parseConfig(text: string, source = "config.yaml"): Promise
   };
 }
 
-async function cacheKey(text: string): Promise<string> {
-  const bytes = new TextEncoder().encode(`${parseConfig.toString()}\0${text}`);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+function cacheKey(text: string): Promise<string> {
+  return sha256Hex(`${parseConfig.toString()}\0${text}`);
 }
 
 async function writeCache(envDir: string, key: string, config: EnvConfig): Promise<void> {

@@ -458,7 +458,7 @@ async function pinForDefinition(baseImage: string, previous: EnvConfig | null): 
     };
   }
   if (baseImage.endsWith(".sif")) {
-    const { sha256File } = await import("../runtime/apptainer.ts");
+    const { sha256File } = await import("../util/hash.ts");
     try {
       return {
         pinned: `${baseImage}@sha256:${await sha256File(baseImage)}`,

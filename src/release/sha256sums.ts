@@ -1,5 +1,6 @@
 /** SHA256SUMS files, as `sha256sum` writes and checks them. */
 import { VenvoyError } from "../ui/errors.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 /** A downloaded file did not match its published checksum. */
 export class ChecksumError extends VenvoyError {}
@@ -36,10 +37,7 @@ export function formatSha256Sums(sums: Map<string, string> | Record<string, stri
     .join("");
 }
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+export { sha256Hex };
 
 /** Throws unless `bytes` hash to what SHA256SUMS says for `name`. */
 export async function verifySha256(

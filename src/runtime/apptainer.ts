@@ -5,6 +5,7 @@
 import { basename, dirname, join } from "../util/path.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
+import { sha256File } from "../util/hash.ts";
 import { runLogged } from "./build_log.ts";
 import { csvFields, mustSucceed, sessionRequest, sorted } from "./oci.ts";
 import { statePaths } from "../env/paths.ts";
@@ -222,14 +223,6 @@ export function bindFlag(m: Mount): string {
   const fields = ["type=bind", `source=${m.source}`, `destination=${m.target}`];
   if (m.readOnly) fields.push("ro");
   return csvFields(fields);
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const { createHash } = await import("node:crypto");
-  const hash = createHash("sha256");
-  const file = await Deno.open(path);
-  for await (const chunk of file.readable) hash.update(chunk); // closes the file at the end
-  return hash.digest("hex");
 }
 
 function hostArch(): string {

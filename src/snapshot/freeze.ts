@@ -9,10 +9,10 @@
  * and the offline install that uses them. Running these in the image is the environment
  * layer's job (vendor/ bind-mounted at VENDOR_MOUNT).
  */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { normalizePythonName, type Pkg, sortPkgs } from "./model.ts";
 import { rGetCalls } from "./renv_lock.ts";
+import { sha256File } from "../util/hash.ts";
 
 export const VENDOR_MOUNT = "/opt/venvoy/vendor";
 
@@ -127,13 +127,6 @@ export function parseDistFilename(file: string): DistFile | null {
   const sd = /^(.+)-([0-9][^-]*)\.(tar\.gz|zip|tar\.bz2)$/.exec(file);
   if (sd) return { name: normalizePythonName(sd[1]), version: sd[2], kind: "sdist" };
   return null;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash("sha256");
-  const f = await Deno.open(path, { read: true });
-  for await (const chunk of f.readable) h.update(chunk); // closes f at the end
-  return h.digest("hex");
 }
 
 export interface LockEntry {

@@ -12,7 +12,8 @@ import {
   standaloneDockerfile,
 } from "../../../src/build/standalone.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
-import { parseUnavailableLines, rDownloadArgv, sha256File } from "../../../src/snapshot/freeze.ts";
+import { parseUnavailableLines, rDownloadArgv } from "../../../src/snapshot/freeze.ts";
+import { sha256File } from "../../../src/util/hash.ts";
 import { exportTarball, lockEntries, lockIsCurrent } from "../../../src/archive/tarball.ts";
 import { extractVerified } from "../../../src/archive/reader.ts";
 import { ApptainerRuntime, PodmanRuntime } from "../../../src/runtime/mod.ts";

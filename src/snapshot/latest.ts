@@ -7,6 +7,7 @@
  * otherwise the snapshot itself is read, as before. No YAML here, on purpose.
  */
 import { join } from "node:path";
+import { writeFileAtomic } from "../env/config.ts";
 
 export const LATEST_RECORD = ".latest-state";
 const YML_RE = /^environment_(\d{8}_\d{6})\.yml$/;
@@ -52,12 +53,6 @@ export async function readLatestKey(dir: string): Promise<string | null> {
 export async function writeLatestKey(dir: string, id: string, key: string): Promise<void> {
   const stamp = await fileStamp(dir, id);
   if (stamp === null) return;
-  const path = join(dir, LATEST_RECORD);
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  try {
-    await Deno.writeTextFile(tmp, `${id}\n${stamp}\n${key}\n`);
-    await Deno.rename(tmp, path);
-  } catch {
-    await Deno.remove(tmp).catch(() => {}); // only an optimisation: the snapshots stand
-  }
+  await writeFileAtomic(join(dir, LATEST_RECORD), `${id}\n${stamp}\n${key}\n`)
+    .catch(() => {}); // only an optimisation: the snapshots stand
 }

@@ -5,19 +5,15 @@
  * loads the command framework: vup runs on every venv activation. So does a plain
  * `venvoy run` (src/commands/run.ts parseRunArgs), which batch jobs call thousands of times.
  */
+import { vupCoreArgs } from "./src/vup/route.ts";
+
 const args = Deno.args;
 
-function invokedAsVupCore(): boolean {
-  const names = [Deno.mainModule, Deno.execPath()].map((p) =>
-    decodeURIComponent(p.split(/[\\/]/).pop() ?? "")
-  );
-  return names.some((n) => n === "vup-core" || n === "vup-core.exe");
-}
-
 async function main(): Promise<number> {
-  if (args[0] === "vup-core" || invokedAsVupCore()) {
+  const vupArgs = vupCoreArgs(args);
+  if (vupArgs) {
     const { vupCoreMain } = await import("./src/vup/mod.ts");
-    return await vupCoreMain(args[0] === "vup-core" ? args.slice(1) : args);
+    return await vupCoreMain(vupArgs);
   }
   const debug = args.includes("--debug");
   try {

@@ -5,6 +5,53 @@
 import dockerfileTemplate from "../../templates/Dockerfile.tmpl" with { type: "text" };
 import definitionTemplate from "../../templates/venvoy.def.tmpl" with { type: "text" };
 import { type BuildSpec, ENTRY, type Plan, USER } from "./plan.ts";
+import { validateName } from "../env/names.ts";
+import {
+  checkBuildPath,
+  checkImageRef,
+  checkLabelKey,
+  checkLine,
+  checkPythonPackage,
+  checkRuntimeVersion,
+  checkVariableName,
+  checkVenvoyVersion,
+} from "../util/grammar.ts";
+
+/**
+ * Every value the spec and the plan bring is checked against its grammar before a line is
+ * written: a newline in any of them would start a new instruction (Dockerfile) or a new
+ * section (`%setup` in a definition runs on the host).
+ */
+export function checkBuildInputs(spec: BuildSpec, plan: Plan, format: "dockerfile" | "def") {
+  validateName(spec.name);
+  checkRuntimeVersion("runtime version", spec.version);
+  checkVenvoyVersion(spec.venvoyVersion);
+  if (spec.uvVersion !== undefined) checkPythonPackage("uv", spec.uvVersion);
+  checkImageRef(spec.from, {
+    what: "base image",
+    sif: format === "def" && spec.bootstrap === "localimage",
+  });
+  if (spec.bootstrap && !["docker", "docker-daemon", "localimage"].includes(spec.bootstrap)) {
+    checkLine("bootstrap", spec.bootstrap);
+    throw new Error(`unknown bootstrap '${spec.bootstrap}'`);
+  }
+  for (const [k, v] of Object.entries(spec.labels)) {
+    checkLabelKey(k);
+    checkLine(`label ${k}`, v);
+  }
+  for (const [k, v] of [...plan.env, ...plan.finalEnv]) {
+    checkVariableName(k);
+    checkLine(`variable ${k}`, v);
+  }
+  for (const c of [...plan.support, ...plan.packageFiles]) {
+    checkBuildPath("build file", c.src);
+    checkBuildPath("build destination", c.dest);
+  }
+  for (const s of [...plan.setup, ...plan.supportSetup, ...plan.packageSteps]) {
+    // Steps are venvoy's own text; line continuations are the only line breaks allowed.
+    checkLine("build step", s.replaceAll(" \\\n", " "));
+  }
+}
 
 function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{([A-Z_]+)\}\}/g, (m, key: string) => {
@@ -31,6 +78,7 @@ function run(steps: string[]): string {
 }
 
 export function renderDockerfile(spec: BuildSpec, plan: Plan): string {
+  checkBuildInputs(spec, plan, "dockerfile");
   const setup = [
     "USER root",
     envLine(plan.env),
@@ -65,6 +113,7 @@ function shellQuoteDouble(v: string): string {
 }
 
 export function renderDefinition(spec: BuildSpec, plan: Plan): string {
+  checkBuildInputs(spec, plan, "def");
   const allEnv = [...plan.env, ...plan.finalEnv];
   const exports = allEnv.map(([k, v]) => `    export ${k}=${shellQuoteDouble(v)}`);
   // %files copies everything before %post runs; directories copy as a whole.

@@ -15,6 +15,18 @@
  * `ARG PIP_CERT` (empty): set with --build-arg, pip uses a mirror or a proxy's CA bundle.
  */
 import { LOCK_FILE, VENDOR } from "./plan.ts";
+import { validateName } from "../env/names.ts";
+import {
+  checkCondaChannel,
+  checkCondaPackage,
+  checkImageRef,
+  checkLine,
+  checkPythonPackage,
+  checkRPackage,
+  checkRuntimeVersion,
+  checkUrl,
+  checkVenvoyVersion,
+} from "../util/grammar.ts";
 
 export interface StandalonePkg {
   name: string;
@@ -98,8 +110,32 @@ function labels(spec: StandaloneSpec): [string, string][] {
   return out;
 }
 
+/**
+ * Every value that reaches the file is checked against its grammar first (a GrammarError,
+ * exit 2, otherwise): names and versions then hold no quote, `$`, backquote, backslash or
+ * line break, so the double quotes around them in RUN lines and the single-quoted R code
+ * are enough.
+ */
+export function checkStandaloneSpec(spec: StandaloneSpec): void {
+  validateName(spec.name);
+  if (spec.version !== null) checkRuntimeVersion("runtime version", spec.version);
+  checkImageRef(spec.baseImage, { what: "base image", sif: true });
+  checkImageRef(spec.basePinned, { what: "pinned base image" });
+  checkVenvoyVersion(spec.venvoyVersion);
+  if (spec.created !== undefined) checkLine("creation time", spec.created);
+  for (const p of spec.python) checkPythonPackage(p.name, p.version);
+  for (const p of spec.r) checkRPackage(p.name, p.version);
+  for (const p of spec.conda) checkCondaPackage(p.name, p.version);
+  for (const c of spec.channels ?? []) checkCondaChannel(c);
+  for (const r of spec.repositories ?? []) {
+    checkLine("repository name", r.name);
+    checkUrl(`repository ${r.name}`, r.url);
+  }
+}
+
 /** The Dockerfile text. Pure: same spec, same bytes. */
 export function standaloneDockerfile(spec: StandaloneSpec): string {
+  checkStandaloneSpec(spec);
   const from = fromForPin(spec.basePinned);
   const local = from !== spec.basePinned || !spec.basePinned.includes("@");
   const lines: string[] = [

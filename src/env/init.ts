@@ -31,6 +31,7 @@ import { imageTag, validateName } from "./names.ts";
 import type { StatePaths } from "./paths.ts";
 import { checkPinned, type Pin, pinBase } from "./pin.ts";
 import { withProgress } from "./progress.ts";
+import { checkImageRef } from "../util/grammar.ts";
 import { DEFAULT_NAME, defaultBaseImage, parseRuntime, parseVersion } from "./spec.ts";
 import { envDir, envExists } from "./store.ts";
 
@@ -111,6 +112,10 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
       hint: "drop it, or use --runtime python",
     });
   }
+  // The base goes into FROM / `From:`: it must be an image reference (or a .sif path).
+  if (opts.baseImage !== undefined) {
+    checkImageRef(opts.baseImage, { what: "--base-image", sif: true });
+  }
   let requirementsText: string | null = null;
   if (opts.requirements) {
     requirementsText = await readIfExists(opts.requirements);
@@ -156,8 +161,10 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
   }
 
   // 3. The base, pinned once.
-  const baseImage = opts.baseImage ?? previous?.base_image ??
-    defaultBaseImage(runtimeKind, version);
+  const baseImage = checkImageRef(
+    opts.baseImage ?? previous?.base_image ?? defaultBaseImage(runtimeKind, version),
+    { what: "base image", sif: true },
+  );
   const kind: Kind = runtimeKind === "r" ? "r" : detectConda(baseImage) ? "conda" : "python";
   if (opts.offline && kind === "conda") {
     throw new VenvoyError(

@@ -19,6 +19,17 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, stringify } from "yaml";
 import { SnapshotFormatError } from "./errors.ts";
+import { UsageError } from "../ui/errors.ts";
+import {
+  checkCondaChannel,
+  checkCondaPackage,
+  checkImageRef,
+  checkLine,
+  checkPythonPackage,
+  checkRuntimeVersion,
+  checkVenvoyVersion,
+  GrammarError,
+} from "../util/grammar.ts";
 import {
   DEFAULT_CHANNELS,
   emptyState,
@@ -113,6 +124,21 @@ export function parseEnvironmentYml(text: string, file: string): Snapshot {
   const fail = (node: unknown, why: string): never => {
     throw new SnapshotFormatError(file, lineOf(node) ?? 1, why);
   };
+  /**
+   * Values that reach a build file (the base image, versions, package names) are checked
+   * against their grammar here, when the file is read: a refusal is a usage error (exit 2)
+   * that names the file and the line.
+   */
+  const grammar = (node: unknown, check: () => unknown): void => {
+    try {
+      check();
+    } catch (e) {
+      if (!(e instanceof GrammarError)) throw e;
+      throw new UsageError(`${file}:${lineOf(node) ?? 1}: ${e.message}`, {
+        hint: e.hint ?? "this file was crafted or damaged; venvoy will not build from it",
+      });
+    }
+  };
   const root = doc.contents;
   if (!isMap(root)) return fail(root, "expected a mapping with name, channels and dependencies");
   const str = (node: unknown, what: string): string => {
@@ -132,7 +158,11 @@ export function parseEnvironmentYml(text: string, file: string): Snapshot {
       case "channels":
         if (value === null || (isScalar(value) && value.value === "")) break;
         if (!isSeq(value)) fail(value ?? pair.key, "channels must be a list");
-        meta.channels = (value as { items: unknown[] }).items.map((n) => str(n, "a channel"));
+        meta.channels = (value as { items: unknown[] }).items.map((n) => {
+          const c = str(n, "a channel");
+          grammar(n, () => checkCondaChannel(c));
+          return c;
+        });
         break;
       case "dependencies": {
         sawDependencies = true;
@@ -145,9 +175,12 @@ export function parseEnvironmentYml(text: string, file: string): Snapshot {
       case "exported":
         meta.created ??= str(value, "exported");
         break;
-      case "venvoy_version":
-        meta.venvoyVersion ??= str(value, "venvoy_version");
+      case "venvoy_version": {
+        const v = str(value, "venvoy_version");
+        grammar(value, () => checkVenvoyVersion(v));
+        meta.venvoyVersion ??= v;
         break;
+      }
       case VENVOY_SECTION: {
         if (!isMap(value)) fail(value ?? pair.key, `${VENVOY_SECTION} must be a mapping`);
         const items = (value as { items: { key: unknown; value: unknown }[] }).items;
@@ -163,6 +196,16 @@ export function parseEnvironmentYml(text: string, file: string): Snapshot {
           const field = META_KEYS.find(([key]) => key === k)?.[1];
           if (!field) continue; // unknown keys from a newer venvoy are kept out, not fatal
           const v = str(item.value, k);
+          grammar(item.value, () => {
+            checkLine(`${VENVOY_SECTION}.${k}`, v);
+            if (field === "baseImage" || field === "baseImagePinned") {
+              checkImageRef(v, { what: `${VENVOY_SECTION}.${k}`, sif: true });
+            }
+            if (field === "pythonVersion" || field === "rVersion") {
+              checkRuntimeVersion(`${VENVOY_SECTION}.${k}`, v);
+            }
+            if (field === "venvoyVersion") checkVenvoyVersion(v);
+          });
           if (field === "runtime" && v !== "python" && v !== "r") {
             fail(item.value, `runtime must be python or r, not '${v}'`);
           }
@@ -187,6 +230,10 @@ export function parseEnvironmentYml(text: string, file: string): Snapshot {
         const pkg = parseCondaSpec(spec);
         if (!pkg) fail(item, `dependency '${spec}' is not 'name=version'`);
         const p = pkg as Pkg;
+        grammar(item, () => {
+          if (p.name === "python" && p.version) checkRuntimeVersion("python version", p.version);
+          else checkCondaPackage(p.name, p.version);
+        });
         if (p.name === "python") {
           if (p.version) meta.pythonVersion = p.version;
           continue;
@@ -204,6 +251,7 @@ export function parseEnvironmentYml(text: string, file: string): Snapshot {
             const spec = str(entry, "a pip entry");
             const pkg = parsePipSpec(spec);
             if (!pkg) fail(entry, `pip entry '${spec}' is not 'name==version'`);
+            grammar(entry, () => checkPythonPackage((pkg as Pkg).name, (pkg as Pkg).version));
             state.python.push(pkg as Pkg);
           }
         }

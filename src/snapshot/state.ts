@@ -12,6 +12,20 @@
 import { join } from "node:path";
 import { SnapshotFormatError } from "./errors.ts";
 import { emptyState, normalizePythonName, type PackageState, type Pkg, sortPkgs } from "./model.ts";
+import { isCondaPackage, isPythonName, isPythonVersion, isRPackage } from "../util/grammar.ts";
+
+/**
+ * Names and versions read from folder names and package metadata are checked against their
+ * grammar (PEP 503 names and PEP 440 versions, R's, conda's) where they are read: anything
+ * else (a folder named `$(touch x)-1.0.dist-info`) is not a package that can be installed,
+ * and is left out before it can reach a build file or a command line.
+ */
+export function pythonPkg(name: string, version: string): Pkg | null {
+  const n = name.trim();
+  const v = version.trim();
+  if (!isPythonName(n) || !isPythonVersion(v)) return null;
+  return { name: normalizePythonName(n), version: v };
+}
 
 export interface StateReading {
   state: PackageState;
@@ -74,7 +88,7 @@ export function distInfoName(entry: string): Pkg | null {
   const stem = m[1].replace(/-py\d+(\.\d+)*(-[^-]+)?$/, "");
   const i = stem.lastIndexOf("-");
   if (i <= 0 || i === stem.length - 1) return null;
-  return { name: normalizePythonName(stem.slice(0, i)), version: stem.slice(i + 1) };
+  return pythonPkg(stem.slice(0, i), stem.slice(i + 1));
 }
 
 async function sitePackagesDirs(prefix: string): Promise<string[]> {
@@ -109,7 +123,7 @@ export async function readPythonPrefix(
           ? (await readText(join(path, "METADATA"))) ?? (await readText(join(path, "PKG-INFO")))
           : await readText(path);
         const h = meta ? parseHeaders(meta) : {};
-        if (h.Name && h.Version) pkg = { name: normalizePythonName(h.Name), version: h.Version };
+        if (h.Name && h.Version) pkg = pythonPkg(h.Name, h.Version);
       }
       if (pkg) found.set(pkg.name, pkg);
     }
@@ -135,7 +149,7 @@ export async function readRLibrary(library: string): Promise<Pkg[]> {
     const text = await readText(join(library, e.name, "DESCRIPTION"));
     if (text === null) continue;
     const h = parseHeaders(text);
-    if (!h.Package || !h.Version) continue;
+    if (!h.Package || !h.Version || !isRPackage(h.Package, h.Version)) continue;
     out.push({ name: h.Package, version: h.Version, ...rSource(h) });
   }
   return out;
@@ -165,6 +179,7 @@ export async function readCondaMeta(prefix: string): Promise<{ pkgs: Pkg[]; chan
       continue; // conda is writing it; the next change event re-reads it
     }
     if (typeof j.name !== "string" || typeof j.version !== "string") continue;
+    if (!isCondaPackage(j.name, j.version)) continue;
     pkgs.push({ name: j.name.toLowerCase(), version: j.version });
     if (typeof j.channel === "string" && j.channel) {
       const c = channelName(j.channel);
@@ -204,10 +219,13 @@ export async function parseBasePackages(text: string, file: string): Promise<Bas
       return [p];
     });
   };
+  // The image's own list (written by capture.sh inside the image): checked like the rest.
   return {
-    python: list("python").map((p) => ({ ...p, name: normalizePythonName(p.name) })),
-    r: list("r"),
-    conda: list("conda").map((p) => ({ name: p.name.toLowerCase(), version: p.version })),
+    python: list("python").filter((p) => isPythonName(p.name) && isPythonVersion(p.version))
+      .map((p) => ({ ...p, name: normalizePythonName(p.name) })),
+    r: list("r").filter((p) => isRPackage(p.name, p.version)),
+    conda: list("conda").filter((p) => isCondaPackage(p.name, p.version))
+      .map((p) => ({ name: p.name.toLowerCase(), version: p.version })),
   };
 }
 

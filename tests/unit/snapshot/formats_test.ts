@@ -18,7 +18,7 @@ const SNAP: Snapshot = {
     created: "2025-03-01T10:00:00.000Z",
     engine: "podman",
     baseImage: "localhost/venvoy-lab/python:3.11",
-    baseImagePinned: "localhost/venvoy-lab/python@sha256:abc",
+    baseImagePinned: "localhost/venvoy-lab/python@sha256:" + "ab".repeat(32),
     imageId: "sha256:0123",
     venvoyVersion: "0.1.0",
     packageManager: "pip",

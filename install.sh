@@ -26,6 +26,12 @@ fi
 VENVOY_DEFAULT_RELEASE_URL="https://github.com/zaphodbeeblebrox3rd/venvoy/releases/latest/download"
 VENVOY_BLOCK_BEGIN="# >>> venvoy >>>"
 VENVOY_BLOCK_END="# <<< venvoy <<<"
+# The block's comment line; the second form says the installer created the file, so that
+# uninstall deletes the file only then (an empty file someone had before stays).
+# shellcheck disable=SC2016 # the backquotes are text in a comment line
+VENVOY_BLOCK_NOTE='# Added by the venvoy installer; `venvoy uninstall` removes this block.'
+# shellcheck disable=SC2016
+VENVOY_BLOCK_NOTE_CREATED='# Added by the venvoy installer, which created this file; `venvoy uninstall` removes both.'
 
 say() { printf '%s\n' "$*"; }
 warn() { printf 'venvoy-install: warning: %s\n' "$*" >&2; }
@@ -132,9 +138,7 @@ shell_path() {
 rc_block() {
   local dir
   dir=$(shell_path "$2") || return 1
-  printf '%s\n' "$VENVOY_BLOCK_BEGIN"
-  # shellcheck disable=SC2016 # the backquotes are text in a comment line
-  printf '%s\n' '# Added by the venvoy installer; `venvoy uninstall` removes this block.'
+  printf '%s\n' "$VENVOY_BLOCK_BEGIN" "$VENVOY_BLOCK_NOTE"
   if [ "$1" = fish ]; then
     printf '%s\n' "if not contains -- \"$dir\" \$PATH" \
       "    set -gx PATH \"$dir\" \$PATH" \
@@ -180,18 +184,23 @@ resolve_link() {
 }
 
 # upsert_block FILE BLOCK: adds the block ("\n" + block after existing text) or replaces
-# the lines from marker to marker; every other byte of FILE stays as it was. Prints
-# "added", "updated" or "unchanged"; writes nothing when nothing changes.
+# the lines from marker to marker (ending in "\n" or "\r\n"); every other byte of FILE
+# stays as it was. A file that did not exist gets the "created this file" note, and keeps
+# it when updated. Prints "added", "updated" or "unchanged"; writes nothing when nothing
+# changes.
 upsert_block() {
-  local file=$1 block=$2 new s e target tmpf result
+  local file=$1 block=$2 new s e target tmpf result cr=$'\r'
   new=$(mktemp "${VENVOY_TMP:-/tmp}/rc.XXXXXX") || return 1
-  if [ -f "$file" ] && grep -qxF "$VENVOY_BLOCK_BEGIN" "$file"; then
-    s=$(grep -nxF "$VENVOY_BLOCK_BEGIN" "$file" | head -n 1 | cut -d: -f1)
-    e=$(awk -v s="$s" -v m="$VENVOY_BLOCK_END" 'NR > s && $0 == m { print NR; exit }' "$file")
+  if [ -f "$file" ] && grep -qxF -e "$VENVOY_BLOCK_BEGIN" -e "$VENVOY_BLOCK_BEGIN$cr" "$file"; then
+    s=$(grep -nxF -e "$VENVOY_BLOCK_BEGIN" -e "$VENVOY_BLOCK_BEGIN$cr" "$file" | head -n 1 | cut -d: -f1)
+    e=$(awk -v s="$s" -v m="$VENVOY_BLOCK_END" 'NR > s && ($0 == m || $0 == m "\r") { print NR; exit }' "$file")
     if [ -z "$e" ]; then
       rm -f "$new"
       warn "$file has the line '$VENVOY_BLOCK_BEGIN' but not '$VENVOY_BLOCK_END' after it; left alone"
       return 1
+    fi
+    if awk -v s="$s" -v e="$e" 'NR > s && NR < e' "$file" | tr -d '\r' | grep -qxF "$VENVOY_BLOCK_NOTE_CREATED"; then
+      block=${block/"$VENVOY_BLOCK_NOTE"/"$VENVOY_BLOCK_NOTE_CREATED"}
     fi
     result=updated
     { awk -v s="$s" 'NR < s' "$file" && printf '%s\n' "$block" && tail -n +"$((e + 1))" "$file"; } >"$new"
@@ -200,6 +209,7 @@ upsert_block() {
     { cat "$file" && printf '\n%s\n' "$block"; } >"$new"
   else
     result=added
+    [ -e "$file" ] || block=${block/"$VENVOY_BLOCK_NOTE"/"$VENVOY_BLOCK_NOTE_CREATED"}
     printf '%s\n' "$block" >"$new"
   fi || { rm -f "$new"; return 1; }
   if [ -f "$file" ] && cmp -s "$file" "$new"; then

@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import type { ContainerRuntime } from "../runtime/types.ts";
 import type { CommandContext } from "./context.ts";
@@ -299,7 +299,13 @@ async function execute(ctx: CommandContext, plan: UninstallPlan): Promise<string
   for (const rc of plan.rcFiles) {
     await attempt(
       `venvoy's block in ${rc}`,
-      () => editRcFile(rc, removeBlock, { deleteIfEmpty: true }),
+      // An emptied startup file goes only when the installer created it (its block says
+      // so) or it is fish's conf.d/venvoy.fish; one that was empty before the install stays.
+      () =>
+        editRcFile(rc, removeBlock, {
+          deleteIfCreated: true,
+          deleteIfEmpty: basename(rc) === "venvoy.fish",
+        }),
     );
   }
   if (plan.projects) {
@@ -367,9 +373,11 @@ function pointsAtVenvoy(link: string): boolean {
   }
 }
 
+/** The file's bytes as a byte string (markers are ASCII; nothing is decoded). */
 async function readIfFile(path: string): Promise<string | null> {
+  const { bytesToByteString } = await import("../release/mod.ts");
   try {
-    return await Deno.readTextFile(path);
+    return bytesToByteString(await Deno.readFile(path));
   } catch {
     return null;
   }

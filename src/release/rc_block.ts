@@ -17,6 +17,14 @@ import type { EnvLookup } from "../env/paths.ts";
 
 export const BLOCK_BEGIN = "# >>> venvoy >>>";
 export const BLOCK_END = "# <<< venvoy <<<";
+/** The block's comment line (install.sh's VENVOY_BLOCK_NOTE). */
+export const BLOCK_NOTE = "# Added by the venvoy installer; `venvoy uninstall` removes this block.";
+/**
+ * The same line in a file the installer created: uninstall deletes such a file once the
+ * block is out of it, and leaves every other file there, even an empty one.
+ */
+export const BLOCK_NOTE_CREATED =
+  "# Added by the venvoy installer, which created this file; `venvoy uninstall` removes both.";
 
 export const SHELLS = ["bash", "zsh", "fish"] as const;
 export type ShellName = typeof SHELLS[number];
@@ -38,7 +46,10 @@ export function shellPath(dir: string, home: string): string {
   return dir;
 }
 
-export function renderBlock(shell: ShellName, options: { installDir: string; home: string }) {
+export function renderBlock(
+  shell: ShellName,
+  options: { installDir: string; home: string; created?: boolean },
+) {
   const dir = shellPath(options.installDir, options.home);
   const body = shell === "fish"
     ? [
@@ -55,7 +66,7 @@ export function renderBlock(shell: ShellName, options: { installDir: string; hom
     ];
   return [
     BLOCK_BEGIN,
-    "# Added by the venvoy installer; `venvoy uninstall` removes this block.",
+    options.created ? BLOCK_NOTE_CREATED : BLOCK_NOTE,
     ...body,
     BLOCK_END,
   ].join("\n") + "\n";
@@ -64,8 +75,10 @@ export function renderBlock(shell: ShellName, options: { installDir: string; hom
 interface Span {
   /** Index of the first character of the BEGIN line. */
   start: number;
-  /** Index just past the END line (past its "\n" when it has one). */
+  /** Index just past the END line (past its line ending when it has one). */
   end: number;
+  /** The block's lines end in "\r\n" (the file was converted after the install). */
+  crlf: boolean;
 }
 
 function findBlock(text: string, from = 0): Span | null {
@@ -78,16 +91,28 @@ function findBlock(text: string, from = 0): Span | null {
     });
   }
   const afterEnd = endLine + BLOCK_END.length;
-  return { start, end: text[afterEnd] === "\n" ? afterEnd + 1 : afterEnd };
+  const ending = lineEnding(text, afterEnd);
+  const crlf = text.startsWith("\r\n", start + BLOCK_BEGIN.length);
+  return { start, end: afterEnd + (ending?.length ?? 0), crlf };
 }
 
-/** Index of a line that is exactly `line`, at or after `from`; -1 if none. */
+/** The line ending at `i`: "\n", "\r\n", "\r" or "" at the very end; null mid-line. */
+function lineEnding(text: string, i: number): string | null {
+  if (text[i] === "\n") return "\n";
+  if (text[i] === "\r" && text[i + 1] === "\n") return "\r\n";
+  if (text[i] === "\r" && i + 1 === text.length) return "\r";
+  return i === text.length ? "" : null;
+}
+
+/**
+ * Index of a line that is exactly `line`, at or after `from`, ending in "\n" or "\r\n"
+ * (a file converted to CRLF after the install still has venvoy's block); -1 if none.
+ */
 function findLine(text: string, line: string, from: number): number {
   let i = text.indexOf(line, from);
   while (i >= 0) {
     const startsLine = i === 0 || text[i - 1] === "\n";
-    const after = i + line.length;
-    if (startsLine && (after === text.length || text[after] === "\n")) return i;
+    if (startsLine && lineEnding(text, i + line.length) !== null) return i;
     i = text.indexOf(line, i + 1);
   }
   return -1;
@@ -97,28 +122,64 @@ export function hasBlock(text: string): boolean {
   return findLine(text, BLOCK_BEGIN, 0) >= 0;
 }
 
-/** Adds the block, or replaces the first one found; the rest of the text is unchanged. */
+/** Adds the block, or replaces the first one found (either line ending); the rest stays. */
 export function upsertBlock(text: string, block: string): string {
   const span = findBlock(text);
   if (span) return text.slice(0, span.start) + block + text.slice(span.end);
   return text === "" ? block : `${text}\n${block}`;
 }
 
-/** Removes every venvoy block, with the "\n" that adding put before it. */
+/** Whether a block in `text` says the installer created the file. */
+export function createdByInstaller(text: string): boolean {
+  for (let span = findBlock(text); span; span = findBlock(text, span.end)) {
+    const lines = text.slice(span.start, span.end).split("\n").map((l) => l.replace(/\r$/, ""));
+    if (lines.includes(BLOCK_NOTE_CREATED)) return true;
+  }
+  return false;
+}
+
+/** Removes every venvoy block, with the line ending that adding put before it. */
 export function removeBlock(text: string): string {
   let out = text;
   for (let span = findBlock(out); span; span = findBlock(out, span.start)) {
     let before = out.slice(0, span.start);
     const after = out.slice(span.end);
     // Take back the separator: at the end of the file always; in the middle (the user
-    // wrote after the block) only a blank line, never the newline that ends a line.
-    if (after === "" ? before.endsWith("\n") : before.endsWith("\n\n")) {
-      before = before.slice(0, -1);
+    // wrote after the block) only a blank line, never the newline that ends a line. In a
+    // file converted to CRLF since, the separator is "\r\n".
+    const crlfBlank = before.endsWith("\r\n\r\n") || before.endsWith("\n\r\n");
+    const nl = before.endsWith("\r\n") && (span.crlf || crlfBlank) ? "\r\n" : "\n";
+    if (after === "" ? before.endsWith(nl) : (crlfBlank || before.endsWith("\n\n"))) {
+      before = before.slice(0, -nl.length);
     }
     out = before + after;
     span.start = before.length;
   }
   return out;
+}
+
+/** Text whose every character is one byte (0-255): how editRcFile hands a file to an edit. */
+export function bytesToByteString(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return s;
+}
+
+export function byteStringToBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255) throw new Error("rc edit produced a character that is not a byte");
+    out[i] = c;
+  }
+  return out;
+}
+
+/** A block rendered as text (UTF-8 for a folder like /home/josé) as a byte string. */
+export function utf8ByteString(text: string): string {
+  return bytesToByteString(new TextEncoder().encode(text));
 }
 
 /** The startup file the installer writes for `shell` (install.sh chooses the same). */
@@ -156,15 +217,18 @@ export function rcCandidates(options: { home: string; env: EnvLookup }): string[
 export type RcEditResult = "unchanged" | "written" | "removed";
 
 /**
- * Applies `edit` to a startup file. Writes only when the text changes, atomically (a
- * temporary file beside it, then rename), keeping its mode; a link is followed so the
- * file it points to is edited. With `deleteIfEmpty`, a file the edit empties is deleted
- * (the installer created it), unless it is reached through a link.
+ * Applies `edit` to a startup file's bytes: the edit gets and returns a byte string (one
+ * character per byte, see utf8ByteString), so bytes that are not UTF-8 come back exactly.
+ * Writes only when the bytes change, atomically (a temporary file beside it, then rename),
+ * keeping its mode; a link is followed so the file it points to is edited. A file the edit
+ * empties is deleted (unless it is reached through a link) with `deleteIfCreated` when its
+ * block says the installer created it, and with `deleteIfEmpty` in any case (for a file
+ * only venvoy writes); an empty file someone had before the install stays.
  */
 export async function editRcFile(
   path: string,
   edit: (text: string) => string,
-  options: { deleteIfEmpty?: boolean } = {},
+  options: { deleteIfEmpty?: boolean; deleteIfCreated?: boolean } = {},
 ): Promise<RcEditResult> {
   let real = path;
   let text = "";
@@ -172,7 +236,7 @@ export async function editRcFile(
   let exists = false;
   try {
     real = await Deno.realPath(path);
-    text = await Deno.readTextFile(real);
+    text = bytesToByteString(await Deno.readFile(real));
     mode = ((await Deno.stat(real)).mode ?? mode) & 0o7777;
     exists = true;
   } catch (e) {
@@ -180,14 +244,15 @@ export async function editRcFile(
   }
   const next = edit(text);
   if (next === text) return "unchanged";
-  if (next === "" && exists && options.deleteIfEmpty && real === path) {
+  const deletable = options.deleteIfEmpty || (options.deleteIfCreated && createdByInstaller(text));
+  if (next === "" && exists && deletable && real === path) {
     await Deno.remove(path);
     return "removed";
   }
   await Deno.mkdir(dirname(real), { recursive: true });
   const tmp = join(dirname(real), `.${basename(real)}.venvoy-${crypto.randomUUID().slice(0, 8)}`);
   try {
-    await Deno.writeTextFile(tmp, next, { mode });
+    await Deno.writeFile(tmp, byteStringToBytes(next), { mode });
     await Deno.chmod(tmp, mode);
     await Deno.rename(tmp, real);
   } catch (e) {

@@ -6,6 +6,8 @@ import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  createdByInstaller,
+  editRcFile,
   rcFileFor,
   removeBlock,
   renderBlock,
@@ -73,6 +75,9 @@ const CONTENTS = [
   "windows\r\nline ends\r\n",
   "a\n# >>> venvoy >>>\nold block\n# <<< venvoy <<<\nz\n",
   "a\n# >>> venvoy >>>\nold block at the end, no newline\n# <<< venvoy <<<",
+  // A file converted to CRLF after the install: the block is still found, not added again.
+  "x\r\n\r\n# >>> venvoy >>>\r\nold block\r\n# <<< venvoy <<<\r\n",
+  "x\r\n# >>> venvoy >>>\r\nold\r\n# <<< venvoy <<<\r\nz\r\n",
 ];
 
 Deno.test("install.sh's upsert_block writes upsertBlock's bytes; uninstall's removal undoes it", async () => {
@@ -107,7 +112,8 @@ Deno.test("install.sh's upsert_block writes upsertBlock's bytes; uninstall's rem
 Deno.test("install.sh's upsert_block: a missing file and folder are created; links are followed; a broken block is left alone", async () => {
   const dir = await Deno.makeTempDir({ prefix: "venvoy-install-sh-" });
   try {
-    const block = renderBlock("fish", { installDir: "/opt/v", home: dir });
+    // A file that did not exist gets the note that the installer created it.
+    const block = renderBlock("fish", { installDir: "/opt/v", home: dir, created: true });
     const fish = join(dir, "config", "fish", "conf.d", "venvoy.fish");
     const res = await sh('upsert_block "$1" "$2"', { HOME: dir }, [fish, block.trimEnd()]);
     assertEquals(res.stdout, "added\n");
@@ -116,9 +122,10 @@ Deno.test("install.sh's upsert_block: a missing file and folder are created; lin
     await Deno.writeTextFile(join(dir, "real-zshrc"), "setopt x\n");
     await Deno.chmod(join(dir, "real-zshrc"), 0o600);
     await Deno.symlink(join(dir, "real-zshrc"), join(dir, ".zshrc"));
-    await sh('upsert_block "$1" "$2"', { HOME: dir }, [join(dir, ".zshrc"), block.trimEnd()]);
+    const plain = renderBlock("fish", { installDir: "/opt/v", home: dir });
+    await sh('upsert_block "$1" "$2"', { HOME: dir }, [join(dir, ".zshrc"), plain.trimEnd()]);
     assert((await Deno.lstat(join(dir, ".zshrc"))).isSymlink);
-    assertEquals(await Deno.readTextFile(join(dir, "real-zshrc")), `setopt x\n\n${block}`);
+    assertEquals(await Deno.readTextFile(join(dir, "real-zshrc")), `setopt x\n\n${plain}`);
     assertEquals((await Deno.stat(join(dir, "real-zshrc"))).mode! & 0o777, 0o600);
 
     const broken = "a\n# >>> venvoy >>>\nno end marker\n";
@@ -182,6 +189,68 @@ Deno.test("install.sh's expected_sum reads both SHA256SUMS modes and misses clea
       `${"a".repeat(64)}\n`,
     );
     assertEquals((await sh('expected_sum "$1" "$2"', {}, [sums, "venvoy-x"])).code, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** install.sh's upsert_block on FILE with `block`. */
+async function installBlock(file: string, block: string) {
+  const res = await sh('upsert_block "$1" "$2"', { HOME: "/home/ann" }, [file, block.trimEnd()]);
+  assertEquals(res.code, 0, res.stderr);
+  return res.stdout.trim();
+}
+
+Deno.test("install, then uninstall's edit: a file that was empty stays, one the installer made goes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "venvoy-install-sh-" });
+  try {
+    const block = renderBlock("bash", { installDir: "/opt/v", home: "/home/ann" });
+    const empty = join(dir, ".bashrc");
+    await Deno.writeFile(empty, new Uint8Array());
+    assertEquals(await installBlock(empty, block), "added");
+    assertEquals(await Deno.readTextFile(empty), block);
+    assertEquals(await editRcFile(empty, removeBlock, { deleteIfCreated: true }), "written");
+    assertEquals((await Deno.stat(empty)).size, 0, "the empty file is there, still empty");
+
+    const missing = join(dir, ".zshrc");
+    assertEquals(await installBlock(missing, block), "added");
+    assert(createdByInstaller(await Deno.readTextFile(missing)));
+    // Updating (another folder, or after a CRLF conversion) keeps the note.
+    const other = renderBlock("bash", { installDir: "/opt/w", home: "/home/ann" });
+    await Deno.writeTextFile(missing, (await Deno.readTextFile(missing)).replaceAll("\n", "\r\n"));
+    assertEquals(await installBlock(missing, other), "updated");
+    assertEquals(
+      await Deno.readTextFile(missing),
+      renderBlock("bash", {
+        installDir: "/opt/w",
+        home: "/home/ann",
+        created: true,
+      }),
+    );
+    assertEquals(await editRcFile(missing, removeBlock, { deleteIfCreated: true }), "removed");
+    assertEquals(await Deno.stat(missing).catch(() => null), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("after a CRLF conversion, reinstalling adds no second block and uninstall leaves none", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "venvoy-install-sh-" });
+  try {
+    const rc = join(dir, ".bashrc");
+    const block = renderBlock("bash", { installDir: "/opt/v", home: "/home/ann" });
+    await Deno.writeTextFile(rc, "alias ll='ls -l'\n");
+    assertEquals(await installBlock(rc, block), "added");
+    // An editor (or unix2dos) converts the whole file.
+    await Deno.writeTextFile(rc, (await Deno.readTextFile(rc)).replaceAll("\n", "\r\n"));
+    assertEquals(await installBlock(rc, block), "updated");
+    const text = await Deno.readTextFile(rc);
+    assertEquals(text.split("# >>> venvoy >>>").length - 1, 1, "one block, not two");
+    assertEquals(await editRcFile(rc, removeBlock, { deleteIfCreated: true }), "written");
+    assertEquals(await Deno.readTextFile(rc), "alias ll='ls -l'\r\n");
+    // Two blocks with either line ending (written by an older installer): both go.
+    const two = `a\r\n\r\n${block.replaceAll("\n", "\r\n")}b\n\n${block}`;
+    assertEquals(removeBlock(two), "a\r\nb\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -11,6 +11,7 @@ import {
   renderBlock,
   shellPath,
   upsertBlock,
+  utf8ByteString,
 } from "../../../src/release/rc_block.ts";
 
 const HOME = "/home/ann";
@@ -166,4 +167,39 @@ Deno.test("editRcFile keeps the mode, leaves no temporary file, and edits throug
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("editRcFile works on bytes: what is not UTF-8 comes back exactly", async () => {
+  const dir = await tempDir();
+  try {
+    const rc = join(dir, ".bashrc");
+    // Latin-1 and a stray byte: decoding as UTF-8 turned these into U+FFFD.
+    const mine = new Uint8Array([0x23, 0x20, 0xe9, 0x74, 0xe9, 0x0a, 0xff, 0xfe, 0x80, 0x0a]);
+    await Deno.writeFile(rc, mine);
+    assertEquals(await editRcFile(rc, (t) => upsertBlock(t, bash)), "written");
+    const withBlock = await Deno.readFile(rc);
+    assertEquals(withBlock.slice(0, mine.length), mine);
+    assertEquals(await editRcFile(rc, removeBlock, { deleteIfCreated: true }), "written");
+    assertEquals(await Deno.readFile(rc), mine);
+    // A block for a folder with a non-ASCII name goes in as UTF-8.
+    const jose = renderBlock("bash", { installDir: "/home/josé/bin", home: HOME });
+    await editRcFile(rc, (t) => upsertBlock(t, utf8ByteString(jose)));
+    assert(new TextDecoder().decode(await Deno.readFile(rc)).includes("/home/josé/bin"));
+    await editRcFile(rc, removeBlock);
+    assertEquals(await Deno.readFile(rc), mine);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a block with CRLF line ends is found, replaced in place, and removed", () => {
+  const crlf = (s: string) => s.replaceAll("\n", "\r\n");
+  const converted = crlf(`x\n\n${bash}`);
+  assert(hasBlock(converted));
+  assertEquals(removeBlock(converted), "x\r\n");
+  assertEquals(upsertBlock(converted, bash2), `x\r\n\r\n${bash2}`);
+  assertEquals(removeBlock(crlf(`a\n${bash}z\n`)), "a\r\nz\r\n");
+  assertEquals(removeBlock(crlf(bash)), "");
+  // An end marker with CR at the very end of the file.
+  assertEquals(removeBlock(`x\n\n${bash.trimEnd()}\r`), "x\n");
 });

@@ -264,3 +264,35 @@ Deno.test("uninstall with nothing installed says so and succeeds", async () => {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("uninstall restores rc files byte for byte: not UTF-8, empty before, CRLF since", async () => {
+  const h = await installedHome();
+  try {
+    const block = renderBlock("bash", { installDir: h.bin, home: h.home });
+    const enc = new TextEncoder();
+    const latin1 = new Uint8Array([0x23, 0xe9, 0x0a, 0xff, 0x0a]); // "# é\n" in Latin-1, a stray byte
+    await Deno.writeFile(
+      join(h.home, ".bashrc"),
+      new Uint8Array([...latin1, 0x0a, ...enc.encode(block)]),
+    );
+    // .profile was empty before the install (the installer wrote the plain block into it);
+    // .bash_login was converted to CRLF after it, block and all.
+    await Deno.writeTextFile(join(h.home, ".profile"), block);
+    await Deno.writeTextFile(
+      join(h.home, ".bash_login"),
+      `export A=1\n\n${block}`.replaceAll("\n", "\r\n"),
+    );
+    // .zshrc did not exist: the installer made it and said so in the block.
+    await Deno.writeTextFile(
+      join(h.home, ".zshrc"),
+      renderBlock("zsh", { installDir: h.bin, home: h.home, created: true }),
+    );
+    await uninstall(context(h), { force: true }, NO_SELF);
+    assertEquals(await Deno.readFile(join(h.home, ".bashrc")), latin1);
+    assertEquals((await Deno.stat(join(h.home, ".profile"))).size, 0);
+    assertEquals(await Deno.readTextFile(join(h.home, ".bash_login")), "export A=1\r\n");
+    assertEquals(await Deno.stat(join(h.home, ".zshrc")).catch(() => null), null);
+  } finally {
+    await Deno.remove(h.root, { recursive: true });
+  }
+});

@@ -49,6 +49,7 @@ export async function deleteCommand(
   }
   const res = await deleteEnv(ctx.runner, ctx.paths, name, { purge: opts.purge });
   for (const r of res.removed) info(`removed ${r}`);
+  for (const k of res.kept) info(`kept ${k}`);
   if (!opts.purge) {
     info(`kept the snapshot history in ${ctx.paths.projects}/${name} (--purge removes it)`);
   }

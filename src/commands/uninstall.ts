@@ -23,8 +23,9 @@ Examples:
 
 Removes the venvoy binary and its links, exactly the block the installer added to your
 shell startup files (the rest of each file stays byte for byte), $VENVOY_HOME, the
-snapshots in $VENVOY_PROJECTS, and the containers, images and SIF files venvoy made
-(found by the label org.venvoy.managed=true and in $VENVOY_HOME/environments).
+snapshots in $VENVOY_PROJECTS, and the containers, images and SIF files of this
+$VENVOY_HOME: the images its environments recorded or that carry its owner label
+(org.venvoy.owner), never another user's or another $VENVOY_HOME's.
 Without --force it asks first, and with no terminal to ask on it refuses.`,
     )
     .action(async (opts, cmd) => {
@@ -214,20 +215,75 @@ async function makePlan(
   return plan;
 }
 
-/** Containers and images labelled by venvoy, in every usable docker/podman store. */
+/** What this VENVOY_HOME recorded: each environment's name, image and image ID. */
+async function recordedEnvs(
+  ctx: CommandContext,
+): Promise<{ name: string; refs: string[]; imageId: string | null }[]> {
+  const { listEnvNames, envDir } = await import("../env/store.ts");
+  const { readConfig } = await import("../env/config.ts");
+  const { imageTag, isValidName } = await import("../env/names.ts");
+  const out: { name: string; refs: string[]; imageId: string | null }[] = [];
+  for (const name of await listEnvNames(ctx.paths).catch(() => [])) {
+    const c = await readConfig(envDir(ctx.paths, name)).catch(() => null);
+    if (!c) continue;
+    // The image docker/podman hold (for a SIF environment, the image it was converted from).
+    const refs = new Set<string>();
+    if (c.image && !c.image.endsWith(".sif")) refs.add(c.image);
+    if (isValidName(name)) refs.add(imageTag(name));
+    out.push({ name, refs: [...refs], imageId: c.image_id });
+  }
+  return out;
+}
+
+function sameId(a: string | null | undefined, b: string | null | undefined): boolean {
+  const norm = (x: string) => x.replace(/^sha256:/, "");
+  return !!a && !!b && norm(a) === norm(b);
+}
+
+/**
+ * This VENVOY_HOME's containers and images in every usable docker/podman store, and
+ * nothing else: images carrying its owner key, and the images its environments recorded
+ * (when the name still points at the recorded image ID, or at an image with its key). On
+ * a shared Docker daemon, other users' images (and other VENVOY_HOMEs') are never matched.
+ */
 async function findRuntimeObjects(ctx: CommandContext, plan: UninstallPlan): Promise<void> {
   const { probeRuntimes } = await import("../runtime/detect.ts");
   const { createRuntime } = await import("../runtime/mod.ts");
-  const { MANAGED_LABELS } = await import("../runtime/types.ts");
+  const { MANAGED_LABELS, OWNER_LABEL } = await import("../runtime/types.ts");
+  const { ownerLabels } = await import("../env/owner.ts");
   const probes = (await probeRuntimes(ctx.runner))
     .filter((p) => p.usable && (p.name === "docker" || p.name === "podman"));
+  if (!probes.length) return;
+  const owner = await ownerLabels(ctx.paths.venvoyHome);
+  const key = owner[OWNER_LABEL];
+  const envs = await recordedEnvs(ctx);
+  const names = new Set(envs.map((e) => e.name));
   const seenContainers = new Set<string>();
   const seenImages = new Set<string>();
   for (const p of probes) {
     const runtime = createRuntime(p.name, ctx.runner, p);
     try {
+      const images = new Map<string, string[]>();
+      for (const i of await runtime.listImages(owner)) images.set(i.id, i.refs);
+      for (const e of envs) {
+        for (const ref of e.refs) {
+          const info = await runtime.inspect(ref);
+          if (!info) continue;
+          const mine = info.labels[OWNER_LABEL] === key ||
+            (!info.labels[OWNER_LABEL] && sameId(info.id, e.imageId));
+          if (!mine) continue;
+          const id = info.id.startsWith("sha256:") ? info.id : `sha256:${info.id}`;
+          const refs = images.get(id) ?? [];
+          if (!refs.includes(ref)) refs.push(ref);
+          images.set(id, refs);
+        }
+      }
+      const refsOfMine = new Set([...images].flatMap(([id, refs]) => [id, ...refs]));
       for (const c of await runtime.listContainers({ ...MANAGED_LABELS })) {
-        if (seenContainers.has(c.id.slice(0, 12))) continue;
+        const ours = c.labels[OWNER_LABEL] === key ||
+          (!c.labels[OWNER_LABEL] && names.has(c.labels["org.venvoy.env"] ?? "") &&
+            refsOfMine.has(c.image));
+        if (!ours || seenContainers.has(c.id.slice(0, 12))) continue;
         seenContainers.add(c.id.slice(0, 12));
         plan.containers.push({
           binary: p.path,
@@ -237,16 +293,16 @@ async function findRuntimeObjects(ctx: CommandContext, plan: UninstallPlan): Pro
           label: `${p.name} container ${c.name || c.id.slice(0, 12)} (${c.image})`,
         });
       }
-      for (const i of await runtime.listImages({ ...MANAGED_LABELS })) {
-        if (seenImages.has(i.id)) continue;
-        seenImages.add(i.id);
-        const name = i.refs.length ? i.refs.join(", ") : "(untagged)";
+      for (const [id, refs] of images) {
+        if (seenImages.has(id)) continue;
+        seenImages.add(id);
+        const name = refs.length ? refs.join(", ") : "(untagged)";
         plan.images.push({
           binary: p.path,
           runtime,
-          id: i.id,
-          refs: i.refs,
-          label: `${p.name} image ${name} ${i.id.slice(7, 19)}`,
+          id,
+          refs,
+          label: `${p.name} image ${name} ${id.slice(7, 19)}`,
         });
       }
     } catch (e) {

@@ -32,6 +32,7 @@ import type { StatePaths } from "./paths.ts";
 import { checkPinned, type Pin, pinBase } from "./pin.ts";
 import { withProgress } from "./progress.ts";
 import { checkImageRef } from "../util/grammar.ts";
+import { ownerLabels } from "./owner.ts";
 import { DEFAULT_NAME, defaultBaseImage, parseRuntime, parseVersion } from "./spec.ts";
 import { envDir, envExists } from "./store.ts";
 
@@ -189,7 +190,7 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
   const tag = imageTag(name);
   const sifPath = join(dir, "image.sif");
   const labels = {
-    "org.venvoy.managed": "true",
+    ...(await ownerLabels(ctx.paths.venvoyHome)),
     "org.venvoy.env": name,
     "org.venvoy.version": ctx.venvoyVersion,
     "org.venvoy.runtime": runtimeKind,

@@ -5,8 +5,11 @@ import {
   type ContainerInfo,
   type ContainerRuntime,
   createRuntime,
+  type ImageInfo,
   isEngineName,
 } from "../runtime/mod.ts";
+import { OWNER_LABEL } from "../runtime/types.ts";
+import { ownerKey } from "./owner.ts";
 import { VenvoyError } from "../ui/errors.ts";
 import { readBasePackages } from "./capture.ts";
 import { imageTag } from "./names.ts";
@@ -114,40 +117,76 @@ export function listTable(rows: EnvRow[]): string[][] {
   ];
 }
 
-/** Removes containers, the image and the folder; the snapshot history only with purge. */
+/**
+ * Whether the image `info` is this environment's: it carries this VENVOY_HOME's owner key,
+ * or (built before the key existed) it has no key and is the image ID config.yaml recorded.
+ */
+export function isOwnImage(
+  info: ImageInfo,
+  options: { key: string; imageId: string | null },
+): boolean {
+  const owner = info.labels[OWNER_LABEL];
+  if (owner) return owner === options.key;
+  const norm = (x: string) => x.replace(/^sha256:/, "");
+  return !!options.imageId && norm(info.id) === norm(options.imageId);
+}
+
+/**
+ * Removes containers, the image and the folder; the snapshot history only with purge.
+ * Only this environment's own image goes: a name that now points at another user's (or
+ * another VENVOY_HOME's) image on a shared daemon is left alone, with a note.
+ */
 export async function deleteEnv(
   runner: ProcessRunner,
   paths: StatePaths,
   name: string,
   options: { purge?: boolean },
-): Promise<{ removed: string[] }> {
+): Promise<{ removed: string[]; kept: string[] }> {
   const env = await loadEnv(paths, name);
   const removed: string[] = [];
+  const kept: string[] = [];
+  const key = await ownerKey(paths.venvoyHome);
   const rt = quickRuntime(runner, env.config.engine);
   if (rt && rt.produces === "image") {
+    const info = await rt.inspect(env.config.image).catch((e) => {
+      throw new VenvoyError(
+        `could not look at the image ${env.config.image}: ${(e as Error).message}`,
+        { hint: `check that ${rt.binary} works, then run delete again` },
+      );
+    });
+    const mine = info !== null && isOwnImage(info, { key, imageId: env.config.image_id });
     const containers = await rt.listContainers({ "org.venvoy.env": name }).catch(() => []);
     for (const c of containers) {
+      const owner = c.labels[OWNER_LABEL];
+      if (owner ? owner !== key : !(mine && c.image === env.config.image)) continue;
       await runner.run({ cmd: [rt.binary, "rm", "-f", c.id] });
       removed.push(`container ${c.name || c.id}`);
     }
-    try {
-      await rt.remove(env.config.image);
-      removed.push(`image ${env.config.image}`);
-    } catch (e) {
-      throw new VenvoyError(
-        `could not remove the image ${env.config.image}: ${(e as Error).message}`,
-        {
-          hint:
-            `remove it by hand (${rt.binary} image rm ${env.config.image}), then run delete again`,
-        },
+    if (info && !mine) {
+      kept.push(
+        `image ${env.config.image} (it is not the one this environment built: another user's or another VENVOY_HOME's)`,
       );
+    } else if (info) {
+      try {
+        await rt.remove(env.config.image);
+        removed.push(`image ${env.config.image}`);
+      } catch (e) {
+        throw new VenvoyError(
+          `could not remove the image ${env.config.image}: ${(e as Error).message}`,
+          {
+            hint:
+              `remove it by hand (${rt.binary} image rm ${env.config.image}), then run delete again`,
+          },
+        );
+      }
     }
   }
   if (rt && rt.produces === "sif") {
-    // The OCI image a SIF was converted from, when podman or docker built it.
+    // The OCI image a SIF was converted from, when podman or docker built it here.
     for (const helper of ["podman", "docker"]) {
       const h = quickRuntime(runner, helper);
-      if (h && (await h.inspect(imageTag(name)).catch(() => null))) {
+      const info = h ? await h.inspect(imageTag(name)).catch(() => null) : null;
+      if (h && info && info.labels[OWNER_LABEL] === key) {
         await h.remove(imageTag(name)).catch(() => {});
         removed.push(`image ${imageTag(name)}`);
         break;
@@ -160,7 +199,7 @@ export async function deleteEnv(
     await Deno.remove(join(paths.projects, name), { recursive: true }).catch(() => {});
     removed.push(`history ${join(paths.projects, name)}`);
   }
-  return { removed };
+  return { removed, kept };
 }
 
 export interface ManagerInfo {

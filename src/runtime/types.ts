@@ -74,8 +74,14 @@ export interface ContainerInfo {
 
 export type ArchiveKind = "docker-archive" | "oci-archive" | "sif";
 
-/** The label on every image and container venvoy creates; uninstall finds them by it. */
+/** The label on every image and container venvoy creates. */
 export const MANAGED_LABELS: Readonly<Record<string, string>> = { "org.venvoy.managed": "true" };
+
+/**
+ * The owner key on every image venvoy builds (src/env/owner.ts): which user and which
+ * VENVOY_HOME built it. uninstall and delete match it, never MANAGED_LABELS alone.
+ */
+export const OWNER_LABEL = "org.venvoy.owner";
 
 export interface ImageSummary {
   /** "sha256:<hex>" for docker/podman; for a SIF file, its absolute path. */

@@ -6,6 +6,7 @@ import { uninstall, type UninstallDeps } from "../../../src/commands/uninstall.t
 import type { CommandContext } from "../../../src/commands/context.ts";
 import { renderBlock, upsertBlock } from "../../../src/release/rc_block.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
+import { ownerKey } from "../../../src/env/owner.ts";
 
 const BASHRC = "# the user's own\nalias ll='ls -l'\n";
 const ZSHRC = "setopt autocd"; // no final newline
@@ -176,31 +177,79 @@ Deno.test("uninstall --keep-projects --keep-images keeps the snapshots and the S
   }
 });
 
-Deno.test("uninstall removes labelled containers and every name of labelled images", async () => {
+/** A fake podman for a home whose env 'demo' recorded image `recorded`. */
+function podman(h: Home, answers: { images: unknown[]; inspect: unknown | null; ps: unknown[] }) {
+  return new RecordingRunner({ env: h.env, paths: { podman: "/usr/bin/podman" } })
+    .on(["/usr/bin/podman", "version"], {
+      stdout: JSON.stringify({ Client: { Version: "4.3.1" } }),
+    })
+    .on(["/usr/bin/podman", "ps"], { stdout: JSON.stringify(answers.ps) })
+    .on(["/usr/bin/podman", "images"], { stdout: JSON.stringify(answers.images) })
+    .on(
+      ["/usr/bin/podman", "image", "inspect"],
+      answers.inspect
+        ? { stdout: JSON.stringify([answers.inspect]) }
+        : { code: 125, stderr: "Error: image not known" },
+    );
+}
+
+const RECORDED = "ab".repeat(32);
+const ORPHAN = "cd".repeat(32);
+
+async function recordDemo(h: Home): Promise<string> {
+  await Deno.writeTextFile(
+    join(h.home, ".venvoy", "environments", "demo", "config.yaml"),
+    `name: demo\nengine: podman\nimage: localhost/venvoy/demo:latest\nimage_id: sha256:${RECORDED}\n`,
+  );
+  return await ownerKey(join(h.home, ".venvoy"));
+}
+
+Deno.test("uninstall removes this VENVOY_HOME's images and containers, by owner key and record", async () => {
   const h = await installedHome();
   try {
-    const hex = "ab".repeat(32);
-    const runner = new RecordingRunner({ env: h.env, paths: { podman: "/usr/bin/podman" } })
-      .on(["/usr/bin/podman", "version"], {
-        stdout: JSON.stringify({ Client: { Version: "4.3.1" } }),
-      })
-      .on(["/usr/bin/podman", "ps"], {
-        stdout: JSON.stringify([{
-          Id: "c0ffee",
-          Names: ["venvoy-run-1"],
-          Image: "v:1",
-          State: "exited",
-        }]),
-      })
-      .on(["/usr/bin/podman", "images"], {
-        stdout: JSON.stringify([{
-          Id: hex,
-          Names: ["localhost/venvoy/demo:1", "localhost/venvoy/demo:latest"],
-        }]),
-      });
+    const key = await recordDemo(h);
+    const runner = podman(h, {
+      // Images with this home's key (an orphan of an earlier build).
+      images: [{ Id: ORPHAN, Names: ["localhost/venvoy/old:latest"] }],
+      // The recorded image, built before owner keys: the recorded ID makes it this home's.
+      inspect: { Id: `sha256:${RECORDED}`, Config: { Labels: { "org.venvoy.managed": "true" } } },
+      ps: [
+        { Id: "c1", Names: ["mine-keyed"], Image: "x", Labels: { "org.venvoy.owner": key } },
+        {
+          Id: "c2",
+          Names: ["mine-legacy"],
+          Image: "localhost/venvoy/demo:latest",
+          Labels: { "org.venvoy.managed": "true", "org.venvoy.env": "demo" },
+        },
+        {
+          Id: "c3",
+          Names: ["other-home"],
+          Image: "localhost/venvoy/demo:latest",
+          Labels: { "org.venvoy.owner": "0".repeat(24), "org.venvoy.env": "demo" },
+        },
+        {
+          Id: "c4",
+          Names: ["someone-elses-env"],
+          Image: "localhost/venvoy/theirs:latest",
+          Labels: { "org.venvoy.managed": "true", "org.venvoy.env": "theirs" },
+        },
+      ],
+    });
     await uninstall(context(h, runner), { force: true }, NO_SELF);
     const calls = runner.argvs.filter((a) => a[1] !== "version");
     assertEquals(calls, [
+      [
+        "/usr/bin/podman",
+        "images",
+        "--no-trunc",
+        "--filter",
+        "label=org.venvoy.managed=true",
+        "--filter",
+        `label=org.venvoy.owner=${key}`,
+        "--format",
+        "json",
+      ],
+      ["/usr/bin/podman", "image", "inspect", "localhost/venvoy/demo:latest"],
       [
         "/usr/bin/podman",
         "ps",
@@ -211,19 +260,37 @@ Deno.test("uninstall removes labelled containers and every name of labelled imag
         "--format",
         "{{json .}}",
       ],
-      [
-        "/usr/bin/podman",
-        "images",
-        "--no-trunc",
-        "--filter",
-        "label=org.venvoy.managed=true",
-        "--format",
-        "json",
-      ],
-      ["/usr/bin/podman", "rm", "-f", "c0ffee"],
-      ["/usr/bin/podman", "image", "rm", "localhost/venvoy/demo:1"],
+      ["/usr/bin/podman", "rm", "-f", "c1"],
+      ["/usr/bin/podman", "rm", "-f", "c2"],
+      ["/usr/bin/podman", "image", "rm", "localhost/venvoy/old:latest"],
       ["/usr/bin/podman", "image", "rm", "localhost/venvoy/demo:latest"],
     ]);
+  } finally {
+    await Deno.remove(h.root, { recursive: true });
+  }
+});
+
+Deno.test("uninstall leaves a recorded name that now points at another user's image", async () => {
+  const h = await installedHome();
+  try {
+    await recordDemo(h);
+    const runner = podman(h, {
+      images: [],
+      // Same tag on a shared daemon, rebuilt by someone else: another ID and another key.
+      inspect: {
+        Id: `sha256:${"ef".repeat(32)}`,
+        Config: { Labels: { "org.venvoy.managed": "true", "org.venvoy.owner": "1".repeat(24) } },
+      },
+      ps: [{
+        Id: "c9",
+        Names: ["theirs"],
+        Image: "localhost/venvoy/demo:latest",
+        Labels: { "org.venvoy.managed": "true", "org.venvoy.env": "demo" },
+      }],
+    });
+    await uninstall(context(h, runner), { force: true }, NO_SELF);
+    const removals = runner.argvs.filter((a) => a[1] === "rm" || a[2] === "rm");
+    assertEquals(removals, []);
   } finally {
     await Deno.remove(h.root, { recursive: true });
   }

@@ -250,12 +250,11 @@ async function findRuntimeObjects(ctx: CommandContext, plan: UninstallPlan): Pro
   const { probeRuntimes } = await import("../runtime/detect.ts");
   const { createRuntime } = await import("../runtime/mod.ts");
   const { MANAGED_LABELS, OWNER_LABEL } = await import("../runtime/types.ts");
-  const { ownerLabels } = await import("../env/owner.ts");
+  const { ownerKey } = await import("../env/owner.ts");
   const probes = (await probeRuntimes(ctx.runner))
     .filter((p) => p.usable && (p.name === "docker" || p.name === "podman"));
   if (!probes.length) return;
-  const owner = await ownerLabels(ctx.paths.venvoyHome);
-  const key = owner[OWNER_LABEL];
+  const key = await ownerKey(ctx.paths.venvoyHome);
   const envs = await recordedEnvs(ctx);
   const names = new Set(envs.map((e) => e.name));
   const seenContainers = new Set<string>();
@@ -264,7 +263,12 @@ async function findRuntimeObjects(ctx: CommandContext, plan: UninstallPlan): Pro
     const runtime = createRuntime(p.name, ctx.runner, p);
     try {
       const images = new Map<string, string[]>();
-      for (const i of await runtime.listImages(owner)) images.set(i.id, i.refs);
+      // One label filter (the docker API on podman's socket ORs several), and each image
+      // found is inspected: only its own labels decide, never how the engine filtered.
+      for (const i of await runtime.listImages({ [OWNER_LABEL]: key })) {
+        const info = await runtime.inspect(i.id);
+        if (info?.labels[OWNER_LABEL] === key) images.set(i.id, i.refs);
+      }
       for (const e of envs) {
         for (const ref of e.refs) {
           const info = await runtime.inspect(ref);

@@ -178,8 +178,11 @@ Deno.test("uninstall --keep-projects --keep-images keeps the snapshots and the S
 });
 
 /** A fake podman for a home whose env 'demo' recorded image `recorded`. */
-function podman(h: Home, answers: { images: unknown[]; inspect: unknown | null; ps: unknown[] }) {
-  return new RecordingRunner({ env: h.env, paths: { podman: "/usr/bin/podman" } })
+function podman(
+  h: Home,
+  answers: { images: unknown[]; inspect: unknown | null; ps: unknown[]; byId?: unknown[] },
+) {
+  const runner = new RecordingRunner({ env: h.env, paths: { podman: "/usr/bin/podman" } })
     .on(["/usr/bin/podman", "version"], {
       stdout: JSON.stringify({ Client: { Version: "4.3.1" } }),
     })
@@ -191,6 +194,13 @@ function podman(h: Home, answers: { images: unknown[]; inspect: unknown | null; 
         ? { stdout: JSON.stringify([answers.inspect]) }
         : { code: 125, stderr: "Error: image not known" },
     );
+  // Images the owner filter listed are inspected by ID: their own labels decide.
+  for (const i of (answers.byId ?? []) as { Id: string }[]) {
+    runner.on(["/usr/bin/podman", "image", "inspect", `sha256:${i.Id}`], {
+      stdout: JSON.stringify([i]),
+    });
+  }
+  return runner;
 }
 
 const RECORDED = "ab".repeat(32);
@@ -210,7 +220,15 @@ Deno.test("uninstall removes this VENVOY_HOME's images and containers, by owner 
     const key = await recordDemo(h);
     const runner = podman(h, {
       // Images with this home's key (an orphan of an earlier build).
-      images: [{ Id: ORPHAN, Names: ["localhost/venvoy/old:latest"] }],
+      // The engine's filter is not trusted: a listed image without the key stays.
+      images: [
+        { Id: ORPHAN, Names: ["localhost/venvoy/old:latest"] },
+        { Id: "99".repeat(32), Names: ["localhost/venvoy/someone-elses:latest"] },
+      ],
+      byId: [
+        { Id: ORPHAN, Config: { Labels: { "org.venvoy.owner": key } } },
+        { Id: "99".repeat(32), Config: { Labels: { "org.venvoy.managed": "true" } } },
+      ],
       // The recorded image, built before owner keys: the recorded ID makes it this home's.
       inspect: { Id: `sha256:${RECORDED}`, Config: { Labels: { "org.venvoy.managed": "true" } } },
       ps: [
@@ -243,12 +261,12 @@ Deno.test("uninstall removes this VENVOY_HOME's images and containers, by owner 
         "images",
         "--no-trunc",
         "--filter",
-        "label=org.venvoy.managed=true",
-        "--filter",
         `label=org.venvoy.owner=${key}`,
         "--format",
         "json",
       ],
+      ["/usr/bin/podman", "image", "inspect", `sha256:${ORPHAN}`],
+      ["/usr/bin/podman", "image", "inspect", `sha256:${"99".repeat(32)}`],
       ["/usr/bin/podman", "image", "inspect", "localhost/venvoy/demo:latest"],
       [
         "/usr/bin/podman",

@@ -122,6 +122,9 @@ setup() {
   [ -f "$H/.zshrc" ] # zsh's file did not exist before: the installer made it
   mkdir -p "$H/.venvoy/environments/demo" "$H/venvoy-projects/demo"
   echo sif >"$H/.venvoy/environments/demo/image.sif"
+  # The image this home recorded (the fake podman's image has this ID and no owner key).
+  printf 'name: demo\nengine: podman\nimage: localhost/venvoy/demo:1\nimage_id: sha256:%s\n' \
+    "$(printf 'ab%.0s' $(seq 32))" >"$H/.venvoy/environments/demo/config.yaml"
   echo snap >"$H/venvoy-projects/demo/snapshot.yml"
   local fake state_before
   fake=$(fake_runtime_path)
@@ -138,7 +141,7 @@ setup() {
   [[ $output == *"snapshots: $H/venvoy-projects"* ]]
   [[ $output == *"link $LINKS/venvoy"* ]]
   [[ $output == *"binary $H/.local/bin/venvoy"* ]]
-  grep -v -e '^version' -e '^ps' -e '^images' "$BATS_TEST_TMPDIR/podman.log" && false
+  grep -v -e '^version' -e '^ps' -e '^images' -e '^image inspect' "$BATS_TEST_TMPDIR/podman.log" && false
   rm "$BATS_TEST_TMPDIR/podman.log"
   [ "$(tree_state "$BATS_TEST_TMPDIR")" = "$state_before" ]
 
@@ -160,6 +163,22 @@ setup() {
   [ ! -e "$H/venvoy-projects" ]
   grep -qx 'rm -f c0ffee' "$BATS_TEST_TMPDIR/podman.log"
   grep -qx 'image rm localhost/venvoy/demo:1' "$BATS_TEST_TMPDIR/podman.log"
+}
+
+@test "rc files byte for byte: an empty one stays, CRLF is one block, other bytes survive" {
+  : >"$H/.bashrc" # empty before the install
+  printf '# caf\xe9 in Latin-1\n\xff\xfe\n' >"$H/.zshrc"
+  cp "$H/.bashrc" "$H/.zshrc" "$BATS_TEST_TMPDIR/before/"
+  install_from new >/dev/null
+  in_home VENVOY_SHELL=zsh bash -c "curl -fsSL '$URL/new/install.sh' | VENVOY_RELEASE_URL='$URL/new' bash" >/dev/null
+  # An editor converts .bashrc to CRLF; installing again finds the block and adds no second.
+  sed -i 's/$/\r/' "$H/.bashrc"
+  install_from new >/dev/null
+  [ "$(grep -c '^# >>> venvoy >>>' "$H/.bashrc")" -eq 1 ]
+  run in_home PATH="$(fake_runtime_path)" "$H/.local/bin/venvoy" uninstall --force </dev/null
+  [ "$status" -eq 0 ] || { echo "$output"; false; }
+  [ -f "$H/.bashrc" ] && [ ! -s "$H/.bashrc" ] # still there, still empty
+  cmp "$BATS_TEST_TMPDIR/before/.zshrc" "$H/.zshrc"
 }
 
 @test "uninstall --keep-projects --keep-images keeps snapshots and SIFs, asks no runtime" {

@@ -91,8 +91,9 @@ fake_runtime_path() {
 echo "\$*" >>"$BATS_TEST_TMPDIR/podman.log"
 case "\$1" in
   version) echo '{"Client":{"Version":"4.3.1"}}' ;;
-  ps) echo '[{"Id":"c0ffee","Names":["venvoy-run-1"],"Image":"localhost/venvoy/demo:1","State":"exited"}]' ;;
+  ps) echo '[{"Id":"c0ffee","Names":["venvoy-run-1"],"Image":"localhost/venvoy/demo:1","State":"exited","Labels":{"org.venvoy.managed":"true","org.venvoy.env":"demo"}}]' ;;
   images) echo '[{"Id":"$(printf 'ab%.0s' $(seq 32))","Names":["localhost/venvoy/demo:1"]}]' ;;
+  image) if [ "\$2" = inspect ]; then echo '[{"Id":"sha256:$(printf 'ab%.0s' $(seq 32))","Config":{"Labels":{"org.venvoy.managed":"true"}}}]'; fi ;;
 esac
 EOF
   chmod +x "$dir/podman"

@@ -263,6 +263,45 @@ async function swapInto(staging: string, envDir: string): Promise<void> {
   if (aside) await Deno.remove(aside, { recursive: true }).catch(() => {});
 }
 
+/**
+ * Replaces the environment folder `envDir` with one that `build` creates in its place
+ * (for rebuilds that must run at the real path). The old folder is set aside first and
+ * kept until `build` succeeds; then its `keep` entries (persist/: the user's files) move
+ * into the new folder and the rest goes. If `build` fails, the new folder is removed and
+ * the old one put back exactly as it was.
+ */
+export async function replaceEnvironment<T>(
+  envDir: string,
+  build: () => Promise<T>,
+  options: { keep?: string[] } = {},
+): Promise<T> {
+  const keep = options.keep ?? ["persist"];
+  let aside: string | null = null;
+  if (await Deno.lstat(envDir).then(() => true, () => false)) {
+    aside = `${dirname(envDir)}/.${basename(envDir)}.replaced-${crypto.randomUUID().slice(0, 8)}`;
+    await Deno.rename(envDir, aside);
+  }
+  let result: T;
+  try {
+    throwIfSignalled();
+    result = await build();
+    throwIfSignalled();
+  } catch (e) {
+    await Deno.remove(envDir, { recursive: true }).catch(() => {});
+    if (aside) await Deno.rename(aside, envDir);
+    throw e;
+  }
+  if (aside) {
+    for (const k of keep) {
+      if (!(await Deno.lstat(join(aside, k)).then(() => true, () => false))) continue;
+      await Deno.remove(join(envDir, k), { recursive: true }).catch(() => {});
+      await Deno.rename(join(aside, k), join(envDir, k));
+    }
+    await Deno.remove(aside, { recursive: true }).catch(() => {});
+  }
+  return result;
+}
+
 /** The archive's environment.yml / renv.lock as a snapshot of `name` (null: none). */
 export function readArchiveSnapshot(from: string, name: string): Snapshot | null {
   let text: string;

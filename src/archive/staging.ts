@@ -11,6 +11,8 @@
  * folders whose names venvoy gives, owned by this user, that are real folders (never
  * links), whose lock nobody holds, and that are older than a day, or whose recorded
  * process on this host is gone. Folders of older venvoy versions (no lock file) go by age.
+ * An old environment set aside by a --force swap (`.<name>.replaced-*`) is swept only once
+ * its replacement (`<name>/config.yaml`) is in place.
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -168,7 +170,10 @@ export async function removeStaleTempDirs(
         // An old environment set aside is only debris once its replacement is in place.
         if (
           aside &&
-          !(await Deno.lstat(join(parent, aside[1])).then((s) => s.isDirectory, () => false))
+          !(await Deno.lstat(join(parent, aside[1], "config.yaml")).then(
+            (s) => s.isFile,
+            () => false,
+          ))
         ) {
           continue;
         }

@@ -11,6 +11,8 @@ import {
 } from "../../../src/archive/import.ts";
 import type { SpawnedProcess, SpawnRequest } from "../../../src/process/mod.ts";
 import { decodeHeader } from "../../../src/archive/tar.ts";
+import { extractVerified } from "../../../src/archive/reader.ts";
+import { importTarball } from "../../../src/archive/tarball.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
@@ -401,6 +403,68 @@ Deno.test("issue 11.10: imported snapshots get UTC ids, in any time zone, under 
       .sort();
     assert(names.includes("environment_20250606_233000.yml"), `UTC id, got ${names}`);
     assert(names.includes(".lock"), "written through the store (its lock file)");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("issue 11.7: a failed tarball import --force leaves config.yaml, requirements.txt and persist/ as they were", async () => {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-tarball-" });
+  try {
+    const envs = join(root, "environments");
+    const projects = join(root, "projects");
+    const envDir = join(envs, "demo");
+    await Deno.mkdir(join(envDir, "persist", "python"), { recursive: true });
+    await Deno.writeTextFile(join(envDir, "config.yaml"), "name: demo\nruntime: python\n");
+    await Deno.writeTextFile(join(envDir, "requirements.txt"), "numpy==1.0\n");
+    await Deno.writeTextFile(join(envDir, "persist", "python", "mine.py"), "MINE = 1\n");
+    const members = [
+      { name: "env/config.yaml", data: "name: other\nruntime: python\n" },
+      { name: "env/requirements.txt", data: "evil==6.6.6\n" },
+      { name: "environment.yml", data: "name: other\ndependencies: []\n" },
+    ];
+    const file = join(root, "t.tar.gz");
+    await Deno.writeFile(
+      file,
+      craftArchive(members, { manifest: { ...manifestFor(members), format: "venvoy-tarball" } }),
+    );
+    const before = await treeSnapshot(envDir);
+    const verified = await extractVerified(file, { tmpDir: envs });
+    try {
+      await assert.rejects(
+        importTarball(verified, {
+          environmentsDir: envs,
+          projectsDir: projects,
+          name: "demo",
+          force: true,
+          rebuild: () => Promise.reject(new Error("offline build failed")),
+        }),
+        /offline build failed/,
+      );
+      assertEquals(await treeSnapshot(envDir), before, "the old environment is untouched");
+      assert(
+        !(await Deno.stat(join(projects, "demo")).then(() => true, () => false)),
+        "no history",
+      );
+
+      // The same import succeeding replaces the files and keeps persist/.
+      const got = await importTarball(verified, {
+        environmentsDir: envs,
+        projectsDir: projects,
+        name: "demo",
+        force: true,
+        rebuild: () => Promise.resolve({ image: "localhost/venvoy/demo:latest", imageId: ID }),
+      });
+      assertEquals(got.name, "demo");
+      assertEquals(await Deno.readTextFile(join(envDir, "requirements.txt")), "evil==6.6.6\n");
+      assertEquals(
+        await Deno.readTextFile(join(envDir, "persist", "python", "mine.py")),
+        "MINE = 1\n",
+      );
+    } finally {
+      await verified.cleanup();
+    }
+    assertEquals([...Deno.readDirSync(envs)].map((e) => e.name), ["demo"], "no temp left");
   } finally {
     await Deno.remove(root, { recursive: true });
   }

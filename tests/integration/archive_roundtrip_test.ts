@@ -10,7 +10,9 @@ import { exportArchive } from "../../src/archive/export.ts";
 import { importArchive } from "../../src/archive/import.ts";
 import { extractVerified } from "../../src/archive/reader.ts";
 import { decodeHeader } from "../../src/archive/tar.ts";
-import { craftArchive, manifestFor, tarBytes } from "../unit/archive/craft.ts";
+import { TarGzWriter } from "../../src/archive/writer.ts";
+import { VenvoyError } from "../../src/ui/errors.ts";
+import { manifestFor, tarBytes } from "../unit/archive/craft.ts";
 import { DenoRunner, type RunRequest, type SpawnRequest } from "../../src/process/mod.ts";
 import { ApptainerRuntime } from "../../src/runtime/apptainer.ts";
 import { DockerRuntime } from "../../src/runtime/docker.ts";
@@ -251,6 +253,7 @@ Deno.test({
 });
 
 const LAB_OTHER = "localhost/venvoy-lab/python:3.11";
+const OTHER_ID = "sha256:" + "0d".repeat(32);
 
 /** The image ID a tag points to in the shared podman store (null: no such tag). */
 async function idOf(ref: string): Promise<string | null> {
@@ -312,11 +315,6 @@ Deno.test({
   },
 });
 
-/** A tar (text members only) as a string, so craftArchive can carry it as a member. */
-function tarText(members: { name: string; data: string }[]): string {
-  return new TextDecoder().decode(tarBytes(members));
-}
-
 Deno.test({
   name: "issue 11.7: a failed import --force leaves the environment and its image tag as they were",
   ignore: !hasPodman,
@@ -339,10 +337,10 @@ Deno.test({
       const id = await idOf(tag);
       assertEquals(id, f.labId);
 
-      // A verified archive whose image does not load: the right config (so the right ID),
-      // but a layer that is not there.
       const verified = await extractVerified(f.archive, { tmpDir: root });
-      const real = await Deno.readFile(join(verified.dir, "image.tar"));
+      const realTar = join(root, "real-image.tar");
+      await Deno.copyFile(join(verified.dir, "image.tar"), realTar);
+      const real = await Deno.readFile(realTar);
       await verified.cleanup();
       const cfgName = `${f.labId.slice(7)}.json`;
       const cfgText = (() => {
@@ -356,29 +354,48 @@ Deno.test({
         }
         throw new Error("no config in image.tar");
       })();
-      const image = tarText([
-        { name: cfgName, data: cfgText },
-        {
-          name: "manifest.json",
-          data: JSON.stringify([{ Config: cfgName, RepoTags: [tag], Layers: ["missing.tar"] }]),
-        },
-      ]);
-      const members = [
-        { name: "env/config.yaml", data: `name: ${name}\nruntime: python\n` },
-        { name: "image.tar", data: image },
-      ];
-      const m = manifestFor(members) as Record<string, unknown> & {
-        image: Record<string, unknown>;
+      const brokenTar = join(root, "broken-image.tar");
+      await Deno.writeFile(
+        brokenTar,
+        tarBytes([
+          { name: cfgName, data: cfgText },
+          {
+            name: "manifest.json",
+            data: JSON.stringify([{ Config: cfgName, RepoTags: [tag], Layers: ["missing.tar"] }]),
+          },
+        ]),
+      );
+      /** A verified archive (every checksum right) with this image.tar and image ID. */
+      const archiveWith = async (imageTar: string, imageId: string, out: string) => {
+        const w = await TarGzWriter.create(out);
+        await w.addBytes("env/config.yaml", `name: ${name}\nruntime: python\n`);
+        await w.addFile("image.tar", imageTar);
+        const m = manifestFor([]) as Record<string, unknown> & { image: Record<string, unknown> };
+        m.image = { ...m.image, id: imageId, docker_archive: "image.tar" };
+        m.members = w.members;
+        await w.addBytes("manifest.json", JSON.stringify(m));
+        await w.finish();
+        return out;
       };
-      m.image = { ...m.image, id: f.labId, docker_archive: "image.tar" };
-      const broken = join(root, "broken.tar.gz");
-      await Deno.writeFile(broken, craftArchive(members, { manifest: m }));
-
-      await assert.rejects(importArchive(broken, { runtime: podman, ...home, name, force: true }));
-      assertEquals(await Deno.readTextFile(join(first.envDir, "config.yaml")), config);
-      assertEquals([...Deno.readDirSync(first.envDir)].map((e) => e.name).sort(), files);
-      assertEquals(await Deno.readTextFile(join(first.envDir, "persist", "mine.txt")), "mine\n");
-      assertEquals(await idOf(tag), id, "the image tag still names the old image");
+      for (
+        const [label, file] of [
+          // The image loads, but it is not the one the manifest names (the old code then
+          // removed the environment's tag).
+          ["another image", await archiveWith(realTar, OTHER_ID, join(root, "other.tar.gz"))],
+          // The right config (so the right ID), but a layer that is not there.
+          ["a missing layer", await archiveWith(brokenTar, f.labId, join(root, "broken.tar.gz"))],
+        ]
+      ) {
+        await assert.rejects(
+          importArchive(file, { runtime: podman, ...home, name, force: true }),
+          (e: unknown) => e instanceof VenvoyError,
+          label,
+        );
+        assertEquals(await Deno.readTextFile(join(first.envDir, "config.yaml")), config, label);
+        assertEquals([...Deno.readDirSync(first.envDir)].map((e) => e.name).sort(), files);
+        assertEquals(await Deno.readTextFile(join(first.envDir, "persist", "mine.txt")), "mine\n");
+        assertEquals(await idOf(tag), id, `${label}: the image tag still names the old image`);
+      }
       assertEquals([...Deno.readDirSync(home.environmentsDir)].map((e) => e.name), [name]);
     } finally {
       await runner.run({ cmd: ["podman", "image", "rm", tag] });

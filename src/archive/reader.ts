@@ -358,7 +358,7 @@ async function extractInto(
           }
           if (want.type !== "file" || want.size !== size) {
             throw new ChecksumMismatchError(
-              `member ${q(path)} holds ${size} bytes, but manifest.json lists ${
+              `size mismatch: member ${q(path)} holds ${size} bytes, but manifest.json lists ${
                 want.type === "file" ? `${want.size} bytes` : `a ${want.type}`
               } (nothing of it was written)`,
             );
@@ -445,7 +445,9 @@ async function extractInto(
       if (s.size !== want.size || (dir !== null && s.sha256 !== want.sha256)) {
         throw new ChecksumMismatchError(
           dir === null
-            ? `member ${q(path)} holds ${s.size} bytes, but manifest.json lists ${want.size} bytes`
+            ? `size mismatch: member ${
+              q(path)
+            } holds ${s.size} bytes, but manifest.json lists ${want.size} bytes`
             : `checksum mismatch for ${
               q(path)
             }: manifest.json says sha256 ${want.sha256} (${want.size} bytes), the member has ${s.sha256} (${s.size} bytes)`,

@@ -24,6 +24,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { statfsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -133,7 +134,7 @@ export async function extractVerified(
   if (!(await isGzipFile(file))) {
     throw new NotAnArchiveError(`${label}: not a gzip-compressed tar archive`);
   }
-  const parent = options.tmpDir ?? Deno.env.get("TMPDIR") ?? "/tmp";
+  const parent = options.tmpDir ?? tmpdir();
   await removeStaleTempDirs([parent]);
   const owned = await makeOwnedTempDir(parent, ".venvoy-import-");
   const dir = join(owned.dir, "root");

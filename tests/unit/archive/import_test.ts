@@ -469,3 +469,28 @@ Deno.test("issue 11.7: a failed tarball import --force leaves config.yaml, requi
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("issue 11.14: an archive's environment name with control characters is shown escaped", async () => {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-import-" });
+  try {
+    const members = [{ name: "env/config.yaml", data: "name: x\n" }];
+    const m = manifestFor(members) as { environment: { name: string } };
+    m.environment.name = "\x1b[2Jevil\nhint: run this";
+    const file = join(root, "a.tar.gz");
+    await Deno.writeFile(file, craftArchive(members, { manifest: m }));
+    const runner = new FakePodman();
+    await assert.rejects(
+      importArchive(file, {
+        runtime: new PodmanRuntime(runner, "podman", { rootless: false }),
+        environmentsDir: join(root, "envs"),
+        projectsDir: join(root, "p"),
+      }),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message === "invalid environment name '\\x1b[2Jevil\\nhint: run this'",
+    );
+    assertEquals(runner.argvs, []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

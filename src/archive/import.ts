@@ -284,8 +284,8 @@ export async function replaceEnvironment<T>(
   let result: T;
   try {
     throwIfSignalled();
+    // Once built (its image tagged), the new environment stays, even if a signal came.
     result = await build();
-    throwIfSignalled();
   } catch (e) {
     await Deno.remove(envDir, { recursive: true }).catch(() => {});
     if (aside) await Deno.rename(aside, envDir);

@@ -130,6 +130,9 @@ export async function importArchive(
   });
   try {
     return await install(verified, options);
+  } catch (e) {
+    throwIfSignalled(); // a hang-up removed the folders under the step: say so, not ENOENT
+    throw e;
   } finally {
     await verified.cleanup();
   }
@@ -152,7 +155,11 @@ async function install(
   // Read before anything changes: a malformed snapshot file refuses the import.
   const snapshot = readArchiveSnapshot(verified.dir, name);
 
-  const owned = await makeOwnedTempDir(options.environmentsDir, ".venvoy-stage-");
+  // Removed by this flow's own finally (never under it by the signal handler: a swap may
+  // be under way).
+  const owned = await makeOwnedTempDir(options.environmentsDir, ".venvoy-stage-", {
+    removeOnSignal: false,
+  });
   try {
     const staging = join(owned.dir, "env");
     await Deno.mkdir(staging);
@@ -392,6 +399,9 @@ export async function importFile(
   try {
     if (options.name) validateName(options.name);
     return { format: "archive", environment: await install(verified, options) };
+  } catch (e) {
+    throwIfSignalled(); // a hang-up removed the folders under the step: say so, not ENOENT
+    throw e;
   } finally {
     await verified.cleanup();
   }

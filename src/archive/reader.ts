@@ -171,6 +171,7 @@ export async function extractVerified(
     return { dir, manifest, checksums, cleanup };
   } catch (e) {
     await cleanup();
+    throwIfSignalled(); // interrupted: whatever failed under it is not the archive's fault
     if (e instanceof ArchiveError && !e.message.startsWith("refusing ")) {
       e.message = `${label}: ${e.message}`;
     }
@@ -659,6 +660,7 @@ class ByteReader {
   async *take(n: number): AsyncGenerator<Uint8Array> {
     let left = n;
     while (left > 0) {
+      throwIfSignalled(); // a hang-up stops a large member within one chunk
       if (!(await this.#fill())) {
         throw new TruncatedArchiveError("the tar stream ends in the middle of a member");
       }

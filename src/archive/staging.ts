@@ -32,24 +32,31 @@ export interface OwnedTempDir {
   release(): Promise<void>;
 }
 
-const live = new Map<string, Deno.FsFile>();
+/** Live owned folders; those marked are removed by the signal handler itself. */
+const live = new Map<string, { lock: Deno.FsFile; removeOnSignal: boolean }>();
 const SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT"]
   : ["SIGHUP", "SIGINT", "SIGTERM"];
 let signalled: Deno.Signal | null = null;
 let listening = false;
 
+/**
+ * Marks the signal (the running step stops at its next throwIfSignalled and cleans up in
+ * its finally blocks) and removes the folders that nothing live depends on at once, so
+ * the space is free even if the process is killed for good right after.
+ */
 function onSignal(sig: Deno.Signal) {
   signalled ??= sig;
-  for (const [dir, lock] of live) {
+  for (const [dir, entry] of live) {
+    if (!entry.removeOnSignal) continue;
     try {
       Deno.removeSync(dir, { recursive: true });
     } catch { /* already gone */ }
     try {
-      lock.close();
+      entry.lock.close();
     } catch { /* closed */ }
+    live.delete(dir);
   }
-  live.clear();
 }
 const handlers = new Map(SIGNALS.map((s) => [s, () => onSignal(s)]));
 
@@ -71,14 +78,18 @@ export function throwIfSignalled(): void {
 }
 
 /** Creates a locked temporary folder `<parent>/<prefix>XXXX`, removed on a signal. */
-export async function makeOwnedTempDir(parent: string, prefix: string): Promise<OwnedTempDir> {
+export async function makeOwnedTempDir(
+  parent: string,
+  prefix: string,
+  options: { removeOnSignal?: boolean } = {},
+): Promise<OwnedTempDir> {
   throwIfSignalled();
   await Deno.mkdir(parent, { recursive: true });
   const dir = await Deno.makeTempDir({ dir: parent, prefix });
   const lock = await Deno.open(join(dir, LOCK_FILE), { write: true, createNew: true });
   await lock.lock(true);
   await lock.write(new TextEncoder().encode(`${Deno.pid}\n${hostname()}\n`));
-  live.set(dir, lock);
+  live.set(dir, { lock, removeOnSignal: options.removeOnSignal ?? true });
   listen(true);
   let released = false;
   return {
@@ -87,7 +98,7 @@ export async function makeOwnedTempDir(parent: string, prefix: string): Promise<
       if (released) return;
       released = true;
       await Deno.remove(dir, { recursive: true }).catch(() => {});
-      if (live.get(dir) === lock) {
+      if (live.get(dir)?.lock === lock) {
         live.delete(dir);
         try {
           lock.close();

@@ -2,7 +2,11 @@ import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { exportArchive } from "../../../src/archive/export.ts";
-import { ChecksumMismatchError, NotAnArchiveError } from "../../../src/archive/errors.ts";
+import {
+  ChecksumMismatchError,
+  NameClashError,
+  NotAnArchiveError,
+} from "../../../src/archive/errors.ts";
 import {
   detectFormat,
   importArchive,
@@ -490,6 +494,34 @@ Deno.test("issue 11.14: an archive's environment name with control characters is
         e.message === "invalid environment name '\\x1b[2Jevil\\nhint: run this'",
     );
     assertEquals(runner.argvs, []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("issue 11.16: env/persist as a file is a clear refusal, and nothing changes", async () => {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-import-" });
+  try {
+    const members = [
+      { name: "env/config.yaml", data: "name: x\n" },
+      { name: "env/persist", data: "not a folder" },
+    ];
+    const file = join(root, "a.tar.gz");
+    await Deno.writeFile(file, craftArchive(members));
+    const runner = new FakePodman();
+    await assert.rejects(
+      importArchive(file, {
+        runtime: new PodmanRuntime(runner, "podman", { rootless: false }),
+        environmentsDir: join(root, "envs"),
+        projectsDir: join(root, "p"),
+        name: "x",
+      }),
+      (e: unknown) =>
+        e instanceof NameClashError &&
+        /env\/persist must be a folder, but it is a file/.test(e.message),
+    );
+    assertEquals(runner.argvs, []);
+    assertEquals([...Deno.readDirSync(join(root, "envs"))], []);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -137,3 +137,43 @@ for (const sig of ["SIGHUP", "SIGTERM", "SIGINT"] as const) {
     }
   });
 }
+
+Deno.test("issue 11.13: an export starts by sweeping stale folders beside its output and environments", async () => {
+  const { exportArchive } = await import("../../../src/archive/export.ts");
+  const { PodmanRuntime } = await import("../../../src/runtime/podman.ts");
+  const { RecordingRunner } = await import("../../fakes/runner.ts");
+  const root = await Deno.makeTempDir({ prefix: "venvoy-sweep-export-" });
+  try {
+    const envs = join(root, "environments");
+    const envDir = join(envs, "demo");
+    const out = join(root, "out");
+    await Deno.mkdir(join(envDir, "persist"), { recursive: true });
+    await Deno.mkdir(out);
+    const id = "sha256:" + "ab".repeat(32);
+    await Deno.writeTextFile(
+      join(envDir, "config.yaml"),
+      `name: demo\nruntime: python\nengine: podman\nimage: localhost/venvoy/demo:latest\nimage_id: ${id}\n`,
+    );
+    const stale = [join(out, ".venvoy-export-killed"), join(envs, ".venvoy-import-killed")];
+    for (const d of stale) {
+      await Deno.mkdir(join(d, "root"), { recursive: true });
+      await age(join(d, "root"), 2 * DAY);
+      await age(d, 2 * DAY);
+    }
+    const runner = new RecordingRunner();
+    runner.on(["podman", "image", "inspect"], {
+      stdout: JSON.stringify([{ Id: id.slice(7), Architecture: "amd64", Os: "linux" }]),
+    });
+    await exportArchive({
+      runner,
+      runtime: new PodmanRuntime(runner, "podman", { rootless: false }),
+      envDir,
+      output: join(out, "demo.tar.gz"),
+      venvoyVersion: "0.0.0-test",
+    });
+    for (const d of stale) assert(!(await exists(d)), `${d} was swept`);
+    assertEquals([...Deno.readDirSync(out)].map((e) => e.name), ["demo.tar.gz"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

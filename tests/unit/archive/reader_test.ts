@@ -459,3 +459,36 @@ Deno.test("hostile: control characters in member names never reach the message",
     }
   }
 });
+
+Deno.test("hostile: an archive swapped for a bomb between the two passes writes nothing of the bomb", async () => {
+  const good = "g".repeat(1024);
+  const listed: Crafted[] = [...ok, { name: "env/persist/data", data: good }];
+  const manifest = manifestFor(listed);
+  const bomb: Crafted[] = [...ok, {
+    name: "env/persist/data",
+    data: "\0".repeat(10 * 1024 * 1024),
+  }];
+  const { root, tmpDir, file } = await sandbox(craftArchive(listed, { manifest }));
+  const swapped = join(root, "swapped.tar.gz");
+  await Deno.writeFile(swapped, craftArchive(bomb, { manifest }));
+  let done = false;
+  try {
+    await assert.rejects(
+      extractVerified(file, {
+        tmpDir,
+        onProgress: () => {
+          // The first pass has the good file open; the second opens the path again.
+          if (!done) Deno.renameSync(swapped, file);
+          done = true;
+        },
+      }),
+      (e: unknown) =>
+        e instanceof ChecksumMismatchError &&
+        /size mismatch: member 'env\/persist\/data' holds 10485760 bytes, but manifest\.json lists 1024 bytes \(nothing of it was written\)/
+          .test((e as Error).message),
+    );
+    assertEquals(await listTree(root), BEFORE);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -307,6 +307,11 @@ async function extractInto(
             `symlink ${q(path)} points outside the archive (absolute target ${q(rawLink)})`,
           );
         }
+        if (path === ENV_DIR) {
+          // env/ is moved into place whole: as a link, its contents would be judged from
+          // the wrong place (x/sub/a -> ../../y is inside the archive, not inside env/).
+          throw new UnsafeMemberError(`${q(ENV_DIR)} is a symlink; it must be a folder`);
+        }
         await reader.skip(padded(size));
         seen.set(path, { type: "symlink", target: rawLink });
         break;

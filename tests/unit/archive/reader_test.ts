@@ -294,6 +294,17 @@ Deno.test("hostile: env/ links into a neighbouring environment (inside the archi
   }
 });
 
+Deno.test("hostile: env/ itself a link to a folder whose links climb two levels", async () => {
+  // x/sub/a -> ../../y is inside the archive; moved into place as env/, it would name
+  // environments/y.
+  const evil: Crafted[] = [
+    { name: "x/sub/keep", data: "1" },
+    { name: "x/sub/a", type: "symlink", target: "../../y" },
+    { name: "env", type: "symlink", target: "x" },
+  ];
+  await refused(craftArchive(evil), UnsafeMemberError, /'env' is a symlink; it must be a folder/);
+});
+
 Deno.test("env/ links that stay inside env/ (a venv's lib64 -> lib) are kept", async () => {
   const members: Crafted[] = [
     ...ok,

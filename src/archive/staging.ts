@@ -71,7 +71,7 @@ function listen(on: boolean) {
 
 /**
  * Throws Interrupted (exit 130) once a hang-up, Ctrl-C or SIGTERM arrived while an owned
- * folder was live: the folders are already removed, and the step stops at this check.
+ * folder was live: the step stops at this check and its finally blocks remove the rest.
  */
 export function throwIfSignalled(): void {
   if (signalled) throw new Interrupted();

@@ -31,6 +31,9 @@ export class ForbiddenMemberTypeError extends ArchiveError {}
 
 export class DuplicateMemberError extends ArchiveError {}
 
+/** A file and a folder (or link) of the same name: `a` and `a/b`. */
+export class NameClashError extends ArchiveError {}
+
 export class MissingManifestError extends ArchiveError {}
 
 /** manifest.json is present but not a manifest this venvoy understands. */

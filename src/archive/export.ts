@@ -7,6 +7,7 @@
  * states the size before the data, and a save stream's size is only known at its end),
  * hashed on the way, then streamed into the archive. Memory stays bounded throughout.
  */
+import { removeStaleTempDirs } from "./staging.ts";
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { ProcessRunner } from "../process/mod.ts";
@@ -151,6 +152,7 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
   });
   const spoolRoot = options.spoolDir ?? dirname(output);
   await Deno.mkdir(spoolRoot, { recursive: true });
+  await removeStaleTempDirs([spoolRoot, dirname(envDir)]); // issue 11.13: killed runs' debris
   const spoolDir = await Deno.makeTempDir({ dir: spoolRoot, prefix: ".venvoy-export-" });
   try {
     let dockerArchive: string | null = null;

@@ -10,9 +10,15 @@
 import { basename, dirname, join } from "node:path";
 import { parse as parseYaml, parseDocument } from "yaml";
 import { imageTag, validateName } from "../env/names.ts";
+import { parseEnvironmentYml } from "../snapshot/environment_yml.ts";
+import type { Snapshot } from "../snapshot/model.ts";
+import { parseRenvLock } from "../snapshot/renv_lock.ts";
+import { writeFileAtomic, writeSnapshot } from "../snapshot/store.ts";
 import type { ContainerRuntime } from "../runtime/types.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
-import { ChecksumMismatchError, NotAnArchiveError } from "./errors.ts";
+import { ChecksumMismatchError, NameClashError, NotAnArchiveError } from "./errors.ts";
+import { stripImageNames } from "./image_tar.ts";
+import { makeOwnedTempDir, throwIfSignalled } from "./staging.ts";
 import { ENV_PREFIX } from "./export.ts";
 import type { Manifest } from "./manifest.ts";
 import { extractVerified, isGzipFile, readHead, type VerifiedArchive } from "./reader.ts";
@@ -124,11 +130,19 @@ export async function importArchive(
   });
   try {
     return await install(verified, options);
+  } catch (e) {
+    throwIfSignalled(); // a hang-up removed the folders under the step: say so, not ENOENT
+    throw e;
   } finally {
     await verified.cleanup();
   }
 }
 
+/**
+ * Assembles the new environment in a locked staging folder and swaps it in only once the
+ * image is loaded and checked: a failure at any step (forced or not) leaves an existing
+ * environment, its files and its image tag exactly as they were.
+ */
 async function install(
   verified: VerifiedArchive,
   options: ImportArchiveOptions,
@@ -138,19 +152,33 @@ async function install(
   const name = validateName(options.name ?? manifest.environment.name);
   const envDir = join(options.environmentsDir, name);
   await refuseExistingEnvironment(envDir, name, options.force);
+  // Read before anything changes: a malformed snapshot file refuses the import.
+  const snapshot = readArchiveSnapshot(verified.dir, name);
 
-  const staging = await Deno.makeTempDir({
-    dir: options.environmentsDir,
-    prefix: `.${name}.importing-`,
+  // Removed by this flow's own finally (never under it by the signal handler: a swap may
+  // be under way).
+  const owned = await makeOwnedTempDir(options.environmentsDir, ".venvoy-stage-", {
+    removeOnSignal: false,
   });
-  let swapped = false;
   try {
-    const envSrc = join(verified.dir, ENV_PREFIX);
-    await moveTree(envSrc, staging);
+    const staging = join(owned.dir, "env");
+    await Deno.mkdir(staging);
+    await moveTree(join(verified.dir, ENV_PREFIX), staging);
     // Archives hold files, not empty folders: a session bind-mounts persist/, which must exist.
     for (const d of ["persist", "vendor"]) {
+      const st = await Deno.lstat(join(staging, d)).catch(() => null);
+      if (st && !st.isDirectory) {
+        throw new NameClashError(
+          `refusing the archive: env/${d} must be a folder, but it is a ${
+            st.isSymlink ? "symlink" : "file"
+          }`,
+        );
+      }
       await Deno.mkdir(join(staging, d), { recursive: true });
     }
+    // The SIF is venvoy's to write, never something the archive placed (or linked) there.
+    await Deno.remove(join(staging, "image.sif")).catch(() => {});
+    throwIfSignalled();
 
     let image: string;
     let imageId: string | null;
@@ -163,8 +191,15 @@ async function install(
         target: staged,
         kind: sif ? "sif" : "docker-archive",
       });
+      throwIfSignalled();
       image = join(envDir, "image.sif");
       imageId = (await runtime.inspect(staged))?.id ?? null;
+      await patchConfig(join(staging, "config.yaml"), {
+        name,
+        engine: runtime.name,
+        image,
+        image_id: imageId,
+      });
     } else {
       const tar = manifest.image.docker_archive;
       if (!tar) {
@@ -175,32 +210,33 @@ async function install(
           },
         );
       }
-      image = await runtime.load(join(verified.dir, tar), { target: imageTag(name) });
-      imageId = (await runtime.inspect(image))?.id ?? null;
-      if (manifest.image.id && imageId !== manifest.image.id) {
-        await runtime.remove(image).catch(() => {});
-        throw new ChecksumMismatchError(
-          `the loaded image has ID ${imageId}, but the archive's manifest says ${manifest.image.id}`,
-        );
+      // The tar's own names go before the load: only venvoy's tag for this environment
+      // may result. Its image ID must be the manifest's, or nothing is loaded.
+      const tarPath = join(verified.dir, tar);
+      const stripped = await stripImageNames(tarPath, { expectId: manifest.image.id });
+      imageId = stripped.imageId;
+      image = imageTag(name);
+      await patchConfig(join(staging, "config.yaml"), {
+        name,
+        engine: runtime.name,
+        image,
+        image_id: imageId,
+      });
+      throwIfSignalled();
+      try {
+        await runtime.load(tarPath, { target: image, expectId: imageId });
+      } catch (e) {
+        if (e instanceof VenvoyError && /not the expected/.test(e.message)) {
+          throw new ChecksumMismatchError(e.message, { hint: e.hint });
+        }
+        throw e;
       }
     }
-
-    await patchConfig(join(staging, "config.yaml"), {
-      name,
-      engine: runtime.name,
-      image,
-      image_id: imageId,
-    });
     await swapInto(staging, envDir);
-    swapped = true;
-    const snapshots = await addSnapshots(
-      verified.dir,
-      join(options.projectsDir, name),
-      options.now,
-    );
+    const snapshots = await addSnapshots(snapshot, join(options.projectsDir, name), options.now);
     return { name, envDir, image, imageId, manifest, snapshots };
   } finally {
-    if (!swapped) await Deno.remove(staging, { recursive: true }).catch(() => {});
+    await owned.release();
   }
 }
 
@@ -212,13 +248,7 @@ async function patchConfig(path: string, values: Record<string, string | null>):
   } catch { /* an archive without config.yaml gets a minimal one */ }
   const doc = parseDocument(text.trim() ? text : "{}");
   for (const [k, v] of Object.entries(values)) doc.set(k, v);
-  await writeAtomic(path, doc.toString());
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${crypto.randomUUID().slice(0, 8)}`);
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
+  await writeFileAtomic(path, doc.toString());
 }
 
 /** Renames `staging` to `envDir`; an existing folder is moved aside first, then removed. */
@@ -240,33 +270,80 @@ async function swapInto(staging: string, envDir: string): Promise<void> {
   if (aside) await Deno.remove(aside, { recursive: true }).catch(() => {});
 }
 
-/** Adds environment.yml / renv.lock as the latest snapshot and as a dated history entry. */
-async function addSnapshots(from: string, snapDir: string, now = new Date()): Promise<string[]> {
-  const written: string[] = [];
-  const p = (n: number) => String(n).padStart(2, "0");
-  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}_` +
-    `${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
-  for (
-    const [member, stem, ext] of [["environment.yml", "environment", "yml"], [
-      "renv.lock",
-      "renv",
-      "lock",
-    ]]
-  ) {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(join(from, member));
-    } catch {
-      continue;
-    }
-    await Deno.mkdir(snapDir, { recursive: true });
-    const dated = join(snapDir, `${stem}_${stamp}.${ext}`);
-    await writeAtomic(dated, text);
-    await writeAtomic(join(snapDir, member), text);
-    written.push(join(snapDir, member), dated);
+/**
+ * Replaces the environment folder `envDir` with one that `build` creates in its place
+ * (for rebuilds that must run at the real path). The old folder is set aside first and
+ * kept until `build` succeeds; then its `keep` entries (persist/: the user's files) move
+ * into the new folder and the rest goes. If `build` fails, the new folder is removed and
+ * the old one put back exactly as it was.
+ */
+export async function replaceEnvironment<T>(
+  envDir: string,
+  build: () => Promise<T>,
+  options: { keep?: string[] } = {},
+): Promise<T> {
+  const keep = options.keep ?? ["persist"];
+  let aside: string | null = null;
+  if (await Deno.lstat(envDir).then(() => true, () => false)) {
+    aside = `${dirname(envDir)}/.${basename(envDir)}.replaced-${crypto.randomUUID().slice(0, 8)}`;
+    await Deno.rename(envDir, aside);
   }
-  if (written.length) await writeAtomic(join(snapDir, ".last_updated"), now.toISOString() + "\n");
-  return written;
+  let result: T;
+  try {
+    throwIfSignalled();
+    // Once built (its image tagged), the new environment stays, even if a signal came.
+    result = await build();
+  } catch (e) {
+    await Deno.remove(envDir, { recursive: true }).catch(() => {});
+    if (aside) await Deno.rename(aside, envDir);
+    throw e;
+  }
+  if (aside) {
+    for (const k of keep) {
+      if (!(await Deno.lstat(join(aside, k)).then(() => true, () => false))) continue;
+      await Deno.remove(join(envDir, k), { recursive: true }).catch(() => {});
+      await Deno.rename(join(aside, k), join(envDir, k));
+    }
+    await Deno.remove(aside, { recursive: true }).catch(() => {});
+  }
+  return result;
+}
+
+/** The archive's environment.yml / renv.lock as a snapshot of `name` (null: none). */
+export function readArchiveSnapshot(from: string, name: string): Snapshot | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(join(from, "environment.yml"));
+  } catch {
+    return null;
+  }
+  const snap = parseEnvironmentYml(text, "environment.yml");
+  snap.meta.name = name;
+  let lockText: string | null = null;
+  try {
+    lockText = Deno.readTextFileSync(join(from, "renv.lock"));
+  } catch { /* a Python environment */ }
+  if (lockText !== null) {
+    const lock = parseRenvLock(lockText, "renv.lock");
+    snap.state.r = lock.packages;
+    snap.meta.rVersion ??= lock.rVersion ?? undefined;
+    if (lock.repositories.length) snap.meta.repositories = lock.repositories;
+  }
+  return snap;
+}
+
+/**
+ * Adds the archive's snapshot as the latest one and as a history entry, through the
+ * snapshot store: under its lock, with a UTC id that is later than every existing one.
+ */
+export async function addSnapshots(
+  snap: Snapshot | null,
+  snapDir: string,
+  now = new Date(),
+): Promise<string[]> {
+  if (!snap) return [];
+  const w = await writeSnapshot(snapDir, snap, { now, force: true });
+  return [join(snapDir, "environment.yml"), w.entry.yml];
 }
 
 /** Moves a verified folder's contents into `dest` (rename, or copy across filesystems). */
@@ -322,6 +399,9 @@ export async function importFile(
   try {
     if (options.name) validateName(options.name);
     return { format: "archive", environment: await install(verified, options) };
+  } catch (e) {
+    throwIfSignalled(); // a hang-up removed the folders under the step: say so, not ENOENT
+    throw e;
   } finally {
     await verified.cleanup();
   }

@@ -3,6 +3,7 @@
  * checksums are computed while the members stream past) and verified before anything in
  * the archive is used.
  */
+import { printable } from "../ui/errors.ts";
 import { InvalidManifestError } from "./errors.ts";
 import { normalizeMemberPath } from "./tar.ts";
 
@@ -89,7 +90,7 @@ export function parseManifest(text: string, file = "archive"): Manifest {
     throw bad("is not a JSON object");
   }
   if (!FORMATS.includes(data.format)) {
-    throw bad(`has format '${data.format}', not one of ${FORMATS.join(", ")}`);
+    throw bad(`has format '${printable(String(data.format))}', not one of ${FORMATS.join(", ")}`);
   }
   if (!Number.isInteger(data.format_version) || data.format_version < 1) {
     throw bad("has no valid format_version");
@@ -107,19 +108,26 @@ export function parseManifest(text: string, file = "archive"): Manifest {
     // deno-lint-ignore no-explicit-any
     const e = entry as any;
     if (normalizeMemberPath(name, "manifest entry") !== name || name === MANIFEST_NAME) {
-      throw bad(`lists an invalid member name '${name}'`);
+      throw bad(`lists an invalid member name '${printable(name)}'`);
     }
     if (e?.type === "file") {
       if (!Number.isSafeInteger(e.size) || e.size < 0 || typeof e.sha256 !== "string") {
-        throw bad(`entry '${name}' needs a size and a sha256`);
+        throw bad(`entry '${printable(name)}' needs a size and a sha256`);
       }
-      if (!SHA_RE.test(e.sha256)) throw bad(`entry '${name}' has an invalid sha256`);
+      if (!SHA_RE.test(e.sha256)) throw bad(`entry '${printable(name)}' has an invalid sha256`);
     } else if (e?.type === "symlink") {
       if (typeof e.target !== "string" || e.target === "") {
-        throw bad(`entry '${name}' needs a link target`);
+        throw bad(`entry '${printable(name)}' needs a link target`);
       }
     } else {
-      throw bad(`entry '${name}' has an unknown type`);
+      throw bad(`entry '${printable(name)}' has an unknown type`);
+    }
+  }
+  const image = data.image ?? {};
+  for (const key of ["docker_archive", "sif"]) {
+    const v = image[key];
+    if (v !== undefined && v !== null && (typeof v !== "string" || v === "")) {
+      throw bad(`has an invalid image.${key}`);
     }
   }
   return data as Manifest;

@@ -1,21 +1,30 @@
 /**
  * Safe reading of an untrusted .tar.gz (an archive or tarball someone handed over).
  *
- * One streaming pass decompresses, parses and writes regular files into a fresh temporary
- * folder, hashing each member on the way. Nothing is trusted until the whole stream has
- * been read and every member matches manifest.json. The rules:
+ * A first streaming pass reads headers only and writes nothing; a second decompresses,
+ * parses and writes regular files into a fresh, locked temporary folder (staging.ts),
+ * hashing each member on the way. Nothing is trusted until the whole stream has been read
+ * and every member matches manifest.json. The rules:
  *   - gzip and tar framing must be intact (truncation and corruption are refused);
- *   - member names are relative, with no '..', NUL or backslash; no duplicates;
+ *   - member names are relative, with no '..', NUL or backslash; no duplicates; no file
+ *     and folder of the same name;
  *   - no device files, FIFOs or unknown member types;
- *   - hard links name an earlier regular member; symbolic links resolve inside the
- *     archive (following the archive's other links, as the kernel would), and no member
+ *   - hard links name an earlier regular member, and none is in or into env/; symbolic
+ *     links resolve inside the archive (following the archive's other links, as the
+ *     kernel would), links under env/ inside env/ (where they will live), and no member
  *     lives below a link; links are created on disk only after everything is verified;
  *   - every member is listed in the manifest with the same size and sha256 (symlinks:
- *     the same target), and every listed member is present.
+ *     the same target), and every listed member is present; the manifest's image
+ *     members name verified regular files;
+ *   - sizes: a member is written only when its header size is the declared size, the
+ *     total stays within the declared total, and that total must fit in the free space.
  * Files are opened with O_EXCL inside the folder venvoy created, so nothing is ever
- * written outside it; on any refusal the folder is removed.
+ * written outside it; on any refusal the folder is removed. Member names in messages
+ * are escaped (printable), so no control character reaches the terminal.
  */
 import { createHash, type Hash } from "node:crypto";
+import { statfsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -27,6 +36,7 @@ import {
   ForbiddenMemberTypeError,
   MissingManifestError,
   MissingMemberError,
+  NameClashError,
   NotAnArchiveError,
   TruncatedArchiveError,
   UnlistedMemberError,
@@ -39,6 +49,8 @@ import {
   MANIFEST_NAME,
   parseManifest,
 } from "./manifest.ts";
+import { makeOwnedTempDir, removeStaleTempDirs, throwIfSignalled } from "./staging.ts";
+import { printable, VenvoyError } from "../ui/errors.ts";
 import { BLOCK, decodeHeader, isZeroBlock, normalizeMemberPath, padded, parsePax } from "./tar.ts";
 
 /** PAX and GNU long-name records are metadata: refuse absurd sizes before buffering. */
@@ -53,6 +65,8 @@ export interface ExtractOptions {
   formats?: ArchiveFormat[];
   /** Compressed bytes read so far, and the file size. */
   onProgress?: (read: number, total: number) => void;
+  /** Free bytes where the folder goes (tests); default: statfs. */
+  freeSpace?: (dir: string) => number | null;
 }
 
 export interface VerifiedArchive {
@@ -96,17 +110,23 @@ export async function readHead(path: string, n: number): Promise<Uint8Array> {
 /**
  * Reads, checks and extracts `file` into a new temporary folder. Throws an ArchiveError
  * subclass (the folder already removed) when anything is wrong.
+ *
+ * Two passes, because manifest.json comes last in the stream: the first reads headers
+ * only and writes nothing, so the manifest's declared sizes are known (and checked
+ * against every header, and against the free space) before the second pass writes a
+ * byte. The second pass writes each member only when its header size is the declared
+ * one, never more than the declared total, and verifies every checksum.
  */
 export async function extractVerified(
   file: string,
   options: ExtractOptions = {},
 ): Promise<VerifiedArchive> {
-  const label = `refusing ${basename(file)}`;
+  const label = `refusing ${printable(basename(file))}`;
   let stat: Deno.FileInfo;
   try {
     stat = await Deno.stat(file);
   } catch (e) {
-    throw new ArchiveError(`cannot read ${file}: ${(e as Error).message}`, {
+    throw new ArchiveError(`cannot read ${printable(file)}: ${(e as Error).message}`, {
       hint: "check the path",
     });
   }
@@ -114,20 +134,44 @@ export async function extractVerified(
   if (!(await isGzipFile(file))) {
     throw new NotAnArchiveError(`${label}: not a gzip-compressed tar archive`);
   }
-  if (options.tmpDir) await Deno.mkdir(options.tmpDir, { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: options.tmpDir, prefix: ".venvoy-import-" });
-  const cleanup = () => Deno.remove(dir, { recursive: true }).catch(() => {});
+  const parent = options.tmpDir ?? tmpdir();
+  await removeStaleTempDirs([parent]);
+  const owned = await makeOwnedTempDir(parent, ".venvoy-import-");
+  const dir = join(owned.dir, "root");
+  const cleanup = () => owned.release();
   try {
-    const { manifest, checksums } = await extractInto(file, dir, stat.size, options);
-    if (options.formats && !options.formats.includes(manifest.format)) {
+    const half = (base: number) => (read: number, total: number) =>
+      options.onProgress?.(Math.floor(base + read / 2), total);
+    const first = await extractInto(file, null, stat.size, {
+      ...options,
+      onProgress: half(0),
+    });
+    if (options.formats && !options.formats.includes(first.manifest.format)) {
       throw new NotAnArchiveError(
-        `${label}: it is a ${manifest.format}, expected ${options.formats.join(" or ")}`,
+        `${label}: it is a ${first.manifest.format}, expected ${options.formats.join(" or ")}`,
         { hint: "use `venvoy import FILE`, which recognises every format" },
       );
     }
+    const need = declaredTotal(first.manifest, first.manifestText);
+    const free = (options.freeSpace ?? freeSpace)(parent);
+    if (free !== null && need > free) {
+      throw new VenvoyError(
+        `not enough free space to import ${printable(basename(file))}: it unpacks to ` +
+          `${need} bytes, and ${parent} has ${free} free`,
+        {
+          hint: "free some space, or set TMPDIR/VENVOY_HOME to a larger disk (nothing was written)",
+        },
+      );
+    }
+    await Deno.mkdir(dir);
+    const { manifest, checksums } = await extractInto(file, dir, stat.size, {
+      ...options,
+      onProgress: half(stat.size / 2),
+    }, { manifest: first.manifest, text: first.manifestText, budget: need });
     return { dir, manifest, checksums, cleanup };
   } catch (e) {
     await cleanup();
+    throwIfSignalled(); // interrupted: whatever failed under it is not the archive's fault
     if (e instanceof ArchiveError && !e.message.startsWith("refusing ")) {
       e.message = `${label}: ${e.message}`;
     }
@@ -135,21 +179,56 @@ export async function extractVerified(
   }
 }
 
+/** Bytes the second pass may write: every declared file, and manifest.json. */
+function declaredTotal(manifest: Manifest, manifestText: string): number {
+  let n = new TextEncoder().encode(manifestText).length;
+  for (const e of Object.values(manifest.members)) if (e.type === "file") n += e.size;
+  return n;
+}
+
+/** Free bytes for an unprivileged user on the filesystem of `dir`; null when unknown. */
+export function freeSpace(dir: string): number | null {
+  try {
+    const s = statfsSync(dir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return null;
+  }
+}
+
+/** What the first pass learnt, which the second pass enforces. */
+interface Declared {
+  manifest: Manifest;
+  text: string;
+  /** The most bytes the second pass may write. */
+  budget: number;
+}
+
+/**
+ * One pass over the stream. With `dir` null nothing is written (headers and the manifest
+ * only); with `declared`, members are written into `dir` and held to the declared sizes.
+ */
 async function extractInto(
   file: string,
-  dir: string,
+  dir: string | null,
   total: number,
   options: ExtractOptions,
-): Promise<{ manifest: Manifest; checksums: Record<string, string> }> {
+  declared?: Declared,
+): Promise<{ manifest: Manifest; manifestText: string; checksums: Record<string, string> }> {
   const reader = new ByteReader(gunzipStream(file, total, options.onProgress));
   const seen = new Map<string, Seen>();
+  /** Every folder a member implies (its ancestors), to refuse file/folder clashes. */
+  const dirs = new Set<string>();
   let manifestText: string | null = null;
   let pax: Record<string, string> = {};
   let longName: string | null = null;
   let longLink: string | null = null;
   let headers = 0;
+  let written = 0;
+  const q = (s: string) => `'${printable(s)}'`;
 
   for (;;) {
+    throwIfSignalled();
     const block = await reader.readExact(BLOCK, { short: true });
     if (block === null || block.length < BLOCK) {
       if (headers === 0) throw new NotAnArchiveError("not a tar archive (too short)");
@@ -189,39 +268,50 @@ async function extractInto(
     pax = {};
     longName = longLink = null;
     if (!Number.isSafeInteger(size) || size < 0) {
-      throw new CorruptArchiveError(`member '${rawName}' has an invalid size`);
+      throw new CorruptArchiveError(`member ${q(rawName)} has an invalid size`);
     }
 
     if (h.type === "char-device" || h.type === "block-device" || h.type === "fifo") {
       const what = h.type === "fifo" ? "a FIFO" : "a device file";
-      throw new ForbiddenMemberTypeError(`member '${rawName}' is ${what}`);
+      throw new ForbiddenMemberTypeError(`member ${q(rawName)} is ${what}`);
     }
     if (h.type === "other") {
       throw new ForbiddenMemberTypeError(
-        `member '${rawName}' has an unsupported type (tar type flag '${h.typeflag}')`,
+        `member ${q(rawName)} has an unsupported type (tar type flag ${q(h.typeflag)})`,
       );
     }
 
     const path = normalizeMemberPath(rawName);
-    if (seen.has(path)) throw new DuplicateMemberError(`member '${path}' appears more than once`);
+    if (seen.has(path)) throw new DuplicateMemberError(`member ${q(path)} appears more than once`);
     checkAncestors(path, seen);
+    if (h.type !== "directory" && dirs.has(path)) {
+      throw new NameClashError(
+        `member ${q(path)} is a ${h.type}, but earlier members are inside a folder of that name`,
+      );
+    }
+    const parts = path.split("/");
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
 
-    const dest = join(dir, path);
+    const dest = dir === null ? "" : join(dir, path);
     switch (h.type) {
       case "directory": {
         await reader.skip(padded(size));
-        await Deno.mkdir(dest, { recursive: true });
+        if (dir !== null) await Deno.mkdir(dest, { recursive: true });
         seen.set(path, { type: "directory" });
         break;
       }
       case "symlink": {
-        if (rawLink === "") throw new UnsafeMemberError(`symlink '${path}' has an empty target`);
+        if (rawLink === "") throw new UnsafeMemberError(`symlink ${q(path)} has an empty target`);
         if (rawLink.startsWith("/") || rawLink.includes("\0")) {
           throw new UnsafeMemberError(
-            `symlink '${path}' points outside the archive (absolute target '${rawLink}')`,
+            `symlink ${q(path)} points outside the archive (absolute target ${q(rawLink)})`,
           );
         }
-        checkNothingBelow(path, seen, "symlink");
+        if (path === ENV_DIR) {
+          // env/ is moved into place whole: as a link, its contents would be judged from
+          // the wrong place (x/sub/a -> ../../y is inside the archive, not inside env/).
+          throw new UnsafeMemberError(`${q(ENV_DIR)} is a symlink; it must be a folder`);
+        }
         await reader.skip(padded(size));
         seen.set(path, { type: "symlink", target: rawLink });
         break;
@@ -232,18 +322,25 @@ async function extractInto(
           target = normalizeMemberPath(rawLink, "hardlink target");
         } catch {
           throw new UnsafeMemberError(
-            `hardlink '${path}' points outside the archive (target '${rawLink}')`,
+            `hardlink ${q(path)} points outside the archive (target ${q(rawLink)})`,
+          );
+        }
+        if (isUnder(path, ENV_DIR) || isUnder(target, ENV_DIR)) {
+          throw new UnsafeMemberError(
+            `hardlink ${q(path)} -> ${q(target)}: an environment folder holds no hard links`,
           );
         }
         const t = seen.get(target);
         if (!t || t.type !== "file") {
           throw new UnsafeMemberError(
-            `hardlink '${path}' does not name an earlier regular member ('${target}')`,
+            `hardlink ${q(path)} does not name an earlier regular member (${q(target)})`,
           );
         }
         await reader.skip(padded(size));
-        await Deno.mkdir(dirname(dest), { recursive: true });
-        await Deno.link(join(dir, target), dest);
+        if (dir !== null) {
+          await Deno.mkdir(dirname(dest), { recursive: true });
+          await Deno.link(join(dir, target), dest);
+        }
         seen.set(path, { ...t });
         break;
       }
@@ -254,14 +351,52 @@ async function extractInto(
           }
           const data = await reader.readExactOrThrow(padded(size));
           manifestText = new TextDecoder().decode(data.subarray(0, size));
+          if (declared && manifestText !== declared.text) {
+            throw new ChecksumMismatchError("manifest.json changed while it was being read");
+          }
+        } else if (declared) {
+          // Held to the declared size before a byte is written: a member whose header is
+          // larger than the manifest says is refused here, having written nothing.
+          const want = Object.hasOwn(declared.manifest.members, path)
+            ? declared.manifest.members[path]
+            : undefined;
+          if (!want) {
+            throw new UnlistedMemberError(`member ${q(path)} is not listed in manifest.json`);
+          }
+          if (want.type !== "file" || want.size !== size) {
+            throw new ChecksumMismatchError(
+              `size mismatch: member ${q(path)} holds ${size} bytes, but manifest.json lists ${
+                want.type === "file" ? `${want.size} bytes` : `a ${want.type}`
+              } (nothing of it was written)`,
+            );
+          }
+        }
+        if (dir === null) {
+          if (path !== MANIFEST_NAME) await reader.skip(padded(size));
+          seen.set(path, { type: "file", size, sha256: "" });
+          break;
+        }
+        written += size;
+        if (declared && written > declared.budget) {
+          throw new ChecksumMismatchError(
+            "the archive holds more bytes than its manifest declares",
+          );
         }
         await Deno.mkdir(dirname(dest), { recursive: true });
         const hash = createHash("sha256");
-        const out = await Deno.open(dest, {
-          write: true,
-          createNew: true,
-          mode: h.mode & 0o111 ? 0o755 : 0o644,
-        });
+        let out: Deno.FsFile;
+        try {
+          out = await Deno.open(dest, {
+            write: true,
+            createNew: true,
+            mode: h.mode & 0o111 ? 0o755 : 0o644,
+          });
+        } catch (e) {
+          if (e instanceof Deno.errors.AlreadyExists) {
+            throw new NameClashError(`member ${q(path)} clashes with a folder of that name`);
+          }
+          throw e;
+        }
         try {
           if (path === MANIFEST_NAME) {
             const bytes = new TextEncoder().encode(manifestText!);
@@ -285,49 +420,89 @@ async function extractInto(
   if (manifestText === null) {
     throw new MissingManifestError("it has no manifest.json, so it is not a venvoy archive");
   }
-  const manifest = parseManifest(manifestText, "archive");
+  const manifest = declared?.manifest ?? parseManifest(manifestText, "archive");
   const checksums: Record<string, string> = {};
   const links = new Map<string, string>();
   for (const [path, s] of seen) if (s.type === "symlink") links.set(path, s.target);
   for (const [path, target] of links) {
-    if (!resolvesInside(path, target, links)) {
-      throw new UnsafeMemberError(`symlink '${path}' points outside the archive ('${target}')`);
+    if (dirs.has(path)) {
+      throw new UnsafeMemberError(`member below the symlink ${q(path)}`);
+    }
+    // env/ becomes the environment folder: its links are judged from there, so none may
+    // climb out of env/ (into another environment, once moved).
+    const floor = isUnder(path, ENV_DIR) ? 1 : 0;
+    if (!resolvesInside(path, target, links, floor)) {
+      throw new UnsafeMemberError(
+        floor
+          ? `symlink ${q(path)} points outside the environment folder (${q(target)})`
+          : `symlink ${q(path)} points outside the archive (${q(target)})`,
+      );
     }
   }
   for (const [path, s] of seen) {
     if (s.type === "directory" || path === MANIFEST_NAME) continue;
     const want = Object.hasOwn(manifest.members, path) ? manifest.members[path] : undefined;
-    if (!want) throw new UnlistedMemberError(`member '${path}' is not listed in manifest.json`);
+    if (!want) throw new UnlistedMemberError(`member ${q(path)} is not listed in manifest.json`);
     if (want.type !== s.type) {
       throw new ChecksumMismatchError(
-        `member '${path}' is a ${s.type}, but manifest.json lists a ${want.type}`,
+        `member ${q(path)} is a ${s.type}, but manifest.json lists a ${want.type}`,
       );
     }
     if (s.type === "file" && want.type === "file") {
-      if (s.size !== want.size || s.sha256 !== want.sha256) {
+      if (s.size !== want.size || (dir !== null && s.sha256 !== want.sha256)) {
         throw new ChecksumMismatchError(
-          `checksum mismatch for '${path}': manifest.json says sha256 ${want.sha256} (${want.size} bytes), the member has ${s.sha256} (${s.size} bytes)`,
+          dir === null
+            ? `size mismatch: member ${
+              q(path)
+            } holds ${s.size} bytes, but manifest.json lists ${want.size} bytes`
+            : `checksum mismatch for ${
+              q(path)
+            }: manifest.json says sha256 ${want.sha256} (${want.size} bytes), the member has ${s.sha256} (${s.size} bytes)`,
         );
       }
       checksums[path] = s.sha256;
     }
     if (s.type === "symlink" && want.type === "symlink" && s.target !== want.target) {
       throw new ChecksumMismatchError(
-        `symlink '${path}' points to '${s.target}', but manifest.json says '${want.target}'`,
+        `symlink ${q(path)} points to ${q(s.target)}, but manifest.json says ${q(want.target)}`,
       );
     }
   }
   for (const name of Object.keys(manifest.members)) {
     if (!seen.has(name)) {
-      throw new MissingMemberError(`manifest.json lists '${name}', which the archive lacks`);
+      throw new MissingMemberError(`manifest.json lists ${q(name)}, which the archive lacks`);
+    }
+  }
+  for (
+    const [role, member] of [["image.docker_archive", manifest.image?.docker_archive], [
+      "image.sif",
+      manifest.image?.sif,
+    ]] as const
+  ) {
+    // The image is loaded from here: it must be one of the verified regular files.
+    if (member === null || member === undefined) continue;
+    const s = typeof member === "string" ? seen.get(member) : undefined;
+    if (!s || s.type !== "file" || isUnder(member as string, ENV_DIR)) {
+      throw new UnsafeMemberError(
+        `manifest.json's ${role} ${q(String(member))} is not a verified file of the archive`,
+      );
     }
   }
   // Verified: only now do links appear on disk (each resolves inside the folder).
-  for (const [path, target] of links) {
-    await Deno.mkdir(dirname(join(dir, path)), { recursive: true });
-    await Deno.symlink(target, join(dir, path));
+  if (dir !== null) {
+    for (const [path, target] of links) {
+      await Deno.mkdir(dirname(join(dir, path)), { recursive: true });
+      await Deno.symlink(target, join(dir, path));
+    }
   }
-  return { manifest, checksums };
+  return { manifest, manifestText, checksums };
+}
+
+/** The folder that becomes the environment folder on import. */
+const ENV_DIR = "env";
+
+function isUnder(path: string, top: string): boolean {
+  return path === top || path.startsWith(top + "/");
 }
 
 /** No member may live below a symlink or a regular file. */
@@ -337,28 +512,23 @@ function checkAncestors(path: string, seen: Map<string, Seen>): void {
     const prefix = parts.slice(0, i).join("/");
     const s = seen.get(prefix);
     if (s && s.type !== "directory") {
-      throw new UnsafeMemberError(`member '${path}' lies below the ${s.type} '${prefix}'`);
-    }
-  }
-}
-
-function checkNothingBelow(path: string, seen: Map<string, Seen>, what: string): void {
-  for (const other of seen.keys()) {
-    if (other.startsWith(path + "/")) {
-      throw new UnsafeMemberError(`member '${other}' lies below the ${what} '${path}'`);
+      throw new UnsafeMemberError(
+        `member '${printable(path)}' lies below the ${s.type} '${printable(prefix)}'`,
+      );
     }
   }
 }
 
 /**
  * Resolves a link's target the way the kernel would inside the extraction folder, where
- * the archive's own links are the only links: false when it climbs above the root or
- * loops.
+ * the archive's own links are the only links: false when it climbs above the root (or
+ * above its first `floor` path parts, e.g. 1 for env/) or loops.
  */
 export function resolvesInside(
   linkPath: string,
   target: string,
   links: ReadonlyMap<string, string>,
+  floor = 0,
 ): boolean {
   let hops = 0;
   const walk = (base: string[], rel: string): string[] | null => {
@@ -367,7 +537,7 @@ export function resolvesInside(
     for (const part of rel.split("/")) {
       if (part === "" || part === ".") continue;
       if (part === "..") {
-        if (stack.length === 0) return null;
+        if (stack.length <= floor) return null;
         stack.pop();
         continue;
       }
@@ -495,6 +665,7 @@ class ByteReader {
   async *take(n: number): AsyncGenerator<Uint8Array> {
     let left = n;
     while (left > 0) {
+      throwIfSignalled(); // a hang-up stops a large member within one chunk
       if (!(await this.#fill())) {
         throw new TruncatedArchiveError("the tar stream ends in the middle of a member");
       }

@@ -3,6 +3,7 @@
  * long names and sizes of 8 GiB and more (read by GNU tar, bsdtar, docker and podman),
  * and member path rules. The streaming reader and writer build on these.
  */
+import { printable } from "../ui/errors.ts";
 import { CorruptArchiveError, UnsafeMemberError } from "./errors.ts";
 
 export const BLOCK = 512;
@@ -238,15 +239,16 @@ export function padded(size: number): number {
  */
 export function normalizeMemberPath(raw: string, what = "member"): string {
   if (raw.includes("\0")) throw new UnsafeMemberError(`${what} name contains a NUL byte`);
+  const shown = printable(raw);
   if (raw.startsWith("/") || /^[A-Za-z]:/.test(raw)) {
-    throw new UnsafeMemberError(`${what} '${raw}' has an absolute path`);
+    throw new UnsafeMemberError(`${what} '${shown}' has an absolute path`);
   }
   if (raw.includes("\\")) {
-    throw new UnsafeMemberError(`${what} '${raw}' contains a backslash`);
+    throw new UnsafeMemberError(`${what} '${shown}' contains a backslash`);
   }
   const parts = raw.split("/").filter((p) => p !== "" && p !== ".");
   if (parts.includes("..")) {
-    throw new UnsafeMemberError(`${what} '${raw}' escapes the archive ('..' in its path)`);
+    throw new UnsafeMemberError(`${what} '${shown}' escapes the archive ('..' in its path)`);
   }
   if (parts.length === 0) throw new UnsafeMemberError(`${what} has an empty name`);
   return parts.join("/");

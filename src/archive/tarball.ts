@@ -34,7 +34,11 @@ import { readPackageState } from "../snapshot/state.ts";
 import { parseEnvironmentYml } from "../snapshot/environment_yml.ts";
 import { parseRenvLock } from "../snapshot/renv_lock.ts";
 import { writeSnapshot } from "../snapshot/store.ts";
-import { type ImportedEnvironment, refuseExistingEnvironment } from "./import.ts";
+import {
+  type ImportedEnvironment,
+  refuseExistingEnvironment,
+  replaceEnvironment,
+} from "./import.ts";
 import type { VerifiedArchive } from "./reader.ts";
 import { FORMAT_VERSION, type Manifest, MANIFEST_NAME } from "./manifest.ts";
 import { TarGzWriter } from "./writer.ts";
@@ -336,7 +340,8 @@ async function copyIfFile(from: string, to: string): Promise<boolean> {
 /**
  * Recreates an environment from a verified tarball (its members all checked against the
  * manifest) and rebuilds it offline from its vendor/. A new environment that fails to
- * build leaves nothing behind; an existing one (--force) keeps its persist/ and history.
+ * build leaves nothing behind; an existing one (--force) is kept aside until the rebuild
+ * succeeds, then keeps its persist/ and history.
  */
 export async function importTarball(
   verified: VerifiedArchive,
@@ -346,14 +351,15 @@ export async function importTarball(
   const name = validateName(o.name ?? manifest.environment.name);
   const envDir = join(o.environmentsDir, name);
   await refuseExistingEnvironment(envDir, name, o.force);
-  const existed = await Deno.stat(envDir).then(() => true, () => false);
   const src = verified.dir;
   if (!(await Deno.stat(join(src, "env", "config.yaml")).then(() => true, () => false))) {
     throw new VenvoyError("the tarball has no env/config.yaml", {
       hint: "was it written by venvoy export --format tarball?",
     });
   }
-  try {
+  // Built in place of the old folder, which is kept aside (with its persist/) until the
+  // rebuild succeeds: a failed import, forced or not, changes nothing.
+  return await replaceEnvironment(envDir, async () => {
     await Deno.mkdir(join(envDir, "vendor", "R"), { recursive: true });
     for (const f of TARBALL_ENV_FILES) await copyIfFile(join(src, "env", f), join(envDir, f));
     await copyIfFile(join(src, LOCK_FILE), join(envDir, LOCK_FILE));
@@ -370,6 +376,7 @@ export async function importTarball(
     doc.set("image_id", null);
     await Deno.writeTextFile(cfgPath, doc.toString());
 
+    const built = await o.rebuild(name);
     const snapshots: string[] = [];
     const projectDir = join(o.projectsDir, name);
     const yml = join(src, "environment.yml");
@@ -386,12 +393,8 @@ export async function importTarball(
       const w = await writeSnapshot(projectDir, snap);
       if (w.written) snapshots.push(w.entry.yml);
     }
-    const built = await o.rebuild(name);
     return { name, envDir, image: built.image, imageId: built.imageId, manifest, snapshots };
-  } catch (e) {
-    if (!existed) await Deno.remove(envDir, { recursive: true }).catch(() => {});
-    throw e;
-  }
+  });
 }
 
 export interface StandaloneExportContext {

@@ -384,7 +384,9 @@ async function rebuildFromPins(
   // machine that made it, so the base's name is used then (and a different result reported).
   const base = meta.baseImagePinned?.includes("@sha256:") ? meta.baseImagePinned : meta.baseImage;
   const init = deps.initEnv ?? (await import("../env/init.ts")).initEnv;
-  const tmp = await Deno.makeTempDir({ prefix: "venvoy-import-" });
+  // Named like venvoy's other temporary folders, so a sweep finds it if a kill left it.
+  await Deno.mkdir(ctx.paths.environments, { recursive: true });
+  const tmp = await Deno.makeTempDir({ dir: ctx.paths.environments, prefix: ".venvoy-import-" });
   const reqFile = join(tmp, runtime === "r" ? "packages.txt" : "requirements.txt");
   await Deno.writeTextFile(
     reqFile,

@@ -1,5 +1,5 @@
 /** The one rule for environment names, used by every command. */
-import { UsageError } from "../ui/errors.ts";
+import { printable, UsageError } from "../ui/errors.ts";
 
 export const NAME_RULE =
   "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit, at most 63 characters";
@@ -13,7 +13,7 @@ export function isValidName(name: string): boolean {
 /** Returns the name, or throws a usage error (exit 2) that states the rule. */
 export function validateName(name: string): string {
   if (!isValidName(name)) {
-    throw new UsageError(`invalid environment name '${name}'`, {
+    throw new UsageError(`invalid environment name '${printable(name)}'`, {
       hint: `names use ${NAME_RULE}, e.g. my-project or cancer.study_2`,
     });
   }

@@ -98,9 +98,15 @@ export abstract class OciCli implements ContainerRuntime {
     return [];
   }
 
+  /**
+   * `<engine> load -i`, then venvoy's own tag. With `expectId`, the loaded image must be
+   * that ID before it is tagged; otherwise nothing is tagged and nothing removed (an ID
+   * removed here could be someone else's image). The tar's own names must be stripped
+   * first (archive/image_tar.ts): the engine applies them on load.
+   */
   async load(
     archivePath: string,
-    options: { target?: string; kind?: ArchiveKind } = {},
+    options: { target?: string; kind?: ArchiveKind; expectId?: string } = {},
   ): Promise<string> {
     const res = await mustSucceed(
       this.runner,
@@ -112,6 +118,26 @@ export abstract class OciCli implements ContainerRuntime {
       throw new VenvoyError(`${this.name} load did not say what it loaded`, {
         hint: `output was: ${res.stdout.trim() || res.stderr.trim()}`,
       });
+    }
+    if (options.expectId) {
+      const id = /^sha256:[0-9a-f]{64}$/.test(loaded)
+        ? loaded
+        : (await this.inspect(loaded))?.id ?? null;
+      if (id !== options.expectId) {
+        throw new VenvoyError(
+          `${this.name} loaded image ${id ?? loaded}, not the expected ${options.expectId}`,
+          { hint: "the archive's image is not what its manifest says; nothing was tagged" },
+        );
+      }
+      if (options.target) {
+        await mustSucceed(
+          this.runner,
+          [this.binary, "tag", id, options.target],
+          `${this.name} tag`,
+        );
+        return options.target;
+      }
+      return id;
     }
     if (options.target && options.target !== loaded) {
       await mustSucceed(

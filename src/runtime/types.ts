@@ -110,7 +110,10 @@ export interface ContainerRuntime {
    * Brings an archive in so that `target` names it: a tag for docker/podman (optional;
    * the loaded reference is returned), the SIF path to build for apptainer/singularity.
    */
-  load(archivePath: string, options?: { target?: string; kind?: ArchiveKind }): Promise<string>;
+  load(
+    archivePath: string,
+    options?: { target?: string; kind?: ArchiveKind; expectId?: string },
+  ): Promise<string>;
   remove(ref: string): Promise<void>;
   /** Containers (or Apptainer instances) carrying all these labels. */
   listContainers(labels?: Record<string, string>): Promise<ContainerInfo[]>;

@@ -79,3 +79,18 @@ export function lastLines(text: string, n: number): string {
   const lines = text.trimEnd().split("\n");
   return lines.slice(-n).join("\n").trim();
 }
+
+/**
+ * `s` safe to show on a terminal: control characters (C0 including newline, DEL, C1) are
+ * written as escapes (`\n`, `\x1b`, `\u009b`), so a name taken from an untrusted file can
+ * neither move the cursor, recolour the screen nor fake a line of venvoy's own output.
+ */
+export function printable(s: string): string {
+  // deno-lint-ignore no-control-regex
+  return s.replace(/[\x00-\x1f\x7f-\x9f\\]/g, (c) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\" };
+    if (named[c]) return named[c];
+    const code = c.charCodeAt(0);
+    return code < 0x80 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u00${code.toString(16)}`;
+  });
+}

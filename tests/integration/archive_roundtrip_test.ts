@@ -9,6 +9,10 @@ import { join } from "node:path";
 import { exportArchive } from "../../src/archive/export.ts";
 import { importArchive } from "../../src/archive/import.ts";
 import { extractVerified } from "../../src/archive/reader.ts";
+import { decodeHeader } from "../../src/archive/tar.ts";
+import { TarGzWriter } from "../../src/archive/writer.ts";
+import { VenvoyError } from "../../src/ui/errors.ts";
+import { manifestFor, tarBytes } from "../unit/archive/craft.ts";
 import { DenoRunner, type RunRequest, type SpawnRequest } from "../../src/process/mod.ts";
 import { ApptainerRuntime } from "../../src/runtime/apptainer.ts";
 import { DockerRuntime } from "../../src/runtime/docker.ts";
@@ -245,6 +249,158 @@ Deno.test({
     const res = await runner.run({ cmd: ["apptainer", "exec", got.image, ...SCRIPT] });
     assertEquals(res.code, 0, res.stderr);
     assertEquals(res.stdout, f.expected);
+  },
+});
+
+const LAB_OTHER = "localhost/venvoy-lab/python:3.11";
+const OTHER_ID = "sha256:" + "0d".repeat(32);
+
+/** The image ID a tag points to in the shared podman store (null: no such tag). */
+async function idOf(ref: string): Promise<string | null> {
+  const res = await runner.run({ cmd: ["podman", "image", "inspect", "--format", "{{.Id}}", ref] });
+  return res.code === 0 ? `sha256:${res.stdout.trim()}` : null;
+}
+
+/** Exports a one-file environment whose image is `tag` (podman save records that name). */
+async function exportAs(root: string, tag: string, name: string): Promise<string> {
+  const envDir = join(root, "src-home", "environments", name);
+  await Deno.mkdir(join(envDir, "persist"), { recursive: true });
+  await Deno.writeTextFile(
+    join(envDir, "config.yaml"),
+    `name: ${name}\nruntime: python\nengine: podman\nimage: ${tag}\n`,
+  );
+  const archive = join(root, `${name}.tar.gz`);
+  await exportArchive({
+    runner,
+    runtime: new PodmanRuntime(runner, "podman", { rootless: false }),
+    envDir,
+    output: archive,
+    venvoyVersion: "0.0.0-it",
+  });
+  return archive;
+}
+
+Deno.test({
+  name: "issue 11.5: loading an archive does not re-tag another image named inside image.tar",
+  ignore: !hasPodman || !(await available(["podman", "image", "exists", LAB_OTHER])),
+  sanitizeResources: false,
+  fn: async () => {
+    const root = await Deno.makeTempDir({ prefix: "venvoy-retag-it-" });
+    const rand = crypto.randomUUID().slice(0, 8);
+    const victim = `localhost/venvoy-test-victim/v-${rand}:latest`;
+    const name = `rt-victim-${rand}`;
+    try {
+      // The archive's image.tar names `victim` (it was saved under that name) ...
+      await ok(["podman", "tag", LAB, victim]);
+      const archive = await exportAs(root, victim, "evil");
+      // ... which, on this machine, is another image.
+      await ok(["podman", "tag", LAB_OTHER, victim]);
+      const victimId = await idOf(victim);
+      assert(victimId && victimId !== await idOf(LAB));
+
+      const got = await importArchive(archive, {
+        runtime: new PodmanRuntime(runner, "podman", { rootless: false }),
+        environmentsDir: join(root, "home", "environments"),
+        projectsDir: join(root, "home", "projects"),
+        name,
+      });
+      assertEquals(got.image, `localhost/venvoy/${name}:latest`);
+      assertEquals(await idOf(got.image), await idOf(LAB), "venvoy's own tag is the import");
+      assertEquals(await idOf(victim), victimId, "the victim tag still names its own image");
+    } finally {
+      await runner.run({ cmd: ["podman", "image", "rm", victim] });
+      await runner.run({ cmd: ["podman", "image", "rm", `localhost/venvoy/${name}:latest`] });
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "issue 11.7: a failed import --force leaves the environment and its image tag as they were",
+  ignore: !hasPodman,
+  sanitizeResources: false,
+  fn: async () => {
+    const f = await fixture();
+    const root = await Deno.makeTempDir({ prefix: "venvoy-force-it-" });
+    const name = `rt-force-${crypto.randomUUID().slice(0, 8)}`;
+    const tag = `localhost/venvoy/${name}:latest`;
+    const home = {
+      environmentsDir: join(root, "environments"),
+      projectsDir: join(root, "projects"),
+    };
+    const podman = new PodmanRuntime(runner, "podman", { rootless: false });
+    try {
+      const first = await importArchive(f.archive, { runtime: podman, ...home, name });
+      await Deno.writeTextFile(join(first.envDir, "persist", "mine.txt"), "mine\n");
+      const config = await Deno.readTextFile(join(first.envDir, "config.yaml"));
+      const files = [...Deno.readDirSync(first.envDir)].map((e) => e.name).sort();
+      const id = await idOf(tag);
+      assertEquals(id, f.labId);
+
+      const verified = await extractVerified(f.archive, { tmpDir: root });
+      const realTar = join(root, "real-image.tar");
+      await Deno.copyFile(join(verified.dir, "image.tar"), realTar);
+      const real = await Deno.readFile(realTar);
+      await verified.cleanup();
+      const cfgName = `${f.labId.slice(7)}.json`;
+      const cfgText = (() => {
+        for (let pos = 0; pos + 512 <= real.length;) {
+          const h = decodeHeader(real.subarray(pos, pos + 512));
+          if (!h) break;
+          if (h.name === cfgName) {
+            return new TextDecoder().decode(real.subarray(pos + 512, pos + 512 + h.size));
+          }
+          pos += 512 + Math.ceil(h.size / 512) * 512;
+        }
+        throw new Error("no config in image.tar");
+      })();
+      const brokenTar = join(root, "broken-image.tar");
+      await Deno.writeFile(
+        brokenTar,
+        tarBytes([
+          { name: cfgName, data: cfgText },
+          {
+            name: "manifest.json",
+            data: JSON.stringify([{ Config: cfgName, RepoTags: [tag], Layers: ["missing.tar"] }]),
+          },
+        ]),
+      );
+      /** A verified archive (every checksum right) with this image.tar and image ID. */
+      const archiveWith = async (imageTar: string, imageId: string, out: string) => {
+        const w = await TarGzWriter.create(out);
+        await w.addBytes("env/config.yaml", `name: ${name}\nruntime: python\n`);
+        await w.addFile("image.tar", imageTar);
+        const m = manifestFor([]) as Record<string, unknown> & { image: Record<string, unknown> };
+        m.image = { ...m.image, id: imageId, docker_archive: "image.tar" };
+        m.members = w.members;
+        await w.addBytes("manifest.json", JSON.stringify(m));
+        await w.finish();
+        return out;
+      };
+      for (
+        const [label, file] of [
+          // The image loads, but it is not the one the manifest names (the old code then
+          // removed the environment's tag).
+          ["another image", await archiveWith(realTar, OTHER_ID, join(root, "other.tar.gz"))],
+          // The right config (so the right ID), but a layer that is not there.
+          ["a missing layer", await archiveWith(brokenTar, f.labId, join(root, "broken.tar.gz"))],
+        ]
+      ) {
+        await assert.rejects(
+          importArchive(file, { runtime: podman, ...home, name, force: true }),
+          (e: unknown) => e instanceof VenvoyError,
+          label,
+        );
+        assertEquals(await Deno.readTextFile(join(first.envDir, "config.yaml")), config, label);
+        assertEquals([...Deno.readDirSync(first.envDir)].map((e) => e.name).sort(), files);
+        assertEquals(await Deno.readTextFile(join(first.envDir, "persist", "mine.txt")), "mine\n");
+        assertEquals(await idOf(tag), id, `${label}: the image tag still names the old image`);
+      }
+      assertEquals([...Deno.readDirSync(home.environmentsDir)].map((e) => e.name), [name]);
+    } finally {
+      await runner.run({ cmd: ["podman", "image", "rm", tag] });
+      await Deno.remove(root, { recursive: true }).catch(() => {});
+    }
   },
 });
 

@@ -10,7 +10,8 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { type CliResult, venvoy } from "./cli.ts";
+import { type CliResult, venvoy, venvoyBin } from "./cli.ts";
+import { TarGzWriter } from "../../src/archive/writer.ts";
 import { ignoreUnless, LAB_PYTHON, runner } from "./lab.ts";
 import { craftArchive, manifestFor } from "../unit/archive/craft.ts";
 
@@ -350,6 +351,50 @@ Deno.test({
           1,
         ],
         ["no-manifest", craftArchive([ok], { manifest: null }), /manifest/, 1],
+        // issue 11.16: a file and a folder of one name is a refusal, not an internal error
+        [
+          "name-clash",
+          craftArchive([ok, { name: "env/a/b", data: "1" }, { name: "env/a", data: "2" }]),
+          /'env\/a' is a file, but earlier members are inside a folder of that name/,
+          1,
+        ],
+        // issue 11.2: a link judged where it will live (env/ becomes environments/<name>/)
+        [
+          "env-link-escape",
+          craftArchive([ok, { name: "env/persist", type: "symlink", target: "../victim" }]),
+          /points outside the environment folder/,
+          1,
+        ],
+        // issue 11.6: declared 1 KB, holds 4 MB of zeros: refused before writing them
+        [
+          "bomb",
+          (() => {
+            const members = [ok, { name: "env/bomb", data: "\0".repeat(4 * 1024 * 1024) }];
+            const m = manifestFor(members) as { members: Record<string, { size: number }> };
+            m.members["env/bomb"].size = 1024;
+            return craftArchive(members, { manifest: m });
+          })(),
+          /'env\/bomb' holds 4194304 bytes, but manifest\.json lists 1024 bytes/,
+          1,
+        ],
+        // issue 11.12: the image path must be a verified member
+        [
+          "image-path",
+          (() => {
+            const m = manifestFor([ok]) as { image: Record<string, unknown> };
+            m.image.sif = "../../etc/hostname";
+            return craftArchive([ok], { manifest: m });
+          })(),
+          /image\.sif '\.\.\/\.\.\/etc\/hostname' is not a verified file/,
+          1,
+        ],
+        // issue 11.14: control characters in a member name are escaped in the message
+        [
+          "control-chars",
+          craftArchive([ok, { name: "../\x1b[2J\x1b]0;pwned\x07\rhint: fake\n", data: "x" }]),
+          /\\x1b\[2J\\x1b\]0;pwned\\x07\\rhint: fake\\n/,
+          1,
+        ],
         ["truncated", craftArchive([ok]).slice(0, 40), /truncat|ends|corrupt/i, 1],
         ["not-an-archive", new Uint8Array([0, 1, 2, 3, 0, 255, 0, 9]), /binary|not/i, 1],
         [
@@ -369,6 +414,9 @@ Deno.test({
         assert.match(res.stderr, /^venvoy: error: /m, label);
         assert.match(res.stderr, why, `${label}: ${res.stderr}`);
         assertEquals(res.stdout, "", label);
+        assert(!/report the stack/.test(res.stderr), `${label}: not an internal error`);
+        // deno-lint-ignore no-control-regex
+        assert(!/[\x00-\x08\x0b-\x1f\x7f]/.test(res.stderr), `${label}: no control character`);
         assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), [`${label}.tar.gz`], label);
       }
       for (const p of [join(root, "escaped.txt"), join(root, "h", "escaped.txt")]) {
@@ -377,6 +425,98 @@ Deno.test({
       const envs = await Array.fromAsync(Deno.readDir(join(h.VENVOY_HOME, "environments")))
         .catch(() => []);
       assertEquals(envs.map((e) => e.name), [], "no environment or temporary folder is left");
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "issue 11.13: SIGHUP during an import leaves no temporary folder; the next import sweeps stale ones",
+  ignore: noPodman,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = await Deno.makeTempDir({ prefix: "venvoy-it-hup-" });
+    try {
+      const h = machine(root, "h");
+      const envs = join(h.VENVOY_HOME, "environments");
+      // An archive that takes a moment to verify: 48 MB that do not compress.
+      const big = join(root, "big.bin");
+      const f = await Deno.open(big, { write: true, create: true });
+      const chunk = new Uint8Array(65536);
+      for (let i = 0; i < 768; i++) await f.write(crypto.getRandomValues(chunk));
+      f.close();
+      const file = join(root, "slow.tar.gz");
+      const w = await TarGzWriter.create(file);
+      await w.addBytes("env/config.yaml", "name: slow\nruntime: python\n");
+      await w.addFile("env/persist/big.bin", big);
+      const m = manifestFor([]) as Record<string, unknown>;
+      m.members = w.members;
+      await w.addBytes("manifest.json", JSON.stringify(m));
+      await w.finish();
+      await Deno.remove(big);
+
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-all",
+          "--no-config",
+          "--no-lock",
+          "--quiet",
+          await venvoyBin(),
+          "--engine",
+          "podman",
+          "import",
+          file,
+        ],
+        cwd: root,
+        env: { NO_COLOR: "1", ...h },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const temps = () =>
+        [...(() => {
+          try {
+            return Deno.readDirSync(envs);
+          } catch {
+            return [];
+          }
+        })()].map((e) => e.name).filter((n) => n.startsWith(".venvoy-"));
+      let seen: string[] = [];
+      for (let i = 0; i < 1000 && seen.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        seen = temps();
+      }
+      assert(seen.length > 0, "the import made its temporary folder");
+      child.kill("SIGHUP");
+      const out = await child.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 130, stderr);
+      assert.match(stderr, /import interrupted; nothing was kept/);
+      assertEquals(temps(), [], "no temporary folder is left");
+      assertEquals([...Deno.readDirSync(envs)].map((e) => e.name), []);
+
+      // A folder a killed venvoy left (no lock held, a day old) goes at the next import.
+      const stale = join(envs, ".venvoy-import-stale1");
+      await Deno.mkdir(join(stale, "root"), { recursive: true });
+      await Deno.writeTextFile(join(stale, "root", "x"), "left behind\n");
+      const old = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+      await Deno.utime(join(stale, "root"), old, old);
+      await Deno.utime(stale, old, old);
+      const res = await venvoy(["--engine", "podman", "import", join(root, "missing.tar.gz")], {
+        env: h,
+        cwd: root,
+      });
+      assertEquals(res.code, 2, res.stderr); // no such file: refused before any sweep
+      assert(await Deno.stat(stale).then(() => true, () => false));
+      const hostile = join(root, "hostile.tar.gz");
+      await Deno.writeFile(hostile, craftArchive([{ name: "../x", data: "x" }]));
+      const res2 = await venvoy(["--engine", "podman", "import", hostile], { env: h, cwd: root });
+      assertEquals(res2.code, 1, res2.stderr);
+      assertEquals(await Deno.stat(stale).then(() => true, () => false), false, "swept");
     } finally {
       await Deno.remove(root, { recursive: true });
     }

@@ -10,6 +10,7 @@ import {
   InvalidManifestError,
   MissingManifestError,
   MissingMemberError,
+  NameClashError,
   NotAnArchiveError,
   TruncatedArchiveError,
   UnlistedMemberError,
@@ -268,4 +269,237 @@ Deno.test("resolvesInside follows the archive's own links like the kernel", () =
   assert(!resolvesInside("a/y", "../../z", links));
   const loop = new Map([["p", "q"], ["q", "p"]]);
   assert(!resolvesInside("x", "p", loop), "a loop is refused");
+});
+
+// --- issue 11: links judged where they will live, bombs, clashes, image members, names ---
+
+Deno.test("hostile: env/ links into a neighbouring environment (inside the archive, outside env/)", async () => {
+  // env/ becomes environments/<name>/, so '../victim/image.sif' would be environments/victim.
+  for (
+    const evil of [
+      [...ok, { name: "env/image.sif", type: "symlink", target: "../victim/image.sif" }],
+      [...ok, { name: "env/persist", type: "symlink", target: "../victim/persist" }],
+      [
+        ...ok,
+        { name: "env/hop", type: "symlink", target: "persist" },
+        { name: "env/persist", type: "symlink", target: "../victim" },
+      ],
+    ] as Crafted[][]
+  ) {
+    await refused(
+      craftArchive(evil),
+      UnsafeMemberError,
+      /points outside the environment folder/,
+    );
+  }
+});
+
+Deno.test("hostile: env/ itself a link to a folder whose links climb two levels", async () => {
+  // x/sub/a -> ../../y is inside the archive; moved into place as env/, it would name
+  // environments/y.
+  const evil: Crafted[] = [
+    { name: "x/sub/keep", data: "1" },
+    { name: "x/sub/a", type: "symlink", target: "../../y" },
+    { name: "env", type: "symlink", target: "x" },
+  ];
+  await refused(craftArchive(evil), UnsafeMemberError, /'env' is a symlink; it must be a folder/);
+});
+
+Deno.test("env/ links that stay inside env/ (a venv's lib64 -> lib) are kept", async () => {
+  const members: Crafted[] = [
+    ...ok,
+    { name: "env/persist/venv/lib/x.py", data: "X = 1\n" },
+    { name: "env/persist/venv/lib64", type: "symlink", target: "lib" },
+  ];
+  const { root, tmpDir, file } = await sandbox(craftArchive(members));
+  try {
+    const got = await extractVerified(file, { tmpDir });
+    assertEquals(await Deno.readLink(join(got.dir, "env/persist/venv/lib64")), "lib");
+    await got.cleanup();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("hostile: hard links in or into env/", async () => {
+  await refused(
+    craftArchive([...ok, { name: "env/persist/tar", type: "hardlink", target: "image.tar" }]),
+    UnsafeMemberError,
+    /an environment folder holds no hard links/,
+  );
+  await refused(
+    craftArchive([...ok, { name: "copy", type: "hardlink", target: "env/config.yaml" }]),
+    UnsafeMemberError,
+    /an environment folder holds no hard links/,
+  );
+});
+
+/** Bytes under `dir` right now (synchronous: called from the progress callback). */
+function treeBytes(dir: string): number {
+  let n = 0;
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      const p = join(dir, e.name);
+      const st = Deno.lstatSync(p);
+      n += st.isDirectory ? treeBytes(p) : st.size;
+    }
+  } catch { /* removed meanwhile */ }
+  return n;
+}
+
+Deno.test("hostile: decompression bomb (declares 1 KB, holds 10 MB of zeros) writes nothing", async () => {
+  const bomb = "\0".repeat(10 * 1024 * 1024);
+  // 1 MB of random text after the bomb keeps the compressed stream long enough to sample the
+  // disk while the bomb is being unpacked (the old code peaked at 11 MB here).
+  let noise = "";
+  const buf = new Uint8Array(48 * 1024);
+  for (let n = 0; n < 768 * 1024; n += buf.length) {
+    noise += btoa(String.fromCharCode(...crypto.getRandomValues(buf)));
+  }
+  const members: Crafted[] = [
+    ...ok,
+    { name: "env/persist/bomb", data: bomb },
+    { name: "noise", data: noise },
+  ];
+  const manifest = manifestFor(members) as { members: Record<string, { size: number }> };
+  manifest.members["env/persist/bomb"].size = 1024;
+  const bytes = craftArchive(members, { manifest });
+  assert(bytes.length < 4 * 1024 * 1024, `the crafted file stays small (${bytes.length})`);
+  const { root, tmpDir, file } = await sandbox(bytes);
+  let peak = 0;
+  try {
+    await assert.rejects(
+      extractVerified(file, {
+        tmpDir,
+        onProgress: () => {
+          peak = Math.max(peak, treeBytes(tmpDir));
+        },
+      }),
+      (e: unknown) =>
+        e instanceof ChecksumMismatchError &&
+        /'env\/persist\/bomb' holds 10485760 bytes, but manifest\.json lists 1024 bytes/.test(
+          e.message,
+        ),
+    );
+    assert(peak < 64 * 1024, `at most a few KB were written, not the bomb (peak ${peak})`);
+    assertEquals(await listTree(root), BEFORE);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("an archive larger than the free space is refused before anything is written", async () => {
+  const { root, tmpDir, file } = await sandbox(craftArchive(ok));
+  try {
+    let asked = "";
+    await assert.rejects(
+      extractVerified(file, {
+        tmpDir,
+        freeSpace: (d) => {
+          asked = d;
+          return 10;
+        },
+      }),
+      /not enough free space to import archive\.tar\.gz: it unpacks to \d+ bytes/,
+    );
+    assertEquals(asked, tmpDir);
+    assertEquals(await listTree(root), BEFORE);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("hostile: a file and a folder of the same name is a clear refusal", async () => {
+  await refused(
+    craftArchive([...ok, { name: "env/a/b", data: "1" }, { name: "env/a", data: "2" }]),
+    NameClashError,
+    /member 'env\/a' is a file, but earlier members are inside a folder of that name/,
+  );
+  await refused(
+    craftArchive([...ok, { name: "env/x/y", data: "1" }, {
+      name: "env/x",
+      type: "symlink",
+      target: ".",
+    }]),
+    NameClashError,
+    /member 'env\/x' is a symlink/,
+  );
+});
+
+Deno.test("hostile: manifest's image path names no verified member", async () => {
+  for (
+    const [image, why] of [
+      [
+        { sif: "../../etc/hostname" },
+        /image\.sif '\.\.\/\.\.\/etc\/hostname' is not a verified file/,
+      ],
+      [{ docker_archive: "/etc/hostname" }, /image\.docker_archive '\/etc\/hostname' is not/],
+      [{ sif: "link.sif" }, /image\.sif 'link\.sif' is not a verified file/],
+      [{ docker_archive: "env/config.yaml" }, /image\.docker_archive 'env\/config\.yaml' is not/],
+    ] as const
+  ) {
+    const members: Crafted[] = [...ok, { name: "link.sif", type: "symlink", target: "image.tar" }];
+    const m = manifestFor(members) as { image: Record<string, unknown> };
+    Object.assign(m.image, image);
+    await refused(craftArchive(members, { manifest: m }), UnsafeMemberError, why);
+  }
+});
+
+Deno.test("hostile: control characters in member names never reach the message", async () => {
+  const nasty = "\x1b[2J\x1b[31mowned\rhint: run rm -rf ~\n\x07";
+  for (
+    const evil of [
+      [...ok, { name: `../${nasty}`, data: "x" }],
+      [...ok, { name: `env/${nasty}`, data: "x" }], // unlisted
+      [...ok, { name: `env/${nasty}`, type: "symlink", target: `../../${nasty}` }],
+    ] as Crafted[][]
+  ) {
+    const { root, tmpDir, file } = await sandbox(
+      craftArchive(evil, { listed: ok }),
+    );
+    try {
+      await assert.rejects(extractVerified(file, { tmpDir }), (e: unknown) => {
+        const msg = (e as Error).message;
+        // deno-lint-ignore no-control-regex
+        assert(!/[\x00-\x1f\x7f]/.test(msg), `no control character in: ${JSON.stringify(msg)}`);
+        assert.match(msg, /\\x1b\[2J\\x1b\[31mowned\\rhint: run rm -rf ~\\n\\x07/);
+        return true;
+      });
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  }
+});
+
+Deno.test("hostile: an archive swapped for a bomb between the two passes writes nothing of the bomb", async () => {
+  const good = "g".repeat(1024);
+  const listed: Crafted[] = [...ok, { name: "env/persist/data", data: good }];
+  const manifest = manifestFor(listed);
+  const bomb: Crafted[] = [...ok, {
+    name: "env/persist/data",
+    data: "\0".repeat(10 * 1024 * 1024),
+  }];
+  const { root, tmpDir, file } = await sandbox(craftArchive(listed, { manifest }));
+  const swapped = join(root, "swapped.tar.gz");
+  await Deno.writeFile(swapped, craftArchive(bomb, { manifest }));
+  let done = false;
+  try {
+    await assert.rejects(
+      extractVerified(file, {
+        tmpDir,
+        onProgress: () => {
+          // The first pass has the good file open; the second opens the path again.
+          if (!done) Deno.renameSync(swapped, file);
+          done = true;
+        },
+      }),
+      (e: unknown) =>
+        e instanceof ChecksumMismatchError &&
+        /size mismatch: member 'env\/persist\/data' holds 10485760 bytes, but manifest\.json lists 1024 bytes \(nothing of it was written\)/
+          .test((e as Error).message),
+    );
+    assertEquals(await listTree(root), BEFORE);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

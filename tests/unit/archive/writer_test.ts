@@ -34,7 +34,8 @@ async function writeSample(dir: string) {
   await w.addBytes("restore.sh", "#!/bin/sh\necho hi\n", { mode: 0o755 });
   await w.addBytes(LONG, "long name\n");
   await w.addStream("stream.txt", streamOf([new TextEncoder().encode("abc")]), { size: 3 });
-  await w.addSymlink("env/link", "../restore.sh");
+  await w.addBytes("env/restore.sh", "#!/bin/sh\necho hi\n", { mode: 0o755 });
+  await w.addSymlink("env/persist/link", "../restore.sh");
   const members = w.members;
   const manifest = { ...manifestFor([]), members };
   await w.addBytes(MANIFEST_NAME, JSON.stringify(manifest));
@@ -65,7 +66,10 @@ Deno.test("writer output verifies with the safe reader, checksums computed while
     const got = await extractVerified(out, { tmpDir: dir });
     assertEquals(await Deno.readFile(join(got.dir, "image.tar")), big);
     assertEquals(await Deno.readTextFile(join(got.dir, LONG)), "long name\n");
-    assertEquals(await Deno.readTextFile(join(got.dir, "env/link")), "#!/bin/sh\necho hi\n");
+    assertEquals(
+      await Deno.readTextFile(join(got.dir, "env/persist/link")),
+      "#!/bin/sh\necho hi\n",
+    );
     assertEquals(got.checksums["image.tar"], sha);
     await got.cleanup();
   } finally {
@@ -87,7 +91,7 @@ Deno.test({
       assertEquals(await Deno.readFile(join(x, "image.tar")), big);
       assertEquals(await Deno.readTextFile(join(x, LONG)), "long name\n");
       assert(((await Deno.stat(join(x, "restore.sh"))).mode! & 0o100) !== 0, "restore.sh is +x");
-      assertEquals(await Deno.readLink(join(x, "env/link")), "../restore.sh");
+      assertEquals(await Deno.readLink(join(x, "env/persist/link")), "../restore.sh");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

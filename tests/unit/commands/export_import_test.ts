@@ -34,12 +34,24 @@ import {
   interruptible,
   stepProgress,
 } from "../../../src/ui/progress.ts";
-import { craftArchive, manifestFor } from "../archive/craft.ts";
+import { craftArchive, manifestFor, sha256, tarBytes } from "../archive/craft.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 
-const ID = "sha256:" + "ab".repeat(32);
+/** A real (tiny) docker-archive: import strips its names and checks its config digest. */
+const CONFIG = JSON.stringify({ architecture: "amd64", os: "linux", pad: "x".repeat(60000) });
+const ID = "sha256:" + sha256(CONFIG);
 const PODMAN = "/usr/bin/podman";
-const SAVED = new TextEncoder().encode("pretend docker-archive\n".repeat(3000));
+const SAVED = tarBytes([
+  { name: `${ID.slice(7)}.json`, data: CONFIG },
+  {
+    name: "manifest.json",
+    data: JSON.stringify([{
+      Config: `${ID.slice(7)}.json`,
+      RepoTags: ["localhost/venvoy/demo:latest"],
+      Layers: [],
+    }]),
+  },
+]);
 
 /** `podman save` streams SAVED; inspect finds the image; load prints what podman prints. */
 class FakePodman extends RecordingRunner {
@@ -54,7 +66,7 @@ class FakePodman extends RecordingRunner {
         Config: { Labels: {} },
       }]),
     });
-    this.on([PODMAN, "load"], { stdout: "Loaded image: localhost/venvoy/demo:latest\n" });
+    this.on([PODMAN, "load"], { stdout: `Loaded image: ${ID}\n` });
   }
   override spawn(req: SpawnRequest): SpawnedProcess {
     const proc = super.spawn(req);

@@ -51,6 +51,14 @@ export async function freeze(ctx: CommandContext, opts: FreezeCommandOptions): P
       }`,
     );
   }
+  for (const d of res.direct) {
+    const how = {
+      copied: `copied from ${d.from}`,
+      built: `built from ${d.from}`,
+      reconstructed: `rebuilt from its installed files (${d.why ?? "no origin"})`,
+    }[d.how];
+    info(`${d.name}==${d.version} is not from the index: ${how}`);
+  }
   if (res.r.unavailable.length) {
     warn(
       `R source packages the index does not have (an offline rebuild cannot reinstall them): ${

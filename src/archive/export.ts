@@ -24,6 +24,7 @@ import {
 } from "./manifest.ts";
 import { renderReadme, renderRestoreScript } from "./templates.ts";
 import { spool, TarGzWriter } from "./writer.ts";
+import { parseDistFilename } from "../snapshot/freeze.ts";
 
 export const DOCKER_ARCHIVE_MEMBER = "image.tar";
 export const SIF_MEMBER = "image.sif";
@@ -373,8 +374,8 @@ export interface TreePlan {
 /**
  * Plans what of the environment folder goes in, before anything slow happens: the
  * allow-list, then links and names. Links that stay inside the folder are kept as
- * relative links; an allowed top-level file that is a link to a file is stored as that
- * file; anything else (sockets, links to folders outside, dangling links) is skipped and
+ * relative links; an allowed top-level file, or a wheel/sdist in vendor/, that is a link
+ * to a file outside is stored as that file; anything else (sockets, links to folders outside, dangling links) is skipped and
  * reported. Links in persist/ point into the image, so they are never followed on the
  * host: kept when relative and inside, else skipped and reported.
  */
@@ -428,7 +429,11 @@ export async function planEnvTree(root: string, prefix = ENV_PREFIX): Promise<Tr
         if (inside && !target.startsWith("/")) {
           refuseControlChars(target, "a link target");
           plan.members.push({ member, kind: "symlink", target });
-        } else if (real !== null && (await Deno.stat(real)).isFile) {
+        } else if (
+          real !== null && (await Deno.stat(real)).isFile &&
+          (topFile || parseDistFilename(e.name) !== null)
+        ) {
+          // A spec file, or a wheel/sdist linked into vendor/: stored as the file it names.
           plan.members.push({ member, kind: "file", source: real });
         } else plan.skipped.push(rel);
       } else if (e.isDirectory && tree) {

@@ -199,6 +199,8 @@ Deno.test("exportArchive: persist/home, credentials and unknown files stay out (
     await Deno.writeTextFile(join(envDir, "build.log"), "building\n");
     await Deno.mkdir(join(envDir, "vendor"));
     await Deno.writeTextFile(join(envDir, "vendor", "six-1.16.0-py2.py3-none-any.whl"), "w");
+    // A link in an allowed folder does not smuggle a file from outside into the archive.
+    await Deno.symlink(join(home, ".netrc"), join(envDir, "vendor", "notes.txt"));
 
     const runner = new SaveRunner();
     const runtime = new PodmanRuntime(runner, "podman", { rootless: false });
@@ -232,6 +234,7 @@ Deno.test("exportArchive: persist/home, credentials and unknown files stay out (
     } finally {
       await got.cleanup();
     }
+    assertEquals(res.skipped, ["vendor/notes.txt"]);
     assertEquals(res.leftOut, [
       "notes-with-token.txt",
       "outside-link",

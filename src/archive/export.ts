@@ -12,7 +12,7 @@ import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep 
 import { parse as parseYaml } from "yaml";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, ImageInfo } from "../runtime/types.ts";
-import { ProcessError, VenvoyError } from "../ui/errors.ts";
+import { ProcessError, UsageError, VenvoyError } from "../ui/errors.ts";
 import { CONFIG_CACHE } from "../env/config.ts";
 import {
   CHECKSUMS_NAME,
@@ -25,6 +25,7 @@ import {
 } from "./manifest.ts";
 import { renderReadme, renderRestoreScript } from "./templates.ts";
 import { spool, TarGzWriter } from "./writer.ts";
+import { parseDistFilename } from "../snapshot/freeze.ts";
 
 export const DOCKER_ARCHIVE_MEMBER = "image.tar";
 export const SIF_MEMBER = "image.sif";
@@ -71,8 +72,19 @@ export interface ExportResult {
   size: number;
   sha256: string;
   manifest: Manifest;
-  /** Files of the environment folder left out (sockets, links leading outside it). */
+  /** Files of allowed folders left out (sockets, links leading outside it). */
   skipped: string[];
+  /** What the allow-list kept out of the archive (persist/home, unknown files, credentials). */
+  leftOut: string[];
+}
+
+/** manifest.included: the archive's own members, then the allowed parts of env/. */
+export function includedListing(
+  members: Record<string, unknown>,
+  envParts: string[],
+): string[] {
+  const top = Object.keys(members).filter((m) => !m.startsWith(`${ENV_PREFIX}/`));
+  return [...top, MANIFEST_NAME, ...envParts];
 }
 
 /** `<name>-<format>-YYYYMMDD_HHMMSS.<ext>`, in the current directory by default. */
@@ -143,6 +155,8 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
         `rebuild it (venvoy init --name ${name} --force) or export with the engine that built it`,
     });
   }
+  // The allow-list and the names are checked before the (slow) save: a refusal writes nothing.
+  const plan = await planEnvTree(envDir);
   const now = options.now ?? new Date();
   const writer = await TarGzWriter.create(output, {
     force: options.force,
@@ -189,19 +203,15 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
         if (await isFile(p)) await writer.addFile(f, p);
       }
     }
-    const skipped = await addTree(writer, envDir, ENV_PREFIX, {
-      exclude: (rel) =>
-        rel === "image.sif" || rel === "persist/cache" || rel === CONFIG_CACHE ||
-        /^\.\S+\.building$/.test(rel),
-      containerSide: (rel) => rel.startsWith("persist/"),
-    });
+    await writePlan(writer, plan);
     if (dockerArchive) await writer.addFile(DOCKER_ARCHIVE_MEMBER, dockerArchive);
     if (sif) await writer.addFile(SIF_MEMBER, sif);
     await writer.addBytes(CHECKSUMS_NAME, checksumsText(writer.members));
     manifest.members = writer.members;
+    manifest.included = includedListing(writer.members, plan.included);
     await writer.addBytes(MANIFEST_NAME, JSON.stringify(manifest, null, 2) + "\n");
     const done = await writer.finish();
-    return { ...done, manifest, skipped };
+    return { ...done, manifest, skipped: plan.skipped, leftOut: plan.leftOut };
   } catch (e) {
     await writer.abort();
     throw e;
@@ -288,20 +298,97 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /**
- * Adds a folder under `prefix`. Links that stay inside the folder are kept as relative
- * links; other links to files are stored as the files they point to; anything else
- * (sockets, links to folders outside, dangling links) is skipped and reported. Links in
- * `containerSide` paths (persist/) point into the image, so they are never followed on
- * the host: kept when relative and inside, else skipped and reported.
+ * What of the environment folder goes into an archive, by path relative to it. Nothing
+ * else does: an archive holds the environment, never anything personal. persist/home (the
+ * $HOME of --no-home sessions: tokens, .netrc, shell history), persist/cache, build logs
+ * and venvoy's regenerated support files stay behind.
  */
-async function addTree(
-  writer: TarGzWriter,
-  root: string,
-  prefix: string,
-  options: { exclude: (rel: string) => boolean; containerSide: (rel: string) => boolean },
-): Promise<string[]> {
-  const skipped: string[] = [];
+export const ARCHIVE_ALLOW = {
+  /** Regular files at the top of the environment folder. */
+  files: [
+    "config.yaml",
+    "Dockerfile",
+    "venvoy.def",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "packages.txt",
+    "environment.yml",
+    "base-packages.json",
+    "requirements.lock",
+  ],
+  /** Folders taken whole (packages only: wheels and sources, session installs). */
+  trees: ["vendor", "persist/python", "persist/R/library", "persist/conda"],
+} as const;
+
+/**
+ * Files that hold credentials, refused even inside an allowed folder (a venv's pip.conf
+ * may carry an index token, a conda prefix its .condarc).
+ */
+const PERSONAL_NAME =
+  /^(\.netrc|_netrc|\.pypirc|pip\.conf|pip\.ini|\.condarc|\.git-credentials|\.npmrc|\.Renviron|\.env|\.[A-Za-z0-9_]*history)$/;
+
+/** venvoy's own files, regenerated by init or never needed to restore: left out quietly. */
+const QUIET = new Set([
+  "image.sif",
+  "image.sif.source",
+  CONFIG_CACHE,
+  ".venvoy",
+  ".dockerignore",
+  ".devcontainer",
+  ".lock",
+  "build.log",
+  "persist/cache",
+]);
+
+/** A control character (newline, CR, tab, ESC...) in a member name breaks SHA256SUMS. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Refuses a member name (or link target) that SHA256SUMS and restore.sh cannot carry. */
+export function refuseControlChars(rel: string, what = "a file name"): void {
+  if (CONTROL.test(rel)) {
+    throw new UsageError(
+      `${what} in the environment contains a line break or control character: ${
+        JSON.stringify(rel)
+      }`,
+      {
+        hint: "rename or remove it (it cannot be listed in SHA256SUMS), then export again; " +
+          "nothing was written",
+      },
+    );
+  }
+}
+
+type Planned =
+  | { member: string; kind: "file"; source: string }
+  | { member: string; kind: "symlink"; target: string };
+
+export interface TreePlan {
+  members: Planned[];
+  /** Inside allowed folders: sockets, links leading outside, dangling links. */
+  skipped: string[];
+  /** Not on the allow-list (persist/home, unknown files), or a credential file. */
+  leftOut: string[];
+  /** The allow-list entries present, as `env/config.yaml`, `env/vendor/`. */
+  included: string[];
+}
+
+/**
+ * Plans what of the environment folder goes in, before anything slow happens: the
+ * allow-list, then links and names. Links that stay inside the folder are kept as
+ * relative links; an allowed top-level file, or a wheel/sdist in vendor/, that is a link
+ * to a file outside is stored as that file; anything else (sockets, links to folders outside, dangling links) is skipped and
+ * reported. Links in persist/ point into the image, so they are never followed on the
+ * host: kept when relative and inside, else skipped and reported.
+ */
+export async function planEnvTree(root: string, prefix = ENV_PREFIX): Promise<TreePlan> {
+  const plan: TreePlan = { members: [], skipped: [], leftOut: [], included: [] };
   const realRoot = await Deno.realPath(root);
+  const files = new Set<string>(ARCHIVE_ALLOW.files);
+  const trees: readonly string[] = ARCHIVE_ALLOW.trees;
+  const inTree = (rel: string) => trees.find((t) => rel === t || rel.startsWith(`${t}/`));
+  const onTheWay = (rel: string) => trees.some((t) => t.startsWith(`${rel}/`));
+  const used = new Set<string>();
   const walk = async (dir: string): Promise<void> => {
     const entries: Deno.DirEntry[] = [];
     for await (const e of Deno.readDir(dir)) entries.push(e);
@@ -309,9 +396,21 @@ async function addTree(
     for (const e of entries) {
       const abs = join(dir, e.name);
       const rel = relative(root, abs).split(sep).join("/");
-      if (options.exclude(rel)) continue;
+      const tree = inTree(rel);
+      const topFile = files.has(rel);
+      if (!tree && !topFile) {
+        if (e.isDirectory && onTheWay(rel)) await walk(abs);
+        else if (!QUIET.has(rel) && !/^\.\S+\.building$/.test(rel)) plan.leftOut.push(rel);
+        continue;
+      }
+      if (PERSONAL_NAME.test(e.name)) {
+        plan.leftOut.push(rel);
+        continue;
+      }
+      refuseControlChars(rel);
       const member = `${prefix}/${rel}`;
-      if (e.isSymlink && options.containerSide(rel)) {
+      const before = plan.members.length;
+      if (e.isSymlink && rel.startsWith("persist/")) {
         // Written inside a container (the session's venv links python3 -> /usr/bin/python3):
         // the target is a path in the image, never on this host. Keep links that stay in
         // the folder; leave the others out (the next session recreates the venv's links)
@@ -319,8 +418,9 @@ async function addTree(
         const target = await Deno.readLink(abs);
         const lexical = normalize(join(dirname(rel), target));
         if (!isAbsolute(target) && lexical !== ".." && !lexical.startsWith(`..${sep}`)) {
-          await writer.addSymlink(member, target);
-        } else skipped.push(rel);
+          refuseControlChars(target, "a link target");
+          plan.members.push({ member, kind: "symlink", target });
+        } else plan.skipped.push(rel);
       } else if (e.isSymlink) {
         const target = await Deno.readLink(abs);
         let real: string | null = null;
@@ -328,19 +428,34 @@ async function addTree(
           real = await Deno.realPath(abs);
         } catch { /* dangling */ }
         const inside = real !== null && (real === realRoot || real.startsWith(realRoot + sep));
-        if (inside && !target.startsWith("/")) await writer.addSymlink(member, target);
-        else if (real !== null && (await Deno.stat(real)).isFile) {
-          await writer.addFile(member, real);
-        } else skipped.push(rel);
-      } else if (e.isDirectory) {
+        if (inside && !target.startsWith("/")) {
+          refuseControlChars(target, "a link target");
+          plan.members.push({ member, kind: "symlink", target });
+        } else if (
+          real !== null && (await Deno.stat(real)).isFile &&
+          (topFile || parseDistFilename(e.name) !== null)
+        ) {
+          // A spec file, or a wheel/sdist linked into vendor/: stored as the file it names.
+          plan.members.push({ member, kind: "file", source: real });
+        } else plan.skipped.push(rel);
+      } else if (e.isDirectory && tree) {
         await walk(abs);
       } else if (e.isFile) {
-        await writer.addFile(member, abs);
+        plan.members.push({ member, kind: "file", source: abs });
       } else {
-        skipped.push(rel);
+        plan.skipped.push(rel);
       }
+      if (plan.members.length > before) used.add(tree ? `${prefix}/${tree}/` : member);
     }
   };
   await walk(root);
-  return skipped;
+  plan.included = [...used].sort();
+  return plan;
+}
+
+async function writePlan(writer: TarGzWriter, plan: TreePlan): Promise<void> {
+  for (const m of plan.members) {
+    if (m.kind === "file") await writer.addFile(m.member, m.source);
+    else await writer.addSymlink(m.member, m.target);
+  }
 }

@@ -70,6 +70,11 @@ export interface Manifest {
   packages: PackageLists;
   /** Every member except manifest.json itself, with its sha256. */
   members: Record<string, MemberEntry>;
+  /**
+   * Archives: what was included, by the export's allow-list (`env/config.yaml`,
+   * `env/persist/python/`, `image.tar`...). Nothing personal (persist/home) ever is.
+   */
+  included?: string[];
 }
 
 const SHA_RE = /^[0-9a-f]{64}$/;

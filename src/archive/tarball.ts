@@ -27,6 +27,7 @@ import type { LoadedEnv } from "../env/store.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import { VenvoyError } from "../ui/errors.ts";
 import { parseDistFilename } from "../snapshot/freeze.ts";
+import { directPackages } from "../snapshot/direct_url.ts";
 import { sha256File } from "../util/hash.ts";
 import { pythonToFreeze, rToFreeze } from "../snapshot/freeze_run.ts";
 import type { Pkg } from "../snapshot/model.ts";
@@ -126,7 +127,8 @@ export function lockHashes(text: string): Map<string, string[]> {
 
 /**
  * Is requirements.lock current? It must name exactly the packages a freeze would vendor
- * now (dev packages optional), and each must have its wheel in vendor/.
+ * now (dev packages optional), and each must have its wheel in vendor/. An editable
+ * project changes without changing its version, so its wheel is always built again.
  */
 export async function lockIsCurrent(env: LoadedEnv): Promise<boolean> {
   let text: string;
@@ -149,6 +151,9 @@ export async function lockIsCurrent(env: LoadedEnv): Promise<boolean> {
     const d = parseDistFilename(f)!;
     const sha = await sha256File(join(env.dir, "vendor", f));
     if (!hashes.get(`${d.name}==${d.version}`)?.includes(sha)) return false;
+  }
+  for (const d of (await directPackages(env.dir)).values()) {
+    if (d.origin.kind === "dir" && d.origin.editable) return false;
   }
   return true;
 }

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createGzip, type Gzip } from "node:zlib";
-import { VenvoyError } from "../ui/errors.ts";
+import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { OutputExistsError } from "./errors.ts";
 import type { MemberEntry } from "./manifest.ts";
 import { BLOCK, encodeHeader, normalizeMemberPath, padded } from "./tar.ts";
@@ -103,6 +103,16 @@ export class TarGzWriter {
   }
 
   #claim(name: string): string {
+    // SHA256SUMS is one line per member, and restore.sh checks it with sha256sum -c.
+    // deno-lint-ignore no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(name)) {
+      throw new UsageError(
+        `cannot archive ${
+          JSON.stringify(name)
+        }: its name contains a line break or control character`,
+        { hint: "rename the file, then export again; nothing was written" },
+      );
+    }
     const path = normalizeMemberPath(name);
     if (path !== name) throw new VenvoyError(`internal: member name '${name}' is not normalized`);
     if (this.#members.has(path)) throw new VenvoyError(`internal: member '${name}' written twice`);

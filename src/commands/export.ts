@@ -96,6 +96,10 @@ export interface ExportOutcome {
   files: ExportedFile[];
   /** archive: files of the environment folder left out (sockets, links leading outside). */
   skipped: string[];
+  /** archive: what went in, by the allow-list (also manifest.json's `included`). */
+  included?: string[];
+  /** archive: what the allow-list kept out (persist/home, credentials, unknown files). */
+  left_out?: string[];
 }
 
 export interface ExportDeps {
@@ -119,9 +123,21 @@ export async function exportCommand(ctx: CommandContext, opts: ExportOptions): P
   });
   if (opts.json) return printJson(res);
   for (const f of res.files) out(`${f.sha256}  ${f.path}`);
+  if (res.included) info(`Included: ${res.included.join(", ")}`);
+  if (res.left_out?.length) {
+    info(
+      `Left out (personal, or not part of the environment): ${res.left_out.map(shown).join(", ")}`,
+    );
+  }
   const { formatBytes } = await import("../ui/progress.ts");
   const size = formatBytes(res.files.reduce((n, f) => n + f.size, 0));
   info(`Exported '${res.name}' (${res.format}, ${size}). Import it with: venvoy import FILE`);
+}
+
+/** A path for the terminal: control characters escaped (JSON-quoted) rather than sent raw. */
+function shown(path: string): string {
+  // deno-lint-ignore no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(path) ? JSON.stringify(path) : path;
 }
 
 /** Where the output goes: --output (a file, or an existing folder) or the default name. */
@@ -374,6 +390,8 @@ async function writeArchiveExport(
       format: "archive",
       files: [{ path: res.path, size: res.size, sha256: res.sha256 }],
       skipped: res.skipped,
+      included: res.manifest.included ?? [],
+      left_out: res.leftOut,
     };
   } catch (e) {
     progress.fail();

@@ -18,7 +18,11 @@ export function register(program: Command<[], { engine?: string; debug?: true }>
 Downloads every Python package of the environment's current state into its vendor/
 folder as wheels (a package with only a source distribution is built into a wheel inside
 the environment's image, so it fits its platform), and writes requirements.lock with
-their sha256 hashes (pip's --require-hashes format). R source packages are kept in
+their sha256 hashes (pip's --require-hashes format). Packages not installed from the
+index (a local wheel or sdist, a git checkout, an editable project: PEP 610
+direct_url.json) get their wheel from their origin: a local wheel is copied, anything
+else is built in the image; where the origin is gone, the wheel is rebuilt from the
+installed files (an editable project needs its folder). R source packages are kept in
 vendor/R where the index has them. Afterwards the environment rebuilds with no network:
 
   venvoy init --name NAME --force --offline      (builds with networking disabled)
@@ -50,6 +54,14 @@ export async function freeze(ctx: CommandContext, opts: FreezeCommandOptions): P
         res.devSkipped.map((p) => p.name).join(", ")
       }`,
     );
+  }
+  for (const d of res.direct) {
+    const how = {
+      copied: `copied from ${d.from}`,
+      built: `built from ${d.from}`,
+      reconstructed: `rebuilt from its installed files (${d.why ?? "no origin"})`,
+    }[d.how];
+    info(`${d.name}==${d.version} is not from the index: ${how}`);
   }
   if (res.r.unavailable.length) {
     warn(

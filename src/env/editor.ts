@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { PERSIST } from "../build/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
+import { csvFields } from "../runtime/oci.ts";
+import { UsageError } from "../ui/errors.ts";
 import { writeFileAtomic } from "./config.ts";
 import { editorFor, readGlobalConfig } from "./global.ts";
 import type { StatePaths } from "./paths.ts";
@@ -27,9 +29,26 @@ export interface EditorSession {
   extraEnv: [string, string][];
 }
 
+/**
+ * One `mounts` entry: the editor hands it to `<engine> run --mount`, which parses it as
+ * CSV, so it is quoted exactly as the runtime adapters quote --mount (a path with a comma
+ * or a quote stays one field). A newline cannot be carried through and is refused.
+ */
+export function devcontainerMount(m: Mount): string {
+  for (const p of [m.source, m.target]) {
+    if (/[\r\n]/.test(p)) {
+      throw new UsageError(`a mount path contains a line break: ${JSON.stringify(p)}`, {
+        hint: "rename the folder; an editor mount cannot carry a line break",
+      });
+    }
+  }
+  const fields = [`source=${m.source}`, `target=${m.target}`, "type=bind"];
+  if (m.readOnly) fields.push("readonly");
+  return csvFields(fields);
+}
+
 export function devcontainerJson(env: LoadedEnv, s: EditorSession): Record<string, unknown> {
-  const mount = (m: Mount) =>
-    `source=${m.source},target=${m.target},type=bind${m.readOnly ? ",readonly" : ""}`;
+  const mount = devcontainerMount;
   const mounts = [
     mount({ source: join(env.dir, "persist"), target: PERSIST }),
     ...(s.home ? [mount({ source: s.home, target: s.home })] : []),

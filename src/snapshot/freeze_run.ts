@@ -5,16 +5,21 @@
  * packages into vendor/R where the index has them. Afterwards
  * `venvoy init --force --offline` rebuilds the environment with networking disabled.
  */
-import { join } from "node:path";
-import { LOCK_FILE } from "../build/mod.ts";
+import { basename, join } from "node:path";
+import freezeDirectScript from "../../templates/support/freeze_direct.py" with { type: "text" };
+import { LOCK_FILE, PERSIST } from "../build/mod.ts";
 import { writeFileAtomic } from "../env/config.ts";
 import { readBasePackages } from "../env/capture.ts";
 import { type LoadedEnv, loadEnv, pickEnvName } from "../env/store.ts";
 import { VenvoyError } from "../ui/errors.ts";
-import { envExec, type ExecContext } from "./exec.ts";
+import { type EnvExec, envExec, type ExecContext } from "./exec.ts";
+import { containerPath, type DirectPackage, directPackages } from "./direct_url.ts";
+import type { Mount } from "../runtime/mod.ts";
+import { sha256File } from "../util/hash.ts";
 import {
   freezePackages,
   lockFromVendor,
+  parseDistFilename,
   parseUnavailableLines,
   pipWheelArgv,
   rDownloadArgv,
@@ -41,6 +46,19 @@ export interface FreezeResult {
   /** R source packages now in vendor/R, and those the index did not have. */
   r: { saved: Pkg[]; unavailable: string[] };
   vendorBytes: number;
+  /** Packages not installed from the index, and how each got its wheel. */
+  direct: DirectOutcome[];
+}
+
+export interface DirectOutcome {
+  name: string;
+  version: string;
+  /** copied: the recorded local wheel; built: from its origin; reconstructed: from RECORD. */
+  how: "copied" | "built" | "reconstructed";
+  /** Where it came from (a path or a pip requirement), for the message. */
+  from: string;
+  /** Why it was reconstructed (its origin is gone, the build failed). */
+  why?: string;
 }
 
 /** The package name of a requirement line (`pytest>=8 ; python_version>"3"` -> pytest). */
@@ -120,9 +138,16 @@ export async function freezeEnv(ctx: ExecContext, opts: FreezeOptions): Promise<
   const mount = [{ source: vendor, target: VENDOR_MOUNT }];
   const exec = await envExec(ctx, env);
 
-  if (pkgs.length) {
-    await writeFileAtomic(join(vendor, PINS_FILE), renderPins(pkgs));
-    ctx.note(`Downloading ${pkgs.length} Python package(s) into ${vendor} (wheels) ...`);
+  // Installed from a file, a folder, a VCS or a URL (PEP 610): not on the index at all.
+  const found = await directPackages(env.dir);
+  const direct = pkgs.flatMap((p) => {
+    const d = found.get(p.name);
+    return d && d.version === p.version ? [d] : [];
+  });
+  const fromIndex = pkgs.filter((p) => !direct.some((d) => d.name === p.name));
+  if (fromIndex.length) {
+    await writeFileAtomic(join(vendor, PINS_FILE), renderPins(fromIndex));
+    ctx.note(`Downloading ${fromIndex.length} Python package(s) into ${vendor} (wheels) ...`);
     const res = await exec.run(pipWheelArgv({ requirements: `${VENDOR_MOUNT}/${PINS_FILE}` }), {
       extraMounts: mount,
     });
@@ -136,6 +161,7 @@ export async function freezeEnv(ctx: ExecContext, opts: FreezeOptions): Promise<
       );
     }
   }
+  const directDone = direct.length ? await freezeDirect(ctx, env, exec, direct) : [];
   const lock = await lockFromVendor(vendor, pkgs);
   if (lock.missing.length) {
     throw new VenvoyError(
@@ -169,5 +195,185 @@ export async function freezeEnv(ctx: ExecContext, opts: FreezeOptions): Promise<
     devSkipped,
     r,
     vendorBytes: await dirBytes(vendor),
+    direct: directDone,
   };
+}
+
+/** Where freeze_direct.py, its plan and its output are mounted. */
+export const DIRECT_MOUNT = "/opt/venvoy/freeze";
+/** Local origins (files, project folders) are mounted read-only under here. */
+export const DIRECT_SRC_MOUNT = "/opt/venvoy/freeze-src";
+
+/** One entry of the plan freeze_direct.py reads (snake_case JSON). */
+export interface DirectPlanEntry {
+  name: string;
+  version: string;
+  dist_info: string;
+  editable: boolean;
+  src?: string;
+  subdirectory?: string;
+  url?: string;
+  /** Why there is nothing to build from (then: rebuilt from the installed files). */
+  gone?: string;
+}
+
+async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
+  return await Deno.stat(path).catch(() => null);
+}
+
+/** Removes vendor/'s wheels of name==version (a new one replaces them). */
+async function dropWheels(vendor: string, p: Pkg, keep?: string): Promise<void> {
+  for await (const e of Deno.readDir(vendor)) {
+    const d = e.isFile ? parseDistFilename(e.name) : null;
+    if (d?.kind === "wheel" && d.name === p.name && d.version === p.version && e.name !== keep) {
+      await Deno.remove(join(vendor, e.name));
+    }
+  }
+}
+
+/** Copies (or moves) a wheel into vendor/ under a temporary name, then renames it. */
+async function intoVendor(vendor: string, from: string, p: Pkg, move: boolean): Promise<void> {
+  const name = basename(from);
+  const tmp = join(vendor, `.${name}.partial-${crypto.randomUUID().slice(0, 8)}`);
+  if (move) await Deno.rename(from, tmp);
+  else await Deno.copyFile(from, tmp);
+  await dropWheels(vendor, p, name);
+  await Deno.rename(tmp, join(vendor, name));
+}
+
+/**
+ * Host side of a direct package: the plan entry for freeze_direct.py, or null when the
+ * recorded local wheel was copied as it is. Paths are looked up on the host at the path
+ * pip recorded in the session (the home folder is mounted at its own path).
+ */
+async function planDirect(
+  env: LoadedEnv,
+  d: DirectPackage,
+  i: number,
+  mounts: Mount[],
+): Promise<{ entry: DirectPlanEntry; from: string; why?: string } | { copied: string }> {
+  const entry: DirectPlanEntry = {
+    name: d.name,
+    version: d.version,
+    dist_info: containerPath(env.dir, d.distInfo, PERSIST),
+    editable: d.origin.kind === "dir" && d.origin.editable,
+  };
+  const o = d.origin;
+  if (o.kind === "vcs" || o.kind === "url") {
+    return { entry: { ...entry, url: o.requirement }, from: o.requirement };
+  }
+  if (o.kind === "unknown") return { entry, from: "its installed files", why: "no known origin" };
+  const st = await statOrNull(o.path);
+  if (o.kind === "file") {
+    if (!st?.isFile) return { entry, from: o.path, why: `${o.path} is gone` };
+    if (o.sha256 && (await sha256File(o.path)) !== o.sha256) {
+      return { entry, from: o.path, why: `${o.path} changed since it was installed` };
+    }
+    const dist = parseDistFilename(basename(o.path));
+    if (dist?.kind === "wheel" && dist.name === d.name && dist.version === d.version) {
+      return { copied: o.path };
+    }
+    const target = `${DIRECT_SRC_MOUNT}/${i}/${basename(o.path)}`;
+    mounts.push({ source: o.path, target, readOnly: true });
+    return { entry: { ...entry, src: target }, from: o.path };
+  }
+  if (!st?.isDirectory) return { entry, from: o.path, why: `${o.path} is gone` };
+  const target = `${DIRECT_SRC_MOUNT}/${i}`;
+  mounts.push({ source: o.path, target, readOnly: true });
+  return {
+    entry: { ...entry, src: target, ...(o.subdirectory ? { subdirectory: o.subdirectory } : {}) },
+    from: o.path,
+  };
+}
+
+/**
+ * Wheels for the packages not installed from the index: a recorded local wheel is copied;
+ * anything else is built inside the image by freeze_direct.py (from its origin, else from
+ * its installed files). A package with no way to a wheel is refused by name.
+ */
+async function freezeDirect(
+  ctx: ExecContext,
+  env: LoadedEnv,
+  exec: EnvExec,
+  direct: DirectPackage[],
+): Promise<DirectOutcome[]> {
+  const vendor = join(env.dir, "vendor");
+  const done: DirectOutcome[] = [];
+  const plan: DirectPlanEntry[] = [];
+  const origins = new Map<string, { from: string; why?: string }>();
+  const mounts: Mount[] = [];
+  for (const d of direct) {
+    const p = await planDirect(env, d, plan.length, mounts);
+    if ("copied" in p) {
+      await intoVendor(vendor, p.copied, d, false);
+      done.push({ name: d.name, version: d.version, how: "copied", from: p.copied });
+    } else {
+      plan.push(p.why ? { ...p.entry, gone: p.why } : p.entry);
+      origins.set(d.name, { from: p.from, why: p.why });
+    }
+  }
+  if (!plan.length) return done;
+  ctx.note(
+    `Building ${plan.length} wheel(s) of packages not from the index: ${
+      plan.map((e) => `${e.name}==${e.version}`).join(", ")
+    } ...`,
+  );
+  const work = await Deno.makeTempDir({ dir: env.dir, prefix: ".freeze-" });
+  try {
+    await Deno.writeTextFile(join(work, "freeze_direct.py"), freezeDirectScript);
+    await Deno.writeTextFile(join(work, "plan.json"), JSON.stringify(plan, null, 2));
+    await Deno.mkdir(join(work, "out"));
+    const res = await exec.run([
+      "python3",
+      `${DIRECT_MOUNT}/freeze_direct.py`,
+      `${DIRECT_MOUNT}/plan.json`,
+      `${DIRECT_MOUNT}/out`,
+      `${DIRECT_MOUNT}/result.json`,
+    ], { extraMounts: [{ source: work, target: DIRECT_MOUNT }, ...mounts] });
+    let results: {
+      name: string;
+      version: string;
+      wheel: string | null;
+      how: string;
+      why: string;
+    }[];
+    try {
+      results = JSON.parse(await Deno.readTextFile(join(work, "result.json")));
+    } catch {
+      throw new VenvoyError(
+        `building wheels for the packages not from the index failed in '${env.name}' (exit ${res.code}); see the output above`,
+        { hint: "check that the environment's image runs (venvoy run), then freeze again" },
+      );
+    }
+    const failed: string[] = [];
+    for (const r of results) {
+      const o = origins.get(r.name);
+      const file = r.wheel ? basename(r.wheel) : null;
+      if (file && r.wheel === file) {
+        await intoVendor(vendor, join(work, "out", file), r, true);
+        done.push({
+          name: r.name,
+          version: r.version,
+          how: r.how === "built" ? "built" : "reconstructed",
+          from: o?.from ?? "",
+          ...(r.how === "built" ? {} : { why: r.why }),
+        });
+      } else {
+        const editable = plan.find((e) => e.name === r.name)?.editable;
+        failed.push(
+          `${r.name}==${r.version} (${editable ? "editable project " : ""}${o?.from}): ${r.why}`,
+        );
+      }
+    }
+    if (failed.length) {
+      throw new VenvoyError(`cannot freeze ${failed.join("; ")}`, {
+        hint: "restore its origin (the project folder or file), or reinstall it from a wheel " +
+          "or the index in a session (venvoy run --command 'pip install ...'), then run " +
+          "venvoy freeze again",
+      });
+    }
+    return done;
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
 }

@@ -8,6 +8,7 @@ import { DenoRunner } from "../../../src/process/mod.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { DockerRuntime } from "../../../src/runtime/docker.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
+import { UsageError } from "../../../src/ui/errors.ts";
 
 const IMAGE_ID = "sha256:" + "ab".repeat(32);
 const SAVED = new TextEncoder().encode("pretend docker-archive bytes\n".repeat(5000));
@@ -134,7 +135,6 @@ Deno.test("exportArchive writes a verifiable archive with manifest, sums, restor
       "env/Dockerfile",
       "env/base-packages.json",
       "env/config.yaml",
-      "env/outside-link",
       "env/persist/python/lib/alias.txt",
       "env/persist/python/lib/real.txt",
       "env/requirements.txt",
@@ -146,7 +146,20 @@ Deno.test("exportArchive writes a verifiable archive with manifest, sums, restor
       type: "symlink",
       target: "real.txt",
     });
-    assertEquals(m.members["env/outside-link"].type, "file", "links out are dereferenced");
+    assertEquals(res.leftOut, ["outside-link"], "not on the allow-list: left out, reported");
+    assertEquals(m.included, [
+      "README.md",
+      "restore.sh",
+      "environment.yml",
+      "image.tar",
+      "SHA256SUMS",
+      "manifest.json",
+      "env/Dockerfile",
+      "env/base-packages.json",
+      "env/config.yaml",
+      "env/persist/python/",
+      "env/requirements.txt",
+    ]);
     assertEquals(await Deno.readFile(join(got.dir, "image.tar")), SAVED);
     const sums = await Deno.readTextFile(join(got.dir, "SHA256SUMS"));
     assert(sums.includes(`${(m.members["image.tar"] as { sha256: string }).sha256}  image.tar\n`));
@@ -157,6 +170,101 @@ Deno.test("exportArchive writes a verifiable archive with manifest, sums, restor
     const readme = await Deno.readTextFile(join(got.dir, "README.md"));
     assert(readme.includes("**demo**") && !readme.includes("@@"));
     await got.cleanup();
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("exportArchive: persist/home, credentials and unknown files stay out (item 8)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-export-" });
+  try {
+    const { envDir, snap } = await fixtureEnv(root);
+    // What a --no-home session leaves in $HOME=/opt/venvoy/persist/home, and a venv's pip.conf.
+    const home = join(envDir, "persist", "home");
+    await Deno.mkdir(join(home, ".config", "gh"), { recursive: true });
+    const SECRET = "ghp_SECRETTOKEN0123456789";
+    await Deno.writeTextFile(
+      join(home, ".netrc"),
+      `machine pypi.org login me password ${SECRET}\n`,
+    );
+    await Deno.writeTextFile(join(home, ".config", "gh", "hosts.yml"), `oauth_token: ${SECRET}\n`);
+    await Deno.writeTextFile(join(home, ".bash_history"), `export TOKEN=${SECRET}\n`);
+    await Deno.writeTextFile(join(home, "token"), SECRET);
+    await Deno.writeTextFile(
+      join(envDir, "persist", "python", "pip.conf"),
+      `[global]\nindex-url = https://me:${SECRET}@example.org/simple\n`,
+    );
+    await Deno.writeTextFile(join(envDir, "persist", "python", ".netrc"), SECRET);
+    await Deno.writeTextFile(join(envDir, "notes-with-token.txt"), SECRET);
+    await Deno.writeTextFile(join(envDir, "build.log"), "building\n");
+    await Deno.mkdir(join(envDir, "vendor"));
+    await Deno.writeTextFile(join(envDir, "vendor", "six-1.16.0-py2.py3-none-any.whl"), "w");
+    // A link in an allowed folder does not smuggle a file from outside into the archive.
+    await Deno.symlink(join(home, ".netrc"), join(envDir, "vendor", "notes.txt"));
+
+    const runner = new SaveRunner();
+    const runtime = new PodmanRuntime(runner, "podman", { rootless: false });
+    const output = join(root, "demo.tar.gz");
+    const res = await exportArchive({
+      runner,
+      runtime,
+      envDir,
+      output,
+      snapshotDir: snap,
+      venvoyVersion: "1",
+    });
+    // Nothing of it in the archive's bytes at all (every member, compressed or not).
+    const tar = new DenoRunner();
+    const listing = await tar.run({ cmd: ["tar", "tzf", output] });
+    assertEquals(listing.code, 0);
+    assert(!/persist\/home|netrc|pip\.conf|token|history|build\.log/.test(listing.stdout));
+    const raw = await tar.run({
+      cmd: ["sh", "-c", 'gzip -dc "$1" | grep -c "$2" || true', "-", output, SECRET],
+    });
+    assertEquals(raw.stdout.trim(), "0", "the token is nowhere in the archive");
+
+    const got = await extractVerified(output, { tmpDir: root });
+    try {
+      const names = Object.keys(got.manifest.members);
+      assert(!names.some((n) => n.includes("persist/home")), names.join("\n"));
+      assert(names.includes("env/vendor/six-1.16.0-py2.py3-none-any.whl"));
+      assert(got.manifest.included!.includes("env/vendor/"));
+      assert(got.manifest.included!.includes("env/persist/python/"));
+      assert(!got.manifest.included!.some((n) => n.includes("home")));
+    } finally {
+      await got.cleanup();
+    }
+    assertEquals(res.skipped, ["vendor/notes.txt"]);
+    assertEquals(res.leftOut, [
+      "notes-with-token.txt",
+      "outside-link",
+      "persist/home",
+      "persist/python/.netrc",
+      "persist/python/pip.conf",
+    ]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("exportArchive: a file name with a newline is refused, exit 2, nothing written (item 15)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-export-" });
+  try {
+    const { envDir } = await fixtureEnv(root);
+    const site = join(envDir, "persist", "python", "lib");
+    await Deno.writeTextFile(join(site, "evil\nname.txt"), "x");
+    const runner = new SaveRunner();
+    const runtime = new PodmanRuntime(runner, "podman", { rootless: false });
+    const output = join(root, "out", "demo.tar.gz");
+    await Deno.mkdir(join(root, "out"));
+    await assert.rejects(
+      exportArchive({ runner, runtime, envDir, output, venvoyVersion: "1" }),
+      (e) =>
+        e instanceof UsageError && e.exitCode === 2 &&
+        e.message.includes(JSON.stringify("persist/python/lib/evil\nname.txt")),
+    );
+    assert(!runner.argvs.some((a) => a[1] === "save"), "refused before the image is saved");
+    assertEquals([...Deno.readDirSync(join(root, "out"))], [], "nothing written");
   } finally {
     await Deno.remove(root, { recursive: true });
   }

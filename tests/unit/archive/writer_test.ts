@@ -7,6 +7,7 @@ import { extractVerified } from "../../../src/archive/reader.ts";
 import { spool, TarGzWriter } from "../../../src/archive/writer.ts";
 import { DenoRunner } from "../../../src/process/mod.ts";
 import { manifestFor } from "./craft.ts";
+import { UsageError } from "../../../src/ui/errors.ts";
 
 const runner = new DenoRunner();
 const hasTar = runner.which("tar") !== null;
@@ -159,6 +160,25 @@ Deno.test("spool copies a stream of unknown length and hashes it", async () => {
     all.set(parts[1], 70_000);
     assertEquals(got.sha256, createHash("sha256").update(all).digest("hex"));
     assertEquals(seen.at(-1), 70_005);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TarGzWriter refuses a member name with a newline (exit 2) and abort leaves nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "venvoy-writer-" });
+  try {
+    const w = await TarGzWriter.create(join(dir, "out.tar.gz"));
+    await w.addBytes("ok.txt", "fine\n");
+    for (const bad of ["env/a\nb.txt", "env/a\rb", "env/\u001b[31mred"]) {
+      await assert.rejects(
+        w.addBytes(bad, "x"),
+        (e) => e instanceof UsageError && e.exitCode === 2 && /line break/.test(e.message),
+      );
+    }
+    assertEquals(Object.keys(w.members), ["ok.txt"]);
+    await w.abort();
+    assertEquals([...Deno.readDirSync(dir)], []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

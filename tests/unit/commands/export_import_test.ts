@@ -302,6 +302,8 @@ Deno.test("export archive: podman save argv, full package lists, persist links n
       });
       assertEquals(m.members["env/persist/python/bin/python3"], undefined);
       assertEquals(res.skipped, ["persist/python/bin/python3"]);
+      assert(res.included?.includes("env/config.yaml") && res.included.includes("image.tar"));
+      assertEquals(res.included, m.included, "the summary lists what the manifest lists");
       assert(w.notes.some((n) => /the next session recreates them/.test(n)), w.notes.join("\n"));
       assertEquals(w.warnings, []);
       const { createHash } = await import("node:crypto");

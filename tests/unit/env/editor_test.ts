@@ -1,0 +1,82 @@
+import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { devcontainerJson, devcontainerMount } from "../../../src/env/editor.ts";
+import type { EnvConfig } from "../../../src/env/config.ts";
+import type { LoadedEnv } from "../../../src/env/store.ts";
+import { PodmanRuntime } from "../../../src/runtime/mod.ts";
+import { mountFlag } from "../../../src/runtime/oci.ts";
+import { UsageError } from "../../../src/ui/errors.ts";
+import { RecordingRunner } from "../../fakes/runner.ts";
+
+/** How docker/podman read a --mount value: RFC 4180 CSV (Go's encoding/csv), one record. */
+function parseCsvRecord(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i <= line.length) {
+    let field = "";
+    if (line[i] === '"') {
+      i++;
+      for (;;) {
+        assert(i < line.length, `unterminated quote in ${line}`);
+        if (line[i] === '"' && line[i + 1] === '"') (field += '"'), (i += 2);
+        else if (line[i] === '"') {
+          i++;
+          break;
+        } else field += line[i++];
+      }
+      assert(i === line.length || line[i] === ",", `bare text after a quote in ${line}`);
+    } else {
+      while (i < line.length && line[i] !== ",") field += line[i++];
+    }
+    out.push(field);
+    i++;
+  }
+  return out;
+}
+
+function env(dir: string): LoadedEnv {
+  return {
+    name: "study",
+    dir,
+    config: { name: "study" } as EnvConfig,
+  };
+}
+
+function session(home: string | null, extra: { source: string; target: string }[] = []) {
+  return {
+    runtime: new PodmanRuntime(new RecordingRunner(), "/usr/bin/podman"),
+    image: "localhost/venvoy/study:latest",
+    home,
+    extraMounts: extra,
+    extraEnv: [] as [string, string][],
+  };
+}
+
+Deno.test("devcontainer.json: a path with a comma stays one mount field (CSV-quoted)", () => {
+  const dir = "/srv/venvoy/environments,evil=1/study";
+  const home = '/home/a,b "quoted"';
+  const json = devcontainerJson(env(dir), session(home, [{ source: "/data,x", target: "/d" }]));
+  const mounts = json.mounts as string[];
+  assertEquals(mounts.map(parseCsvRecord), [
+    [`source=${dir}/persist`, "target=/opt/venvoy/persist", "type=bind"],
+    [`source=${home}`, `target=${home}`, "type=bind"],
+    ["source=/data,x", "target=/d", "type=bind"],
+  ]);
+  // The exact quoting the runtime adapters use for --mount (one implementation).
+  assertEquals(mounts[2], '"source=/data,x",target=/d,type=bind');
+  assert(mountFlag({ source: "/data,x", target: "/d" }).startsWith("type=bind,"));
+  assert(mountFlag({ source: "/data,x", target: "/d" }).includes('"source=/data,x"'));
+});
+
+Deno.test("devcontainer.json: plain paths are unquoted, readonly is a bare field", () => {
+  assertEquals(
+    devcontainerMount({ source: "/a b", target: "/c", readOnly: true }),
+    "source=/a b,target=/c,type=bind,readonly",
+  );
+});
+
+Deno.test("devcontainer.json: a mount path with a line break is refused (exit 2)", () => {
+  assert.throws(
+    () => devcontainerJson(env("/srv/x\ny"), session(null)),
+    (e) => e instanceof UsageError && e.exitCode === 2 && /line break/.test(e.message),
+  );
+});

@@ -34,9 +34,18 @@ function write(stream: { writeSync(p: Uint8Array): number }, lines: string[]): v
   while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
 }
 
+/** The status a shell reports for SIGPIPE (128+13): the reader went away (`vup-core ls | head`). */
+export const EXIT_BROKEN_PIPE = 141;
+
 function emit(o: Outcome): number {
-  write(Deno.stderr, o.err);
-  write(Deno.stdout, o.out);
+  try {
+    write(Deno.stderr, o.err);
+    write(Deno.stdout, o.out);
+  } catch (e) {
+    // Deno ignores SIGPIPE, so a closed pipe is an EPIPE error: end quietly, as coreutils do.
+    if (e instanceof Deno.errors.BrokenPipe) return EXIT_BROKEN_PIPE;
+    throw e;
+  }
   return o.code;
 }
 

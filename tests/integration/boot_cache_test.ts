@@ -17,7 +17,7 @@ async function build() {
   return {
     sha: packed.sha as string,
     folder: `rest-${(packed.sha as string).slice(0, 16)}`,
-    modules: Object.keys(packed.index),
+    modules: Object.keys(JSON.parse(packed.index)),
   };
 }
 

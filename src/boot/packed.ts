@@ -267,6 +267,15 @@ function safeCacheDir(dirs: string[]): string {
     throw new CacheError("no cache folder to unpack venvoy into (HOME is not set)", HINT);
   }
   const dir = dirs[0];
+  if (!posix()) {
+    // Windows: %LOCALAPPDATA% is the user's own; modules are still checked by hash.
+    try {
+      Deno.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new CacheError(`cannot create the cache folder ${dir}: ${(e as Error).message}`, HINT);
+    }
+    return dir;
+  }
   let real: string;
   try {
     real = realCacheDir(dir);

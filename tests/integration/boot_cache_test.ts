@@ -8,6 +8,11 @@ import { venvoy, venvoyBin } from "./cli.ts";
 
 const root = Deno.uid() === 0;
 const NOBODY = 65534;
+if (!root) {
+  console.error(
+    "SKIP the other-user attacks on the code cache: they need root (to chown to 65534)",
+  );
+}
 
 /** The build's folder name (rest-<16 hex>) and its modules, read from dist/venvoy itself. */
 async function build() {

@@ -138,7 +138,14 @@ try {
   const pyCore = (exe: string) => `${q(exe)} ${q(pyScript)}`;
 
   // Same answers first: a benchmark of different work would mean nothing.
-  for (const args of [["find", "main"], ["ls"], ["find", "main", "--with-prompt"]]) {
+  for (
+    const args of [["find", "main"], ["ls"], ["find", "main", "--with-prompt"], [
+      "find",
+      "--nul",
+      "--with-prompt",
+      "main",
+    ]]
+  ) {
     const a = await run(deno, ["run", "-A", bin, "vup-core", ...args], env, start);
     const p = await run(primary.exe, [pyScript, ...args], env, start);
     if (!a.ok || a.out !== p.out) {
@@ -212,6 +219,19 @@ done`;
       label: "vup main, system python",
       script: bashLoop(fn(pyCore(system.exe)), "vup main"),
     };
+  }
+
+  // And `vup main` really activates behind each backend (a failing call is fast).
+  for (const [label, core] of [["venvoy", venvoyCore], ["python", pyCore(primary.exe)]]) {
+    const r = await run(
+      "bash",
+      ["--noprofile", "--norc", "-c", `${fn(core)}\nvup main >/dev/null && echo "$VIRTUAL_ENV"`],
+      { ...env, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+      start,
+    );
+    if (!r.ok || !r.out.trim().endsWith("/.venv/main")) {
+      fail(`vup main behind ${label} did not activate:\n${r.out}${r.err}`);
+    }
   }
 
   const samples: Record<string, number[]> = Object.fromEntries(

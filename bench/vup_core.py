@@ -68,7 +68,7 @@ def main(argv):
     home = os.path.normpath(os.environ["HOME"])
     cwd = os.environ.get("PWD") or os.getcwd()
     sub, args = argv[0], argv[1:]
-    start, traverse, with_prompt, pos = None, True, False, []
+    start, traverse, with_prompt, nul, pos = None, True, False, False, []
     i = 0
     while i < len(args):
         a = args[i]
@@ -80,6 +80,8 @@ def main(argv):
             traverse = False
         elif a == "--with-prompt":
             with_prompt = True
+        elif a == "--nul":
+            nul = True
         else:
             pos.append(a)
         i += 1
@@ -102,7 +104,8 @@ def main(argv):
             lines = [venv]
             if with_prompt:
                 lines += [prompt_id(home, venv), tildify(home, dot) + "/"]
-            sys.stdout.write("\n".join(lines) + "\n")
+            end = "\0" if nul else "\n"
+            sys.stdout.write(end.join(lines) + end)
             return 0
         sys.stderr.write("vup: error: no venv named '%s'\n" % name)
         return 1

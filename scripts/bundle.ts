@@ -60,7 +60,16 @@ const boot = await bundleOne("src/boot/entry.ts");
 const chunks = await bundleSplit("main.ts");
 const packed = await pack("main.js", chunks);
 const text = `${SHEBANG}// all of venvoy but vup-core, packed (src/boot/packed.ts)
-const __VENVOY_PACKED__ = ${JSON.stringify({ sha: packed.sha, size: packed.size, gz: packed.gz })};
+const __VENVOY_PACKED__ = ${
+  JSON.stringify({
+    sha: packed.sha,
+    size: packed.size,
+    entry: packed.entry,
+    // A string: vup-core, which never needs it, scans a string almost for free.
+    index: JSON.stringify(packed.index),
+    gz: packed.gz,
+  })
+};
 ${boot}`;
 await Deno.writeTextFile(`${out}.tmp`, text);
 await Deno.chmod(`${out}.tmp`, 0o755);

@@ -6,7 +6,9 @@
  *    top, for CommonJS code that requires a built-in. Importing node:module costs ~13 ms, on
  *    every command; made lazy, only code that really calls require pays for it.
  *  - A literal `import("./chunk.js")` makes Deno read and hash every chunk reachable that
- *    way before anything runs (~3 ms); a URL built at run time is loaded when imported.
+ *    way before anything runs (~3 ms); a specifier passed at run time is loaded when imported.
+ *    It goes through `globalThis.__venvoyImport` (src/boot/packed.ts), which checks the
+ *    module (owner, mode, no link, the build's hash) and its static imports before importing.
  */
 export function rewriteChunk(name: string, text: string): string {
   const out = text
@@ -17,7 +19,7 @@ export function rewriteChunk(name: string, text: string): string {
     )
     .replace(
       /\bimport\("(\.\/[\w.-]+\.js)"\)/g,
-      (_m, rel: string) => `import(new URL("${rel}",import.meta.url).href)`,
+      (_m, rel: string) => `globalThis.__venvoyImport("${rel}")`,
     );
   if (out.includes("__deno_internal_createRequire")) {
     throw new Error(`bundle: ${name}: Deno's createRequire banner changed; update rewriteChunk`);

@@ -16,6 +16,29 @@ _vup_core() {
     "${VENVOY_BIN:-venvoy}" vup-core "$@"
 }
 
+# _vup_fields N SUBCOMMAND ARGS...: runs `_vup_core SUBCOMMAND --nul ARGS...` and puts its
+# stdout's NUL-terminated fields in the caller's array _vup_f. vup-core's status is returned;
+# a success with other than N fields is refused. A path cannot hold a NUL, so no newline in
+# a folder name can make vup act on another path than the one vup-core checked.
+_vup_fields() {
+    local n=$1 sub=$2 x rc
+    shift 2
+    _vup_f=()
+    while IFS= read -r -d '' x; do
+        _vup_f+=("$x")
+    done < <(
+        _vup_core "$sub" --nul "$@"
+        printf '%s\0' "$?"
+    )
+    rc=${_vup_f[${#_vup_f[@]} - 1]-1}
+    unset '_vup_f[${#_vup_f[@]}-1]'
+    [[ "$rc" == 0 ]] || return "$rc"
+    if ((${#_vup_f[@]} != n)); then
+        printf 'vup: error: unexpected reply from vup-core %s\n' "$sub" >&2
+        return 1
+    fi
+}
+
 # Deactivates whatever venv is active and restores the prompt vup replaced.
 _vup_deactivate() {
     if declare -F deactivate >/dev/null 2>&1; then
@@ -36,14 +59,9 @@ _vup_deactivate() {
     fi
 }
 
-# _vup_activate <lines from vup-core find/new --with-prompt: path, prompt id, ~/…/.venv/>
+# _vup_activate VENV ID WHERE (vup-core find/new --with-prompt: path, prompt id, ~/…/.venv/)
 _vup_activate() {
-    local venv="" id="" where=""
-    {
-        IFS= read -r venv
-        IFS= read -r id
-        IFS= read -r where
-    } <<<"$1"
+    local venv=$1 id=$2 where=$3
     if [[ ! -f "$venv/bin/activate" ]]; then
         printf 'vup: error: %s has no bin/activate\n' "$venv" >&2
         return 1
@@ -78,13 +96,10 @@ _vup_activate() {
 }
 
 _vup_rm() {
-    local info venv="" where="" active="" reply=""
-    info=$(_vup_core rm-check "$@") || return
-    {
-        IFS= read -r venv
-        IFS= read -r where
-        IFS= read -r active
-    } <<<"$info"
+    local -a _vup_f
+    local venv where active reply=""
+    _vup_fields 3 rm-check "$@" || return
+    venv=${_vup_f[0]} where=${_vup_f[1]} active=${_vup_f[2]}
     printf "Type '%s' to confirm removal: " "$1" >&2
     IFS= read -r reply || true # end of input: whatever was read (usually nothing)
     [[ -t 0 ]] || printf '\n' >&2
@@ -103,7 +118,7 @@ _vup_rm() {
 }
 
 vup() {
-    local info
+    local -a _vup_f
     case "${1-}" in
         ls)
             shift
@@ -115,9 +130,9 @@ vup() {
             ;;
         new)
             shift
-            info=$(_vup_core new --with-prompt "$@") || return
-            printf 'Created %s\n' "${info%%$'\n'*}"
-            _vup_activate "$info"
+            _vup_fields 3 new --with-prompt "$@" || return
+            printf 'Created %s\n' "${_vup_f[0]}"
+            _vup_activate "${_vup_f[@]}"
             ;;
         rm)
             shift
@@ -145,8 +160,8 @@ vup() {
             ;;
         *)
             # `vup <name>` and `vup -d <dir> <name>`; vup-core checks the arguments.
-            info=$(_vup_core find --with-prompt "$@") || return
-            _vup_activate "$info"
+            _vup_fields 3 find --with-prompt "$@" || return
+            _vup_activate "${_vup_f[@]}"
             ;;
     esac
 }

@@ -8,12 +8,13 @@ import { vupCoreMain } from "../vup/mod.ts";
 import { vupCoreArgs } from "../vup/route.ts";
 import { importPacked, type PackedModule } from "./packed.ts";
 
-declare const __VENVOY_PACKED__: PackedModule;
+/** As scripts/bundle.ts writes it: the index as JSON text, parsed only when needed. */
+declare const __VENVOY_PACKED__: Omit<PackedModule, "index"> & { index: string };
 
 const vupArgs = vupCoreArgs(Deno.args);
 if (vupArgs) Deno.exit(await vupCoreMain(vupArgs));
 try {
-  await importPacked(__VENVOY_PACKED__);
+  await importPacked({ ...__VENVOY_PACKED__, index: JSON.parse(__VENVOY_PACKED__.index) });
 } catch (e) {
   console.error((e as Error).message);
   Deno.exit(1);

@@ -7,6 +7,20 @@
  * into the user's cache folder and imports its entry from there, so each command loads
  * only the modules (and the node: built-ins) it uses.
  *
+ * What is loaded from that folder is code this user then runs, so nobody else may be able
+ * to write or swap it (issue 11, item 1):
+ *  - the folder is `$XDG_CACHE_HOME/venvoy` or `~/.cache/venvoy`, never a shared temp folder;
+ *  - the base folder is resolved to its real path once (a home reached through a link works),
+ *    and every folder from `/` down is then checked with lstat: no symlink, owned by root or
+ *    this user, writable by neither group nor others (a root-owned sticky folder such as /tmp
+ *    is allowed above `venvoy/`); `venvoy/` and below are this user's own;
+ *  - each module is checked before it is imported: a regular file (not a link), owned by
+ *    this user, writable by nobody else, whose SHA-256 is the one this build recorded. A
+ *    module's static imports are checked with it, and dynamic imports between modules go
+ *    through the same check (`globalThis.__venvoyImport`, see scripts/chunks.ts), so only
+ *    what a command loads is read and hashed.
+ * If no such folder can be had, venvoy stops with an error and a hint.
+ *
  * Only Deno APIs: this runs before anything else, and must stay small and quick.
  */
 import { sha256Hex } from "../util/hash.ts";
@@ -18,6 +32,10 @@ export interface PackedModule {
   sha: string;
   /** Size of that JSON in bytes. */
   size: number;
+  /** The module that runs venvoy (`main.js`). */
+  entry: string;
+  /** Per module: the hex SHA-256 of its source, then the modules it imports statically. */
+  index: Record<string, [string, ...string[]]>;
 }
 
 interface Unpacked {
@@ -27,19 +45,16 @@ interface Unpacked {
 
 type Env = (name: string) => string | undefined;
 
-/** Where unpacked modules are kept, in order of preference. */
+/** Where unpacked modules are kept: one folder of the user's own (or none: an error). */
 export function cacheDirs(env: Env = (n) => Deno.env.get(n), os: string = Deno.build.os): string[] {
-  const dirs: string[] = [];
   const xdg = env("XDG_CACHE_HOME");
   if (os === "windows") {
     const local = env("LOCALAPPDATA");
-    if (local) dirs.push(`${local}\\venvoy\\cache`);
-  } else if (xdg && xdg.startsWith("/")) dirs.push(`${xdg}/venvoy`);
-  else if (env("HOME")) dirs.push(`${env("HOME")}/.cache/venvoy`);
-  // A read-only or missing home (some batch nodes): a per-user folder in the temp dir.
-  const tmp = env("TMPDIR") || env("TEMP") || (os === "windows" ? undefined : "/tmp");
-  if (tmp) dirs.push(`${tmp}${os === "windows" ? "\\" : "/"}venvoy-cache-${uid() ?? "user"}`);
-  return dirs;
+    return local ? [`${local}\\venvoy\\cache`] : [];
+  }
+  if (xdg && xdg.startsWith("/")) return [`${xdg}/venvoy`];
+  const home = env("HOME");
+  return home && home.startsWith("/") ? [`${home}/.cache/venvoy`] : [];
 }
 
 function uid(): number | null {
@@ -50,13 +65,26 @@ function uid(): number | null {
   }
 }
 
-export function folderName(p: PackedModule): string {
+export function folderName(p: Pick<PackedModule, "sha">): string {
   return `rest-${p.sha.slice(0, 16)}`;
 }
 
 /** Written last into an unpacked folder: its presence with the full hash means complete. */
 const COMPLETE = ".complete";
 const FILE_NAME = /^[\w.-]+\.js$/;
+/** A static import between chunks, as esbuild writes it (`from"./x.js"`, `import"./x.js"`). */
+const STATIC_IMPORT = /(?:\bfrom|\bimport)\s*["']\.\/([\w.-]+\.js)["']/g;
+
+/** The error shown when the cache cannot be trusted; `main.ts` is not loaded yet. */
+export class CacheError extends Error {
+  constructor(what: string, readonly hint: string) {
+    super(`venvoy: error: ${what}\nhint: ${hint}`);
+    this.name = "CacheError";
+  }
+}
+
+const HINT = "set XDG_CACHE_HOME to a folder of your own that only you can write " +
+  "(for example, export XDG_CACHE_HOME=$HOME/.cache)";
 
 /** file:// URL of an absolute path (POSIX or Windows), each segment escaped. */
 export function fileUrl(path: string): string {
@@ -68,24 +96,89 @@ export function fileUrl(path: string): string {
   }`;
 }
 
-/** Ours: owned by this user and writable by nobody else. */
-function ours(st: Deno.FileInfo): boolean {
-  const me = uid();
-  if (me !== null && st.uid !== null && st.uid !== me) return false;
-  return st.mode === null || (st.mode & 0o022) === 0;
+const posix = () => Deno.build.os !== "windows" && uid() !== null;
+
+/**
+ * Why `path` (absolute, already real) could be written or swapped by another user, or null.
+ * Every folder from `/` down is looked at with lstat. Folders at or below `ownFrom` (a prefix
+ * of `path`) must be this user's; above it, root's or this user's, and group/other-writable
+ * only if root-owned and sticky.
+ */
+export function unsafeReason(path: string, ownFrom: string = path): string | null {
+  if (!posix()) return null;
+  const me = uid()!;
+  const parts = path.split("/").filter(Boolean);
+  let at = "";
+  for (let i = -1; i < parts.length; i++) {
+    at = i < 0 ? "/" : `${at === "/" ? "" : at}/${parts[i]}`;
+    let st: Deno.FileInfo;
+    try {
+      st = Deno.lstatSync(at);
+    } catch (e) {
+      return `${at}: ${(e as Error).message}`;
+    }
+    if (st.isSymlink) return `${at} is a symbolic link`;
+    if (!st.isDirectory) return `${at} is not a folder`;
+    const own = at.length >= ownFrom.length;
+    const mode = st.mode ?? 0;
+    if (own ? st.uid !== me : st.uid !== 0 && st.uid !== me) {
+      return `${at} is owned by uid ${st.uid}, not by ${own ? "you" : "you or root"}`;
+    }
+    if ((mode & 0o022) !== 0 && (own || st.uid !== 0 || (mode & 0o1000) === 0)) {
+      return `${at} is writable by ${(mode & 0o002) ? "others" : "its group"} (mode ${
+        (mode & 0o7777).toString(8)
+      })`;
+    }
+  }
+  return null;
 }
 
-/** The entry of an unpacked folder, or null unless it is complete, ours, and this version. */
-function trustedEntry(dir: string, p: PackedModule): string | null {
+/** Why the module file could be another user's, or null. */
+function unsafeFile(path: string): string | null {
+  let st: Deno.FileInfo;
   try {
-    const st = Deno.statSync(dir);
-    if (!st.isDirectory || !ours(st)) return null;
-    const [sha, entry] = Deno.readTextFileSync(`${dir}/${COMPLETE}`).split("\n");
-    if (sha !== p.sha || !FILE_NAME.test(entry ?? "")) return null;
-    return `${dir}/${entry}`;
-  } catch {
-    return null;
+    st = Deno.lstatSync(path);
+  } catch (e) {
+    return `${path}: ${(e as Error).message}`;
   }
+  if (st.isSymlink) return `${path} is a symbolic link`;
+  if (!st.isFile) return `${path} is not a regular file`;
+  if (!posix()) return null;
+  if (st.uid !== uid()) return `${path} is owned by uid ${st.uid}, not by you`;
+  if (((st.mode ?? 0) & 0o022) !== 0) return `${path} is writable by others`;
+  return null;
+}
+
+/**
+ * The real path of `dir`: its longest existing ancestor resolved once (so a home reached
+ * through a link, or an XDG_CACHE_HOME that is one, works), and the rest created, folder by
+ * folder, private to this user. The last component (`venvoy`) is never resolved: it is ours.
+ */
+function realCacheDir(dir: string): string {
+  const sep = dir.lastIndexOf("/");
+  let base = dir.slice(0, sep) || "/";
+  const missing: string[] = [dir.slice(sep + 1)];
+  let real: string | null = null;
+  while (real === null) {
+    try {
+      real = Deno.realPathSync(base);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound) || base === "/") throw e;
+      const i = base.lastIndexOf("/");
+      missing.unshift(base.slice(i + 1));
+      base = base.slice(0, i) || "/";
+    }
+  }
+  let at = real === "/" ? "" : real;
+  for (const name of missing) {
+    at = `${at}/${name}`;
+    try {
+      Deno.mkdirSync(at, { mode: 0o700 }); // not recursive: an existing link is not followed
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+  }
+  return at;
 }
 
 /** The build's half (scripts/bundle.ts): the entry file and its chunks -> PackedModule. */
@@ -95,6 +188,14 @@ export async function pack(entry: string, files: Record<string, string>): Promis
     if (!FILE_NAME.test(name)) throw new Error(`pack: unexpected file name '${name}'`);
   }
   const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => a < b ? -1 : 1));
+  const index: PackedModule["index"] = {};
+  for (const [name, text] of Object.entries(sorted)) {
+    const deps = [...new Set([...text.matchAll(STATIC_IMPORT)].map((m) => m[1]))];
+    for (const d of deps) {
+      if (!(d in files)) throw new Error(`pack: ${name} imports ${d}, which is not packed`);
+    }
+    index[name] = [await sha256Hex(text), ...deps];
+  }
   const source = new TextEncoder().encode(JSON.stringify({ entry, files: sorted }));
   const gz = new Uint8Array(
     await new Response(new Blob([source]).stream().pipeThrough(new CompressionStream("gzip")))
@@ -104,17 +205,18 @@ export async function pack(entry: string, files: Record<string, string>): Promis
   for (let i = 0; i < gz.length; i += 0x8000) {
     bin += String.fromCharCode(...gz.subarray(i, i + 0x8000));
   }
-  return { gz: btoa(bin), sha: await sha256Hex(source), size: source.length };
+  return { gz: btoa(bin), sha: await sha256Hex(source), size: source.length, entry, index };
 }
 
 export async function unpack(p: PackedModule): Promise<Unpacked> {
   const bin = Uint8Array.from(atob(p.gz), (c) => c.charCodeAt(0));
   const stream = new Blob([bin]).stream().pipeThrough(new DecompressionStream("gzip"));
   const source = new Uint8Array(await new Response(stream).arrayBuffer());
-  if (source.length !== p.size) {
+  if (source.length !== p.size || await sha256Hex(source) !== p.sha) {
     throw new Error(`venvoy: the packed modules are damaged (${source.length} of ${p.size} bytes)`);
   }
   const data = JSON.parse(new TextDecoder().decode(source)) as Unpacked;
+  if (data.entry !== p.entry) throw new Error("venvoy: the packed modules are damaged (entry)");
   for (const name of Object.keys(data.files)) {
     if (!FILE_NAME.test(name)) throw new Error(`venvoy: a packed file is named '${name}'`);
   }
@@ -126,68 +228,171 @@ function prune(dir: string, current: string, keep = 2) {
   try {
     const others = [...Deno.readDirSync(dir)]
       .filter((e) => /^rest-[0-9a-f]{16}(\.mjs)?$/.test(e.name) && e.name !== current)
-      .map((e) => ({ path: `${dir}/${e.name}`, mtime: Deno.statSync(`${dir}/${e.name}`).mtime }))
+      .map((e) => ({ path: `${dir}/${e.name}`, mtime: Deno.lstatSync(`${dir}/${e.name}`).mtime }))
       .sort((a, b) => (b.mtime?.getTime() ?? 0) - (a.mtime?.getTime() ?? 0));
     for (const old of others.slice(keep)) Deno.removeSync(old.path, { recursive: true });
   } catch { /* a cache that cannot be tidied still works */ }
 }
 
 function writeFolder(tmp: string, data: Unpacked, p: PackedModule) {
-  Deno.mkdirSync(tmp, { mode: 0o700 });
-  if (Deno.build.os !== "windows") Deno.chmodSync(tmp, 0o755); // whatever the umask
+  Deno.mkdirSync(tmp, { mode: 0o700 }); // fails if anything is there already
+  if (posix()) Deno.chmodSync(tmp, 0o755); // whatever the umask
   for (const [name, text] of Object.entries(data.files)) {
-    Deno.writeTextFileSync(`${tmp}/${name}`, text, { mode: 0o644 });
+    Deno.writeTextFileSync(`${tmp}/${name}`, text, { mode: 0o644, createNew: true });
+    if (posix()) Deno.chmodSync(`${tmp}/${name}`, 0o644);
   }
-  Deno.writeTextFileSync(`${tmp}/${COMPLETE}`, `${p.sha}\n${data.entry}\n`, { mode: 0o644 });
+  Deno.writeTextFileSync(`${tmp}/${COMPLETE}`, `${p.sha}\n${data.entry}\n`, {
+    mode: 0o644,
+    createNew: true,
+  });
+}
+
+/** True if `folder` is a complete unpacked folder of this build, ours, and not a link. */
+function complete(folder: string, p: PackedModule): boolean {
+  try {
+    const st = Deno.lstatSync(folder);
+    if (st.isSymlink || !st.isDirectory) return false;
+    if (posix() && (st.uid !== uid() || ((st.mode ?? 0) & 0o022) !== 0)) return false;
+    if (unsafeFile(`${folder}/${COMPLETE}`)) return false;
+    const [sha] = Deno.readTextFileSync(`${folder}/${COMPLETE}`).split("\n");
+    return sha === p.sha;
+  } catch {
+    return false;
+  }
+}
+
+/** A cache folder that only this user can change, or a CacheError. */
+function safeCacheDir(dirs: string[]): string {
+  if (dirs.length === 0) {
+    throw new CacheError("no cache folder to unpack venvoy into (HOME is not set)", HINT);
+  }
+  const dir = dirs[0];
+  if (!posix()) {
+    // Windows: %LOCALAPPDATA% is the user's own; modules are still checked by hash.
+    try {
+      Deno.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new CacheError(`cannot create the cache folder ${dir}: ${(e as Error).message}`, HINT);
+    }
+    return dir;
+  }
+  let real: string;
+  try {
+    real = realCacheDir(dir);
+  } catch (e) {
+    throw new CacheError(`cannot create the cache folder ${dir}: ${(e as Error).message}`, HINT);
+  }
+  const why = unsafeReason(real, real);
+  if (why) {
+    throw new CacheError(
+      `will not load venvoy's code from ${real}: ${why}; another user could change it`,
+      HINT,
+    );
+  }
+  return real;
 }
 
 /**
- * The path of the unpacked entry, writing the folder (complete, then renamed into place) on
- * first use. The first cache folder that works wins; an error only if none does.
+ * The real path of this build's unpacked folder, written (complete, then renamed into place)
+ * on first use, in a cache folder only this user can change.
  */
-export async function unpackedEntry(p: PackedModule, dirs = cacheDirs()): Promise<string> {
+export async function unpackedFolder(p: PackedModule, dirs = cacheDirs()): Promise<string> {
+  const dir = safeCacheDir(dirs);
   const name = folderName(p);
-  for (const dir of dirs) {
-    const entry = trustedEntry(`${dir}/${name}`, p);
-    if (entry) return entry;
-  }
+  const final = `${dir}/${name}`;
+  if (complete(final, p)) return final;
   const data = await unpack(p);
-  const failures: string[] = [];
-  for (const dir of dirs) {
-    const final = `${dir}/${name}`;
-    const tmp = `${final}.${Deno.pid}.tmp`;
+  const tmp = `${final}.${Deno.pid}.tmp`;
+  try {
     try {
-      Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      writeFolder(tmp, data, p);
+      Deno.removeSync(tmp, { recursive: true }); // a crashed run of the same pid
+    } catch { /* none */ }
+    writeFolder(tmp, data, p);
+    // An incomplete or foreign folder of this name goes; a complete one just written by
+    // another venvoy (a race) stays, and this copy is dropped.
+    if (!complete(final, p)) {
       try {
-        // An untrusted or stale folder of this name goes; a complete one just written by
-        // another venvoy (a race) stays, and this copy is dropped.
-        if (!trustedEntry(final, p)) Deno.removeSync(final, { recursive: true });
+        Deno.removeSync(final, { recursive: true });
       } catch { /* none there */ }
-      try {
-        Deno.renameSync(tmp, final);
-      } catch (e) {
-        if (!trustedEntry(final, p)) throw e;
-        Deno.removeSync(tmp, { recursive: true });
-      }
-      const entry = trustedEntry(final, p);
-      if (!entry) throw new Error("written, but not owned by this user");
-      prune(dir, name);
-      return entry;
-    } catch (e) {
-      try {
-        Deno.removeSync(tmp, { recursive: true });
-      } catch { /* never written */ }
-      failures.push(`${dir}: ${(e as Error).message}`);
     }
+    try {
+      Deno.renameSync(tmp, final);
+    } catch (e) {
+      if (!complete(final, p)) throw e;
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp, { recursive: true });
+    } catch { /* never written */ }
+    throw new CacheError(`cannot unpack venvoy into ${dir}: ${(e as Error).message}`, HINT);
   }
-  throw new Error(
-    `venvoy: cannot unpack itself into a cache folder (${failures.join("; ")}); ` +
-      "set XDG_CACHE_HOME or TMPDIR to a writable folder",
-  );
+  if (!complete(final, p)) throw new CacheError(`${final} was changed while written`, HINT);
+  prune(dir, name);
+  return final;
 }
 
-/** Unpacks (once) and imports the packed entry, which then runs venvoy. */
+/**
+ * Checks `name` and every module it imports statically (those not checked yet): each a
+ * regular file of this user's, writable by nobody else, with the hash this build recorded.
+ */
+export async function verifyModules(
+  folder: string,
+  name: string,
+  p: PackedModule,
+  seen: Set<string> = new Set(),
+): Promise<void> {
+  const todo: string[] = [];
+  const walk = (n: string) => {
+    if (seen.has(n)) return;
+    const rec = p.index[n];
+    if (!rec) throw new CacheError(`venvoy has no packed module '${n}'`, "reinstall venvoy");
+    seen.add(n);
+    todo.push(n);
+    for (const d of rec.slice(1)) walk(d);
+  };
+  walk(name);
+  const bad = (await Promise.all(todo.map(async (n) => {
+    const path = `${folder}/${n}`;
+    const why = unsafeFile(path);
+    if (why) return why;
+    return await sha256Hex(Deno.readFileSync(path)) === p.index[n][0]
+      ? null
+      : `${path} is not the module this build packed`;
+  }))).filter((w) => w !== null);
+  if (bad.length) {
+    for (const n of todo) seen.delete(n);
+    throw new CacheError(
+      `will not load venvoy's code: ${bad[0]}`,
+      `remove ${folder} and run venvoy again`,
+    );
+  }
+}
+
+declare global {
+  var __venvoyImport: ((spec: string) => Promise<unknown>) | undefined;
+}
+
+/**
+ * Unpacks (once) and imports the packed entry, which then runs venvoy. Each module is
+ * verified before it is imported (verifyModules); a folder whose entry fails the check is
+ * written afresh once (our own cache, damaged), and a second failure is an error.
+ */
 export async function importPacked(p: PackedModule, dirs?: string[]): Promise<void> {
-  await import(fileUrl(await unpackedEntry(p, dirs)));
+  let folder = await unpackedFolder(p, dirs);
+  const entry = p.entry;
+  const seen = new Set<string>();
+  try {
+    await verifyModules(folder, entry, p, seen);
+  } catch {
+    Deno.removeSync(folder, { recursive: true });
+    folder = await unpackedFolder(p, dirs);
+    await verifyModules(folder, entry, p, seen);
+  }
+  globalThis.__venvoyImport = async (spec: string) => {
+    const name = spec.replace(/^\.\//, "");
+    await verifyModules(folder, name, p, seen);
+    return await import(fileUrl(`${folder}/${name}`));
+  };
+  await import(fileUrl(`${folder}/${entry}`));
 }

@@ -29,6 +29,8 @@ export interface Outcome {
   code: number;
   out: string[];
   err: string[];
+  /** stdout's fields end with NUL instead of newline (`--nul`, for the shell function). */
+  nul?: boolean;
 }
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -86,15 +88,60 @@ function exists(p: string): boolean {
 
 // ---------------------------------------------------------------------------- names and paths
 
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/** A path for a message: newlines and other control characters shown escaped. */
+export function shownPath(p: string): string {
+  return p.replace(
+    new RegExp(CONTROL.source, "g"),
+    (c) =>
+      c === "\n"
+        ? "\\n"
+        : c === "\t"
+        ? "\\t"
+        : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+/**
+ * A path vup-core would hand to the shell (to source, or to rm -rf) must not hold a newline
+ * or another control character: a reader that splits lines would act on another path
+ * (issue 11, item 4). The shell function reads NUL-separated fields as well.
+ */
+function controlInPath(home: string, p: string): Outcome | null {
+  if (!CONTROL.test(p)) return null;
+  return fail(
+    `${shownPath(tildify(home, p))} contains a newline or another control character; ` +
+      "vup will not use it",
+    { hint: "rename the folder to a name without control characters" },
+  );
+}
+
 /** A venv name is one path component that cannot be mistaken for an option or a path. */
 export function checkName(name: string | undefined): string | null {
   if (name === undefined || name === "") return "missing venv name";
   if (name === "." || name === "..") return `'${name}' is not a venv name`;
   if (name.includes("/")) return `a venv name cannot contain '/': '${name}'`;
   if (name.startsWith("-")) return `unknown option '${name}'`;
-  // deno-lint-ignore no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(name)) return "a venv name cannot contain control characters";
+  if (CONTROL.test(name)) return "a venv name cannot contain control characters";
   return null;
+}
+
+/**
+ * `p` as a path under ~ when it lies under the real path of a symlinked ~ (clusters link
+ * /home/u to /gpfs/home/u, and a shell there often shows the real path): such a folder is a
+ * branch of ~ like any other. Other paths unchanged.
+ */
+export function homeForm(home: string, p: string): string {
+  if (isWithin(home, p)) return p;
+  try {
+    const realHome = Deno.realPathSync(home);
+    if (realHome !== home && realHome !== "/" && isWithin(realHome, p)) {
+      return home + p.slice(realHome.length);
+    }
+  } catch { /* home does not exist */ }
+  return p;
 }
 
 /**
@@ -103,10 +150,11 @@ export function checkName(name: string | undefined): string | null {
  */
 function userDir(ctx: VupContext, dir: string): { dir: string } | { fail: Outcome } {
   if (dir === "") return { fail: usage("empty directory argument") };
-  const abs = resolveUserPath(dir, ctx);
-  if (abs === null) {
+  const given = resolveUserPath(dir, ctx);
+  if (given === null) {
     return { fail: usage(`'${dir}': ~user paths are not supported; use a full path`) };
   }
+  const abs = homeForm(ctx.home, given);
   if (!isWithin(ctx.home, abs)) {
     return {
       fail: fail(
@@ -244,6 +292,8 @@ export function find(ctx: VupContext, name: string | undefined, opts: FindOption
   for (const branch of s.levels) {
     const venv = checkLevel(ctx, { branch, name: name!, warnings });
     if (venv) {
+      const bad = controlInPath(ctx.home, venv);
+      if (bad) return { ...bad, err: [...warnings, ...bad.err] };
       return { code: 0, out: opts.withPrompt ? activationLines(ctx, venv) : [venv], err: warnings };
     }
   }
@@ -295,6 +345,14 @@ export function collectVenvs(
     names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (const name of names) {
       const path = join(dotVenv, name);
+      if (CONTROL.test(path)) {
+        warnings.push(
+          warningLine(
+            `${shownPath(tildify(ctx.home, path))}: a control character in the path; skipped`,
+          ),
+        );
+        continue;
+      }
       const v = validateVenv(ctx.home, path);
       // Files beside the venvs (.gitignore, notes) are not venvs and not worth a warning.
       if (v.code === VALID.noActivate) warnings.push(warningLine(`${v.message}; skipped`));
@@ -393,6 +451,8 @@ export async function create(
     return fail(`${shownDot} is not a directory`);
   }
   const venv = join(dotVenv, name!);
+  const badPath = controlInPath(ctx.home, venv);
+  if (badPath) return badPath;
   if (exists(venv)) {
     return fail(
       `a venv named '${name}' already exists in ${shownDot}/`,
@@ -428,6 +488,8 @@ export function rmCheck(ctx: VupContext, name: string | undefined): Outcome {
   const dotVenv = join(ctx.cwd, ".venv");
   if (kindOf(dotVenv) !== "dir") return fail(NOT_BRANCH, { hint });
   const venv = join(dotVenv, name!);
+  const badPath = controlInPath(ctx.home, venv);
+  if (badPath) return badPath;
   const where = whereOf(ctx.home, ctx.cwd);
   const v = validateVenv(ctx.home, venv);
   if (v.code === VALID.notFound) {

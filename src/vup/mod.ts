@@ -13,6 +13,7 @@ import {
   EXIT,
   find,
   help,
+  homeForm,
   init,
   ls,
   type MakeVenv,
@@ -22,21 +23,30 @@ import {
   validateCommand,
   type VupContext,
 } from "./core.ts";
-import { isWithin, normalize } from "./paths.ts";
+import { normalize } from "./paths.ts";
 import { makeVenvWithPython } from "./spawn.ts";
 
 const enc = new TextEncoder();
 
-function write(stream: { writeSync(p: Uint8Array): number }, lines: string[]): void {
+function write(stream: { writeSync(p: Uint8Array): number }, lines: string[], end = "\n"): void {
   if (lines.length === 0) return;
-  const bytes = enc.encode(lines.join("\n") + "\n");
+  const bytes = enc.encode(lines.join(end) + end);
   let off = 0;
   while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
 }
 
+/** The status a shell reports for SIGPIPE (128+13): the reader went away (`vup-core ls | head`). */
+export const EXIT_BROKEN_PIPE = 141;
+
 function emit(o: Outcome): number {
-  write(Deno.stderr, o.err);
-  write(Deno.stdout, o.out);
+  try {
+    write(Deno.stderr, o.err);
+    write(Deno.stdout, o.out, o.nul ? "\0" : "\n");
+  } catch (e) {
+    // Deno ignores SIGPIPE, so a closed pipe is an EPIPE error: end quietly, as coreutils do.
+    if (e instanceof Deno.errors.BrokenPipe) return EXIT_BROKEN_PIPE;
+    throw e;
+  }
   return o.code;
 }
 
@@ -56,20 +66,15 @@ export function currentDir(
   let cwd = normalize(real);
   if (pwd && pwd.startsWith("/")) {
     const p = normalize(pwd);
-    if (p === cwd) return p;
+    if (p === cwd) return homeForm(home, p);
     try {
       const a = Deno.statSync(p);
       const b = Deno.statSync(cwd);
       if (a.dev === b.dev && a.ino === b.ino) cwd = p;
     } catch { /* keep the real cwd */ }
   }
-  if (!isWithin(home, cwd)) {
-    try {
-      const realHome = Deno.realPathSync(home);
-      if (realHome !== home && isWithin(realHome, cwd)) cwd = home + cwd.slice(realHome.length);
-    } catch { /* home does not exist */ }
-  }
-  return cwd;
+  // Also when $PWD is the real path (a shell that resolved the link, or `cd -P`).
+  return homeForm(home, cwd);
 }
 
 /**
@@ -151,7 +156,13 @@ export async function runVupCore(
   opts: { makeVenv: MakeVenv },
 ): Promise<Outcome> {
   const [sub, ...rest] = args;
-  const withPrompt = { "--with-prompt": { key: "withPrompt", value: false } };
+  const withPrompt = {
+    "--with-prompt": { key: "withPrompt", value: false },
+    "--nul": { key: "nul", value: false },
+  };
+  const nul = { "--nul": { key: "nul", value: false } };
+  /** `--nul`: stdout's fields end with NUL, so no path can be split wrongly. */
+  const fields = (p: Parsed, o: Outcome): Outcome => p.flags.has("nul") ? { ...o, nul: true } : o;
   const take = (
     names: Record<string, { key: string; value: boolean }>,
     max: number,
@@ -180,11 +191,14 @@ export async function runVupCore(
       if (dir !== undefined && p.flags.has("startDir")) {
         return usageError("give either -d or --start-dir, not both");
       }
-      return find(ctx, p.positional[0], {
-        startDir: dir ?? str(p, "startDir"),
-        noTraverse: dir !== undefined || p.flags.has("noTraverse"),
-        withPrompt: p.flags.has("withPrompt"),
-      });
+      return fields(
+        p,
+        find(ctx, p.positional[0], {
+          startDir: dir ?? str(p, "startDir"),
+          noTraverse: dir !== undefined || p.flags.has("noTraverse"),
+          withPrompt: p.flags.has("withPrompt"),
+        }),
+      );
     }
     case "ls": {
       const p = take({
@@ -211,14 +225,17 @@ export async function runVupCore(
     case "new": {
       const p = take(withPrompt, 1);
       if ("code" in p) return p;
-      return await create(ctx, p.positional[0], {
-        makeVenv: opts.makeVenv,
-        withPrompt: p.flags.has("withPrompt"),
-      });
+      return fields(
+        p,
+        await create(ctx, p.positional[0], {
+          makeVenv: opts.makeVenv,
+          withPrompt: p.flags.has("withPrompt"),
+        }),
+      );
     }
     case "rm-check": {
-      const p = take({}, 1);
-      return "code" in p ? p : rmCheck(ctx, p.positional[0]);
+      const p = take(nul, 1);
+      return "code" in p ? p : fields(p, rmCheck(ctx, p.positional[0]));
     }
     case "prompt": {
       const p = take({}, 1);

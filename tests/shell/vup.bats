@@ -361,7 +361,7 @@ setup() { vup_setup; }
         declare -F | sed "s/declare -f //" | grep vup | sort | tr "\n" " "'
     [ "$status" -eq 0 ]
     assert_line_eq 0 "same"
-    assert_line_eq 1 "_vup_activate _vup_complete _vup_core _vup_deactivate _vup_rm vup "
+    assert_line_eq 1 "_vup_activate _vup_complete _vup_core _vup_deactivate _vup_fields _vup_rm vup "
 }
 
 @test "a vup session leaks no variables and changes no shell options" {

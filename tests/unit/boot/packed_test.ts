@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import {
   cacheDirs,
+  CacheError,
   fileUrl,
   folderName,
   importPacked,
   pack,
   unpack,
-  unpackedEntry,
+  unpackedFolder,
+  unsafeReason,
 } from "../../../src/boot/packed.ts";
+import { sha256Hex } from "../../../src/util/hash.ts";
 import { rewriteChunk } from "../../../scripts/chunks.ts";
 
 const env = (vars: Record<string, string>) => (n: string) => vars[n];
@@ -26,21 +29,18 @@ const FILES = {
   "chunk-A1.js": "export const x = 1;\n",
 };
 
-Deno.test("cacheDirs: XDG_CACHE_HOME, else ~/.cache, then a per-user temp folder", () => {
-  const uid = Deno.uid() ?? "user";
-  assert.deepEqual(cacheDirs(env({ XDG_CACHE_HOME: "/x/c", HOME: "/h" }), "linux"), [
+Deno.test("cacheDirs: XDG_CACHE_HOME, else ~/.cache; never a shared temp folder", () => {
+  assert.deepEqual(cacheDirs(env({ XDG_CACHE_HOME: "/x/c", HOME: "/h", TMPDIR: "/t" }), "linux"), [
     "/x/c/venvoy",
-    `/tmp/venvoy-cache-${uid}`,
   ]);
   // A relative XDG_CACHE_HOME is invalid by the spec, and ignored.
   assert.deepEqual(cacheDirs(env({ XDG_CACHE_HOME: "c", HOME: "/h", TMPDIR: "/t" }), "linux"), [
     "/h/.cache/venvoy",
-    `/t/venvoy-cache-${uid}`,
   ]);
-  assert.deepEqual(cacheDirs(env({}), "linux"), [`/tmp/venvoy-cache-${uid}`]);
+  assert.deepEqual(cacheDirs(env({ TMPDIR: "/t" }), "linux"), []);
   assert.deepEqual(
     cacheDirs(env({ LOCALAPPDATA: "C:\\Users\\a\\AppData\\Local", TEMP: "C:\\T" }), "windows"),
-    ["C:\\Users\\a\\AppData\\Local\\venvoy\\cache", `C:\\T\\venvoy-cache-${uid}`],
+    ["C:\\Users\\a\\AppData\\Local\\venvoy\\cache"],
   );
 });
 
@@ -55,64 +55,71 @@ Deno.test("pack and unpack round-trip; damaged or odd packs are refused", async 
   assert.match(p.sha, /^[0-9a-f]{64}$/);
   assert.ok(p.gz.length < p.size / 4, "compressed");
   assert.deepEqual(await unpack(p), { entry: "main.js", files: big });
+  // Each module's hash and static imports, for the check before it is loaded.
+  assert.deepEqual(p.index["main.js"], [await sha256Hex(FILES["main.js"]), "chunk-A1.js"]);
+  assert.deepEqual(p.index["chunk-A1.js"], [await sha256Hex(FILES["chunk-A1.js"])]);
   // The same files in another order pack to the same bytes (reproducible builds).
   const reversed = Object.fromEntries(Object.entries(big).reverse());
   assert.deepEqual(await pack("main.js", reversed), p);
   await assert.rejects(unpack({ ...p, size: p.size + 1 }), /damaged/);
+  await assert.rejects(unpack({ ...p, sha: "0".repeat(64) }), /damaged/);
   await assert.rejects(pack("nope.js", FILES), /entry nope.js is not among the files/);
   await assert.rejects(pack("main.js", { ...FILES, "../up.js": "" }), /unexpected file name/);
+  await assert.rejects(
+    pack("main.js", { "main.js": 'import"./gone.js";' }),
+    /main.js imports gone.js, which is not packed/,
+  );
 });
 
-Deno.test("unpackedEntry writes the folder once, reuses it, and rewrites an incomplete one", async () => {
+Deno.test("unpackedFolder writes the folder once, reuses it, and rewrites an incomplete one", async () => {
   await withTmp(async (dir) => {
     const p = await pack("main.js", FILES);
-    const cache = `${dir}/cache`;
+    const cache = `${dir}/cache/venvoy`;
     const folder = `${cache}/${folderName(p)}`;
-    const entry = await unpackedEntry(p, [cache]);
-    assert.equal(entry, `${folder}/main.js`);
+    assert.equal(await unpackedFolder(p, [cache]), folder);
     assert.equal(await Deno.readTextFile(`${folder}/chunk-A1.js`), FILES["chunk-A1.js"]);
     assert.equal((await Deno.stat(`${folder}/main.js`)).mode! & 0o777, 0o644);
     assert.equal((await Deno.stat(cache)).mode! & 0o777, 0o700);
+    assert.equal((await Deno.stat(`${dir}/cache`)).mode! & 0o777, 0o700);
     assert.deepEqual([...Deno.readDirSync(cache)].map((e) => e.name), [folderName(p)]);
 
-    // Reused as it is: a marker written into a chunk survives.
+    // Reused as it is (the check of each module comes when it is loaded).
     await Deno.writeTextFile(`${folder}/chunk-A1.js`, "export const x = 2;\n");
-    assert.equal(await unpackedEntry(p, [cache]), entry);
+    assert.equal(await unpackedFolder(p, [cache]), folder);
     assert.equal(await Deno.readTextFile(`${folder}/chunk-A1.js`), "export const x = 2;\n");
 
     // No completion mark (a crash mid-write, or another version's folder): rewritten.
     await Deno.remove(`${folder}/.complete`);
-    await unpackedEntry(p, [cache]);
+    await unpackedFolder(p, [cache]);
     assert.equal(await Deno.readTextFile(`${folder}/chunk-A1.js`), FILES["chunk-A1.js"]);
 
     // Writable by others: not trusted, rewritten with safe permissions.
     await Deno.chmod(folder, 0o777);
     await Deno.writeTextFile(`${folder}/chunk-A1.js`, "export const x = 3;\n");
-    await unpackedEntry(p, [cache]);
+    await unpackedFolder(p, [cache]);
     assert.equal(await Deno.readTextFile(`${folder}/chunk-A1.js`), FILES["chunk-A1.js"]);
     assert.equal((await Deno.stat(folder)).mode! & 0o777, 0o755);
   });
 });
 
-Deno.test("unpackedEntry falls back to the next folder, and names every failure", async () => {
+Deno.test("no cache folder, or one that is a file: a clear error naming XDG_CACHE_HOME", async () => {
   await withTmp(async (dir) => {
     const p = await pack("main.js", FILES);
     await Deno.writeTextFile(`${dir}/file`, "not a folder");
-    const entry = await unpackedEntry(p, [`${dir}/file/cache`, `${dir}/second`]);
-    assert.equal(entry, `${dir}/second/${folderName(p)}/main.js`);
     await assert.rejects(
-      unpackedEntry(p, [`${dir}/file/a`, `${dir}/file/b`]),
+      unpackedFolder(p, [`${dir}/file/venvoy`]),
       (e: Error) =>
-        e.message.includes(`${dir}/file/a:`) && e.message.includes(`${dir}/file/b:`) &&
+        e instanceof CacheError && e.message.includes(`${dir}/file`) &&
         e.message.includes("XDG_CACHE_HOME"),
     );
+    await assert.rejects(unpackedFolder(p, []), /HOME is not set[^]*hint: set XDG_CACHE_HOME/);
   });
 });
 
 Deno.test("a new version keeps the two newest other versions and drops older ones", async () => {
   await withTmp(async (dir) => {
     const cache = `${dir}/cache`;
-    await Deno.mkdir(cache);
+    await Deno.mkdir(cache, { mode: 0o700 });
     const old = ["rest-0000000000000001", "rest-0000000000000002.mjs", "rest-0000000000000003"];
     old.forEach((n, i) => {
       if (n.endsWith(".mjs")) Deno.writeTextFileSync(`${cache}/${n}`, "x");
@@ -121,7 +128,7 @@ Deno.test("a new version keeps the two newest other versions and drops older one
     });
     Deno.writeTextFileSync(`${cache}/notes.txt`, "not ours");
     const p = await pack("main.js", FILES);
-    await unpackedEntry(p, [cache]);
+    await unpackedFolder(p, [cache]);
     assert.deepEqual(
       [...Deno.readDirSync(cache)].map((e) => e.name).sort(),
       [
@@ -134,24 +141,206 @@ Deno.test("a new version keeps the two newest other versions and drops older one
   });
 });
 
+/** A pack whose modules record that they ran, and a chunk loaded by a dynamic import. */
+async function markerPack(dir: string) {
+  const key = `__venvoy_packed_${crypto.randomUUID().slice(0, 8)}`;
+  const p = await pack("main.js", {
+    "main.js": `import { x } from "./chunk-A1.js";\nglobalThis[${
+      JSON.stringify(key)
+    }] = [x, import.meta.url];\n`,
+    "chunk-A1.js": "export const x = 42;\n",
+    "late-B1.js": "export const late = 7;\n",
+  });
+  const evil = `${dir}/evil.js`;
+  const marker = `${dir}/PWNED`;
+  // What an attacker plants: running it leaves the marker file.
+  const evilJs = `Deno.writeTextFileSync(${JSON.stringify(marker)}, "x");\nexport const x = 42;\n`;
+  return { p, key, evil, evilJs, marker };
+}
+
+const result = (key: string) => (globalThis as Record<string, unknown>)[key];
+const absent = (path: string) => {
+  try {
+    Deno.lstatSync(path);
+    return false;
+  } catch {
+    return true;
+  }
+};
+const root = Deno.uid() === 0;
+const NOBODY = 65534;
+if (!root) {
+  console.error(
+    "SKIP the other-user attacks on the code cache: they need root (to chown to 65534)",
+  );
+}
+
 Deno.test("importPacked runs the entry and its chunks from the cache (path with a space)", async () => {
   await withTmp(async (dir) => {
-    const key = `__venvoy_packed_${crypto.randomUUID().slice(0, 8)}`;
-    const p = await pack("main.js", {
-      "main.js": `import { x } from "./chunk-A1.js";\nglobalThis[${
-        JSON.stringify(key)
-      }] = [x, import.meta.url];\n`,
-      "chunk-A1.js": "export const x = 42;\n",
-    });
-    await importPacked(p, [`${dir}/a cache`]);
-    assert.deepEqual((globalThis as Record<string, unknown>)[key], [
+    const { p, key } = await markerPack(dir);
+    await importPacked(p, [`${dir}/a cache/venvoy`]);
+    assert.deepEqual(result(key), [
       42,
-      fileUrl(`${dir}/a cache/${folderName(p)}/main.js`),
+      fileUrl(`${dir}/a cache/venvoy/${folderName(p)}/main.js`),
     ]);
+    // Dynamic imports go through the same check.
+    const late = await globalThis.__venvoyImport!("./late-B1.js") as { late: number };
+    assert.equal(late.late, 7);
   });
 });
 
-Deno.test("rewriteChunk: lazy createRequire, run-time chunk URLs, and a loud failure", () => {
+Deno.test("attack: a changed, linked or foreign module in the cache is never run", async (t) => {
+  for (
+    const [what, plant] of [
+      [
+        "changed content",
+        (f: string, m: Awaited<ReturnType<typeof markerPack>>) =>
+          Deno.writeTextFileSync(f, m.evilJs),
+      ],
+      ["a symlink to another file", (f: string, m: Awaited<ReturnType<typeof markerPack>>) => {
+        Deno.writeTextFileSync(m.evil, m.evilJs);
+        Deno.removeSync(f);
+        Deno.symlinkSync(m.evil, f);
+      }],
+      ["a file of another user", (f: string, m: Awaited<ReturnType<typeof markerPack>>) => {
+        Deno.writeTextFileSync(f, m.evilJs);
+        if (root) Deno.chownSync(f, NOBODY, NOBODY);
+        else Deno.chmodSync(f, 0o666);
+      }],
+    ] as const
+  ) {
+    await t.step(what, async () => {
+      await withTmp(async (dir) => {
+        const m = await markerPack(dir);
+        const cache = `${dir}/c/venvoy`;
+        const folder = await unpackedFolder(m.p, [cache]);
+        plant(`${folder}/chunk-A1.js`, m);
+        // The check fails, the folder (ours) is written afresh, and the real module runs.
+        await importPacked(m.p, [cache]);
+        assert.equal((result(m.key) as unknown[])[0], 42);
+        assert.ok(absent(m.marker), "the planted module ran");
+        assert.equal(Deno.readTextFileSync(`${folder}/chunk-A1.js`), "export const x = 42;\n");
+
+        // Planted after the start, in a module loaded later: refused, not run.
+        plant(`${folder}/late-B1.js`, m);
+        await assert.rejects(globalThis.__venvoyImport!("./late-B1.js"), CacheError);
+        assert.ok(absent(m.marker), "the planted late module ran");
+      });
+    });
+  }
+});
+
+Deno.test("attack: the unpacked folder swapped for a link to someone else's copy", async () => {
+  await withTmp(async (dir) => {
+    const m = await markerPack(dir);
+    const cache = `${dir}/c/venvoy`;
+    const folder = await unpackedFolder(m.p, [cache]);
+    // The attacker's complete-looking copy, with the right .complete mark.
+    const theirs = `${dir}/theirs`;
+    Deno.mkdirSync(theirs);
+    for (const name of ["main.js", "chunk-A1.js", "late-B1.js", ".complete"]) {
+      Deno.copyFileSync(`${folder}/${name}`, `${theirs}/${name}`);
+    }
+    Deno.writeTextFileSync(`${theirs}/main.js`, m.evilJs);
+    Deno.removeSync(folder, { recursive: true });
+    Deno.symlinkSync(theirs, folder);
+    await importPacked(m.p, [cache]);
+    assert.ok(absent(m.marker), "the planted folder ran");
+    assert.ok(!Deno.lstatSync(folder).isSymlink, "the link was replaced by our own folder");
+    assert.equal(Deno.readTextFileSync(`${theirs}/main.js`), m.evilJs, "theirs untouched");
+  });
+});
+
+Deno.test({
+  name: "attack: a cache folder that another user owns or can write is refused",
+  ignore: !root,
+  fn: async (t) => {
+    const cases: [string, (base: string) => string][] = [
+      ["venvoy/ pre-created by another user", (base) => {
+        Deno.mkdirSync(`${base}/venvoy`, { mode: 0o755 });
+        Deno.chownSync(`${base}/venvoy`, NOBODY, NOBODY);
+        return "owned by uid 65534";
+      }],
+      ["XDG_CACHE_HOME owned by another user", (base) => {
+        Deno.chownSync(base, NOBODY, NOBODY);
+        return "owned by uid 65534";
+      }],
+      ["XDG_CACHE_HOME world-writable, not sticky", (base) => {
+        Deno.chmodSync(base, 0o777);
+        return "writable by others";
+      }],
+      ["XDG_CACHE_HOME group-writable", (base) => {
+        Deno.chmodSync(base, 0o775);
+        return "writable by its group";
+      }],
+      ["venvoy/ a link to another user's folder", (base) => {
+        Deno.mkdirSync(`${base}/../other`, { mode: 0o755 });
+        Deno.chownSync(`${base}/../other`, NOBODY, NOBODY);
+        Deno.symlinkSync(`${base}/../other`, `${base}/venvoy`);
+        return "is a symbolic link";
+      }],
+    ];
+    for (const [what, plant] of cases) {
+      await t.step(what, async () => {
+        await withTmp(async (dir) => {
+          const m = await markerPack(dir);
+          const base = `${dir}/xdg`;
+          Deno.mkdirSync(base, { mode: 0o700 });
+          const why = plant(base);
+          // Whatever the attacker prepared inside, with the right name and mark, never runs.
+          try {
+            const folder = `${base}/venvoy/${folderName(m.p)}`;
+            Deno.mkdirSync(folder, { recursive: true });
+            for (const [n, text] of Object.entries({ "main.js": m.evilJs, "chunk-A1.js": "" })) {
+              Deno.writeTextFileSync(`${folder}/${n}`, text);
+            }
+            Deno.writeTextFileSync(`${folder}/.complete`, `${m.p.sha}\nmain.js\n`);
+          } catch { /* not writable: nothing planted */ }
+          await assert.rejects(
+            importPacked(m.p, [`${base}/venvoy`]),
+            (e: Error) =>
+              e instanceof CacheError && e.message.includes(why) &&
+              e.message.includes("hint: set XDG_CACHE_HOME"),
+          );
+          assert.ok(absent(m.marker), "the planted module ran");
+        });
+      });
+    }
+  },
+});
+
+Deno.test("a root-owned sticky folder (like /tmp) above our own folder is fine", async () => {
+  // Deno.makeTempDir is under /tmp: root's, mode 1777.
+  await withTmp((dir) => {
+    const st = Deno.statSync("/tmp");
+    if (st.uid !== 0 || (st.mode! & 0o1777) !== 0o1777) {
+      console.log("skipped: /tmp is not root-owned 1777 here");
+      return Promise.resolve();
+    }
+    assert.equal(unsafeReason(dir), null);
+    // But our own part may not be like that.
+    Deno.mkdirSync(`${dir}/own`, { mode: 0o777 });
+    Deno.chmodSync(`${dir}/own`, 0o1777);
+    assert.match(unsafeReason(`${dir}/own`, `${dir}/own`)!, /writable by others/);
+    return Promise.resolve();
+  });
+});
+
+Deno.test("a cache reached through a link (a home on /gpfs) is used at its real path", async () => {
+  await withTmp(async (dir) => {
+    const m = await markerPack(dir);
+    Deno.mkdirSync(`${dir}/gpfs/home/u`, { recursive: true });
+    Deno.symlinkSync(`${dir}/gpfs/home/u`, `${dir}/u`);
+    const [cache] = cacheDirs(env({ HOME: `${dir}/u` }), "linux");
+    await importPacked(m.p, [cache]);
+    assert.equal(
+      (result(m.key) as unknown[])[1],
+      fileUrl(`${dir}/gpfs/home/u/.cache/venvoy/${folderName(m.p)}/main.js`),
+    );
+  });
+});
+
+Deno.test("rewriteChunk: lazy createRequire, checked run-time chunk imports, and a loud failure", () => {
   const banner =
     'var g=1;import{createRequire as __deno_internal_createRequire} from "node:module";' +
     'var m=__deno_internal_createRequire(import.meta.url);var n=()=>m("node:fs");';
@@ -162,8 +351,8 @@ Deno.test("rewriteChunk: lazy createRequire, run-time chunk URLs, and a loud fai
 
   assert.equal(
     rewriteChunk("m.js", 'let{a}=await import("./cli-X1.js");import("./chunk-2.js")'),
-    'let{a}=await import(new URL("./cli-X1.js",import.meta.url).href);' +
-      'import(new URL("./chunk-2.js",import.meta.url).href)',
+    'let{a}=await globalThis.__venvoyImport("./cli-X1.js");' +
+      'globalThis.__venvoyImport("./chunk-2.js")',
   );
   assert.equal(rewriteChunk("n.js", 'import("node:fs")'), 'import("node:fs")');
   assert.throws(

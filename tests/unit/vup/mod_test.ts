@@ -140,3 +140,72 @@ Deno.test("src/vup imports nothing outside src/vup (the instant path)", async ()
     }
   }
 });
+
+Deno.test("attack: a folder name starting with a newline is refused, never split", async () => {
+  const h = await tempHome();
+  const nl = `${h}/\nx`;
+  fakeVenv(`${nl}/.venv/main`);
+  const c = ctx(h, nl);
+  const refused = (o: { code: number; out: string[]; err: string[] }) => {
+    assertEquals(o.code, 1);
+    assertEquals(o.out, []);
+    assert(
+      o.err.some((l) => /^vup: error: ~\/\\nx\/\.venv\/\w+ contains a newline/.test(l)),
+      o.err.join("\n"),
+    );
+  };
+  refused(await runVupCore(c, ["rm-check", "main"], { makeVenv: noMake }));
+  refused(await runVupCore(c, ["find", "--with-prompt", "main"], { makeVenv: noMake }));
+  refused(await runVupCore(c, ["new", "other"], { makeVenv: noMake }));
+  const ls = await runVupCore(c, ["ls"], { makeVenv: noMake });
+  assertEquals(ls.out, []);
+  assert(ls.err.some((l) => l.includes("a control character in the path; skipped")));
+});
+
+Deno.test("--nul: find, new and rm-check end each field with NUL (for the shell)", async () => {
+  const h = await tempHome();
+  fakeVenv(`${h}/.venv/main`);
+  const c = ctx(h, h);
+  const f = await runVupCore(c, ["find", "--nul", "--with-prompt", "main"], { makeVenv: noMake });
+  assertEquals(f, { code: 0, out: [`${h}/.venv/main`, "~/main", "~/.venv/"], err: [], nul: true });
+  const r = await runVupCore(c, ["rm-check", "--nul", "main"], { makeVenv: noMake });
+  assertEquals([r.out, r.nul], [[`${h}/.venv/main`, "~/.venv/", ""], true]);
+  const n = await runVupCore(c, ["new", "b", "--nul"], {
+    makeVenv: (p) => {
+      fakeVenv(p);
+      return Promise.resolve(null);
+    },
+  });
+  assertEquals([n.code, n.out, n.nul], [0, [`${h}/.venv/b`], true]);
+  // Without --nul, lines as before.
+  assertEquals((await runVupCore(c, ["find", "main"], { makeVenv: noMake })).nul, undefined);
+});
+
+Deno.test("a symlinked ~ (/home/u -> /gpfs/home/u): its real path is a branch of ~", async () => {
+  const root = await tempHome();
+  mkdirp(`${root}/gpfs/u/proj/.venv`);
+  fakeVenv(`${root}/gpfs/u/proj/.venv/web`);
+  Deno.symlinkSync(`${root}/gpfs/u`, `${root}/u`);
+  const home = `${root}/u`;
+  const real = `${root}/gpfs/u/proj`;
+  // $PWD is the real path itself (the shell resolved the link): mapped under ~.
+  assertEquals(currentDir(home, { pwd: real, real }), `${home}/proj`);
+  const c = ctx(home, currentDir(home, { pwd: real, real }));
+  const found = await runVupCore(c, ["find", "web"], { makeVenv: noMake });
+  assertEquals([found.code, found.out], [0, [`${home}/proj/.venv/web`]]);
+  assertEquals((await runVupCore(c, ["ls"], { makeVenv: noMake })).out, ["  web  ~/proj"]);
+  // A real path given to -d or ls is within ~ too.
+  const d = await runVupCore(ctx(home, home), ["find", "-d", real, "web"], { makeVenv: noMake });
+  assertEquals(d.out, [`${home}/proj/.venv/web`]);
+  // new creates ./.venv/<name> in the project, not ~/.venv/<name>.
+  const made: string[] = [];
+  const n = await runVupCore(c, ["new", "x"], {
+    makeVenv: (p) => {
+      made.push(p);
+      fakeVenv(p);
+      return Promise.resolve(null);
+    },
+  });
+  assertEquals([n.code, made], [0, [`${home}/proj/.venv/x`]]);
+  assert(Deno.statSync(`${real}/.venv/x/bin/activate`).isFile);
+});

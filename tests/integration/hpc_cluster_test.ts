@@ -347,9 +347,9 @@ Deno.test({
     assert(after.length > before.length, `the installs were snapshotted: ${after.join(" ")}`);
     const files = [...Deno.readDirSync(join(c.home, "venvoy-projects", NAME))].map((e) => e.name);
     assertEquals(
-      files.filter((f) => f.startsWith(".")),
+      files.filter((f) => /\.tmp|\.part/.test(f)),
       [],
-      "no temporary files are left behind",
+      "no temporary snapshot files are left behind",
     );
   },
 });
@@ -393,7 +393,7 @@ Deno.test({
     const conversions = runs.filter((r) => /convert/i.test(r.stderr)).length;
     assertEquals(conversions, 1, `one conversion:\n${runs.map((r) => r.stderr).join("\n---\n")}`);
     const leftovers = [...Deno.readDirSync(envDir)].map((e) => e.name).filter((n) =>
-      n.startsWith(".") || /\.tmp|\.part/.test(n)
+      /\.building$|^\.sif-convert|\.tmp|\.part/.test(n)
     );
     assertEquals(leftovers, [], "no partial files are left");
     const first = await Deno.stat(join(envDir, kept[0]));

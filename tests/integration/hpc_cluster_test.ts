@@ -502,3 +502,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "hpc 6: interactive use: `srun venvoy run` runs as a job step with the job's variables",
+  ignore: skip,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const { c } = await fixture();
+    const work = await c.userDir("srun");
+    const r = await c.asUser([
+      "srun",
+      "--ntasks=1",
+      "venvoy",
+      "run",
+      "--name",
+      NAME,
+      "--read-only",
+      "--command",
+      'echo "job=${SLURM_JOB_ID:-unset} step=${SLURM_STEP_ID:-unset} ' +
+      'procid=${SLURM_PROCID:-unset} user=$(id -un)"; exit 5',
+    ], { cwd: work });
+    assertEquals(r.code, 5, `srun exits with the command's code:\n${r.stderr}`);
+    assert(/^job=\d+ step=0 procid=0 user=venvoylab$/m.test(r.stdout), r.stdout + r.stderr);
+  },
+});

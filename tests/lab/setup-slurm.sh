@@ -97,13 +97,16 @@ if ! running slurmd; then say "starting slurmd"; /usr/sbin/slurmd; fi
 for _ in $(seq 1 30); do
   state=$("$BIN/sinfo" -h -o '%T' 2>/dev/null | head -1 || true)
   [[ $state == idle || $state == mixed || $state == allocated ]] && break
-  [[ $state == *down* || $state == *drain* ]] && "$BIN/scontrol" update nodename="$host" state=resume 2>/dev/null || true
+  if [[ $state == *down* || $state == *drain* ]]; then
+    "$BIN/scontrol" update nodename="$host" state=resume 2>/dev/null || true
+  fi
   sleep 1
 done
 say "node $host: ${state:-no answer}"
 
 # smoke: one batch job, waited for
 out=$(mktemp)
+# shellcheck disable=SC2016  # expanded by the job, not here
 if "$BIN/sbatch" --wait --quiet -o "$out" --wrap 'echo "job $SLURM_JOB_ID on $(hostname -s)"' \
    && grep -q "^job [0-9]" "$out"; then
   say "smoke ok: $(cat "$out")"

@@ -1,6 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { RecordingRunner } from "../../fakes/runner.ts";
-import { detect } from "../../../src/runtime/detect.ts";
 import { resolveRuntime } from "../../../src/runtime/mod.ts";
 
 const everything = {
@@ -10,24 +9,22 @@ const everything = {
   singularity: "/usr/bin/singularity",
 };
 
-Deno.test("a forced engine (--engine, VENVOY_ENGINE) probes only its own program", async () => {
-  for (
-    const [engine, env] of [
-      ["apptainer", {}],
-      [null, { VENVOY_ENGINE: "apptainer" }],
-    ] as const
-  ) {
-    const runner = new RecordingRunner({ paths: everything, env });
-    runner.on(["/usr/bin/apptainer", "--version"], { stdout: "apptainer version 1.4.5\n" });
-    const { runtime } = await resolveRuntime(runner, { engine });
-    assertEquals(runtime.name, "apptainer");
-    assertEquals(runner.argvs, [["/usr/bin/apptainer", "--version"]]);
-  }
-});
-
-Deno.test("runtime-info's detect still probes every installed runtime when one is forced", async () => {
+/**
+ * `venvoy run` with a forced engine probes nothing (tests/unit/hpc/run_hpc_test.ts), but
+ * init and import resolve the runtime with every installed one probed: `--engine apptainer
+ * init` builds with podman and converts, so it must still see podman.
+ */
+Deno.test("resolveRuntime with a forced engine still sees the others (init's OCI helper)", async () => {
   const runner = new RecordingRunner({ paths: everything });
   runner.on(["/usr/bin/apptainer", "--version"], { stdout: "apptainer version 1.4.5\n" });
-  const d = await detect(runner, { engine: "apptainer", hostname: "x" });
-  assertEquals(d.runtimes.map((r) => r.name), ["docker", "podman", "apptainer", "singularity"]);
+  runner.on(["/usr/bin/podman", "version"], { stdout: '{"Client":{"Version":"4.3.1"}}' });
+  const { runtime, detection } = await resolveRuntime(runner, { engine: "apptainer" });
+  assertEquals(runtime.name, "apptainer");
+  assertEquals(detection.runtimes.map((r) => r.name), [
+    "docker",
+    "podman",
+    "apptainer",
+    "singularity",
+  ]);
+  assertEquals(detection.runtimes.find((r) => r.name === "podman")?.usable, true);
 });

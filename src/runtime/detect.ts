@@ -43,12 +43,8 @@ export interface Detection {
 
 const PROBE_TIMEOUT_MS = 5000;
 
-/** Every installed runtime, or with `only`, just that one (a forced engine probes no other). */
-export async function probeRuntimes(
-  runner: ProcessRunner,
-  only?: EngineName | null,
-): Promise<RuntimeProbe[]> {
-  const found = (only ? [only] : ENGINE_NAMES)
+export async function probeRuntimes(runner: ProcessRunner): Promise<RuntimeProbe[]> {
+  const found = ENGINE_NAMES
     .map((name) => ({ name, path: runner.which(name) }))
     .filter((f): f is { name: EngineName; path: string } => f.path !== null);
   const probes = await Promise.all(found.map((f) => probeOne(runner, f.name, f.path)));
@@ -275,8 +271,6 @@ export interface DetectOptions {
   /** From --engine or VENVOY_ENGINE; validated by the caller. */
   engine?: string | null;
   hostname?: string;
-  /** With a forced engine, probe only that one (runtime-info still shows them all). */
-  onlyForced?: boolean;
 }
 
 export async function detect(
@@ -285,11 +279,7 @@ export async function detect(
 ): Promise<Detection> {
   const forcedName = options.engine || runner.env("VENVOY_ENGINE") || null;
   const forced = forcedName && isEngineName(forcedName) ? forcedName : null;
-  const only = options.onlyForced ? forced : null;
-  const [runtimes, hostname] = [
-    await probeRuntimes(runner, only),
-    options.hostname ?? safeHostname(),
-  ];
+  const [runtimes, hostname] = [await probeRuntimes(runner), options.hostname ?? safeHostname()];
   const hpc = detectHpc((n) => runner.env(n), (p) => runner.which(p), hostname);
   const { chosen, reason } = chooseRuntime(runtimes, hpc, forced);
   return {

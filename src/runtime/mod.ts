@@ -48,8 +48,7 @@ export async function resolveRuntime(
 ): Promise<{ runtime: ContainerRuntime; detection: Detection }> {
   const engine = parseEngine(options.engine, "--engine") ??
     parseEngine(runner.env("VENVOY_ENGINE"), "VENVOY_ENGINE");
-  // A forced engine is the only one that matters: probing the others would only cost time.
-  const detection = await detect(runner, { engine, onlyForced: true });
+  const detection = await detect(runner, { engine });
   if (!detection.chosen) throw noRuntimeError(detection);
   return { runtime: createRuntime(detection.chosen.name, runner, detection.chosen), detection };
 }

@@ -9,6 +9,7 @@ import { ENGINE_NAMES } from "./runtime/types.ts";
 import { register as registerRuntimeInfo } from "./commands/runtime_info.ts";
 import { register as registerInit } from "./commands/init.ts";
 import { register as registerRun } from "./commands/run.ts";
+import { register as registerSubmit } from "./commands/submit.ts";
 import { register as registerList } from "./commands/list.ts";
 import { register as registerDelete } from "./commands/delete.ts";
 import { register as registerPackageManagers } from "./commands/package_managers.ts";
@@ -54,6 +55,7 @@ Examples:
   venvoy export --name study --format archive  one file that restores exactly
   venvoy import study-archive-20261121_101500.tar.gz
   venvoy --engine apptainer run study          force a runtime for one command
+  venvoy submit --name study --array 1-8 --command "python task.py"   a SLURM job array
   venvoy completions bash > ~/.local/share/bash-completion/completions/venvoy
 
 Environment:
@@ -68,6 +70,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 no usable container runtime;
   registerRuntimeInfo(program);
   registerInit(program);
   registerRun(program);
+  registerSubmit(program);
   registerList(program);
   registerDelete(program);
   registerPackageManagers(program);

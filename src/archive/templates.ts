@@ -4,7 +4,8 @@ import readmeTemplate from "../../templates/archive/README.md" with { type: "tex
 import { shellQuote } from "../process/mod.ts";
 import type { Manifest } from "./manifest.ts";
 
-function fill(template: string, values: Record<string, string>): string {
+/** Replaces every @@KEY@@; a key without a value is a bug, not a blank. */
+export function fill(template: string, values: Record<string, string>): string {
   return template.replace(/@@([A-Z_]+)@@/g, (_whole, key: string) => {
     if (!(key in values)) throw new Error(`internal: template value ${key} missing`);
     return values[key];

@@ -14,6 +14,11 @@ export function register(program: Command<[], { engine?: string; debug?: true }>
     .option("--mount <host:container[:ro]>", "mount another folder (repeatable)", collect)
     .option("--env <K=V>", "set a variable in the container (repeatable)", collect)
     .option("--no-home", "do not make your home folder reachable inside")
+    .option(
+      "--read-only",
+      "mount the environment's installed packages read-only (batch jobs, arrays); no auto-save",
+    )
+    .option("--gpus", "make the host's NVIDIA GPUs reachable (apptainer --nv, CDI, --gpus all)")
     .addHelpText(
       "after",
       `
@@ -21,17 +26,27 @@ Examples:
   venvoy run                                   the only environment: shell or editor
   venvoy run study --command "python analysis.py && python plots.py"
   venvoy run study --mount /scratch/data:/data:ro --env OMP_NUM_THREADS=4
-  sbatch --wrap 'venvoy run study --command "python train.py"'
+  sbatch --wrap 'venvoy run study --read-only --command "python train.py"'
 
 Inside: the current folder is /workspace (the working directory); your home folder is at
 the same path as on the host (unless --no-home); files you create belong to you.
-Packages installed in a session (pip, uv pip, install.packages) stay for the next one.`,
+Packages installed in a session (pip, uv pip, install.packages) stay for the next one.
+In a batch job the scheduler's variables are passed in (SLURM_*, PBS_*, LSB_*, SGE_*,
+JOB_ID, OMP_NUM_THREADS, CUDA_VISIBLE_DEVICES, and TMPDIR with its folder mounted); no
+other host variable is. With --engine apptainer an environment built with podman or docker
+is converted to a SIF once (kept in the environment folder) and reused.`,
     )
     .action(async (positional, opts, cmd) => {
       const { makeContext } = await import("./context.ts");
       await run(makeContext(cmd.optsWithGlobals()), { ...opts, positional });
     });
 }
+
+/** The options of `run` that are switches, by flag. */
+const BOOLEAN_FLAGS: Record<string, "readOnly" | "gpus"> = {
+  "--read-only": "readOnly",
+  "--gpus": "gpus",
+};
 
 /** The options of `run` that take a value, by flag. */
 const VALUE_FLAGS: Record<string, "name" | "command" | "mount" | "env"> = {
@@ -44,9 +59,9 @@ const VALUE_FLAGS: Record<string, "name" | "command" | "mount" | "env"> = {
 /**
  * The fast path (main.ts): `venvoy run`'s arguments read without the command framework,
  * which costs ~25 ms of start-up on every batch job. It accepts only the plain forms
- * (`--flag value`, `--flag=value`, `--no-home`, one NAME) and returns null for anything
- * else (help, global options, a value that looks like an option, an unknown flag, `--`),
- * which then goes through commander. For what it accepts, it gives exactly commander's
+ * (`--flag value`, `--flag=value`, `--no-home`, `--read-only`, `--gpus`, one NAME) and
+ * returns null for anything else (help, global options, a value that looks like an option,
+ * an unknown flag, `--`), which then goes through commander. For what it accepts, it gives exactly commander's
  * result; a unit test holds the two to that.
  */
 export function parseRunArgs(argv: string[]): RunOptions | null {
@@ -55,6 +70,11 @@ export function parseRunArgs(argv: string[]): RunOptions | null {
     const arg = argv[i];
     if (arg === "--no-home") {
       opts.home = false;
+      continue;
+    }
+    const flag = BOOLEAN_FLAGS[arg];
+    if (flag) {
+      opts[flag] = true;
       continue;
     }
     if (!arg.startsWith("-")) {
@@ -89,5 +109,6 @@ export async function run(ctx: CommandContext, opts: RunOptions): Promise<void> 
     note: (m) => info(`venvoy: ${m}`),
     terminal: { stdin: isTty("stdin"), stdout: isTty("stdout") },
     stdinData,
+    hostEnv: Deno.env.toObject(),
   }, opts);
 }

@@ -9,11 +9,14 @@ import type { ProcessRunner } from "../process/mod.ts";
 import {
   type ContainerRuntime,
   createRuntime,
+  type EngineName,
   isEngineName,
   type Mount,
-  resolveRuntime,
+  parseEngine,
   type RunSpec,
 } from "../runtime/mod.ts";
+import { schedulerPassthrough } from "../hpc/passthrough.ts";
+import { isSifEnv, prepareHint, sifNameFor } from "../hpc/sif.ts";
 import { CommandExit, RuntimeUnavailableError, UsageError, VenvoyError } from "../ui/errors.ts";
 import { hostCaBundle, hostUser } from "./host.ts";
 import type { StatePaths } from "./paths.ts";
@@ -29,6 +32,10 @@ export interface RunOptions {
   env?: string[];
   /** commander's --no-home gives home: false. */
   home?: boolean;
+  /** Mount persist/ read-only (batch jobs, arrays): the session changes no package. */
+  readOnly?: boolean;
+  /** Make the host's GPUs reachable (apptainer --nv, CDI on podman, docker --gpus all). */
+  gpus?: boolean;
 }
 
 export interface RunContext {
@@ -43,6 +50,11 @@ export interface RunContext {
   user?: { uid: number; gid: number };
   /** Auto-save snapshots while the session runs (default true). */
   autosave?: boolean;
+  /**
+   * The host environment, for the scheduler's variables passed into the session
+   * (src/hpc/passthrough.ts). Absent: none are passed.
+   */
+  hostEnv?: Record<string, string>;
 }
 
 export const CA_TARGET = "/opt/venvoy/ca-bundle.crt";
@@ -76,13 +88,38 @@ export function parseMount(value: string, cwd: string): Mount {
   return { source, target, readOnly };
 }
 
-/** The engine recorded at init, without probing every runtime (run must start fast). */
-export async function runtimeFor(
+const SIF_ENGINES: EngineName[] = ["apptainer", "singularity"];
+
+/**
+ * The engine recorded at init, or the one forced (--engine, VENVOY_ENGINE), without probing
+ * any runtime (run must start fast): a PATH lookup of its program only. With `sifFallback`,
+ * an environment built with podman or docker runs with Apptainer (or Singularity) where its
+ * engine is missing, as on a compute node (its image is converted to a SIF: hpc/sif.ts).
+ */
+export function runtimeFor(
   ctx: Pick<RunContext, "runner" | "engine">,
   env: LoadedEnv,
+  options: { sifFallback?: boolean } = {},
 ): Promise<ContainerRuntime> {
-  const override = ctx.engine ?? ctx.runner.env("VENVOY_ENGINE");
-  if (override) return (await resolveRuntime(ctx.runner, { engine: override })).runtime;
+  return Promise.resolve(pickRuntime(ctx, env, options));
+}
+
+function pickRuntime(
+  ctx: Pick<RunContext, "runner" | "engine">,
+  env: LoadedEnv,
+  options: { sifFallback?: boolean },
+): ContainerRuntime {
+  const forced = parseEngine(ctx.engine, "--engine") ??
+    parseEngine(ctx.runner.env("VENVOY_ENGINE"), "VENVOY_ENGINE");
+  if (forced) {
+    const path = ctx.runner.which(forced);
+    if (!path) {
+      throw new RuntimeUnavailableError(`${forced} was asked for but is not installed here`, {
+        hint: `install it, or use another engine (venvoy runtime-info lists them)`,
+      });
+    }
+    return createRuntime(forced, ctx.runner, { path });
+  }
   const recorded = env.config.engine;
   if (!isEngineName(recorded)) {
     throw new VenvoyError(`'${env.name}' records an unknown engine '${recorded}'`, {
@@ -90,6 +127,12 @@ export async function runtimeFor(
     });
   }
   const path = ctx.runner.which(recorded);
+  if (!path && options.sifFallback && !isSifEnv(env)) {
+    for (const sifEngine of SIF_ENGINES) {
+      const p = ctx.runner.which(sifEngine);
+      if (p) return createRuntime(sifEngine, ctx.runner, { path: p });
+    }
+  }
   if (!path) {
     throw new RuntimeUnavailableError(
       `${recorded}, which built '${env.name}', is not installed here`,
@@ -99,7 +142,19 @@ export async function runtimeFor(
   return createRuntime(recorded, ctx.runner, { path });
 }
 
+/** The image to run; for a SIF engine on an OCI-built environment, its converted SIF. */
 export function imageFor(runtime: ContainerRuntime, env: LoadedEnv): string {
+  if (runtime.produces === "sif" && !isSifEnv(env) && env.config.image_id) {
+    const converted = join(env.dir, sifNameFor(env.config.image_id));
+    try {
+      Deno.statSync(converted);
+      return converted;
+    } catch {
+      throw new VenvoyError(`'${env.name}' has no ${runtime.name} image (SIF) yet`, {
+        hint: prepareHint(env, runtime.name),
+      });
+    }
+  }
   if (runtime.produces === "sif") {
     const sif = join(env.dir, "image.sif");
     try {
@@ -130,6 +185,11 @@ export interface SessionOptions {
   user?: { uid: number; gid: number };
   tty: boolean;
   interactive: boolean;
+  /** Mount persist/ read-only. */
+  readOnly?: boolean;
+  gpus?: boolean;
+  /** The scheduler's variables (and TMPDIR's mount), from schedulerPassthrough. */
+  passthrough?: { env: Record<string, string>; mounts: Mount[] };
 }
 
 /** The RunSpec for a session; pure, so unit tests assert the exact command line. */
@@ -141,7 +201,7 @@ export function sessionSpec(
   const persist = join(env.dir, "persist");
   const mounts: Mount[] = [
     { source: opts.cwd, target: "/workspace" },
-    { source: persist, target: PERSIST },
+    { source: persist, target: PERSIST, ...(opts.readOnly ? { readOnly: true } : {}) },
   ];
   const vars: Record<string, string> = {
     VENVOY_ENV: env.name,
@@ -166,6 +226,11 @@ export function sessionSpec(
       vars[k] = CA_TARGET;
     }
   }
+  // The job's variables; a --mount or --env given for the same target or name wins.
+  for (const m of opts.passthrough?.mounts ?? []) {
+    if (!opts.extraMounts.some((x) => x.target === m.target)) mounts.push(m);
+  }
+  Object.assign(vars, opts.passthrough?.env);
   mounts.push(...opts.extraMounts);
   for (const [k, v] of opts.extraEnv) vars[k] = v;
   return {
@@ -180,6 +245,7 @@ export function sessionSpec(
     name: opts.containerName,
     labels: { "org.venvoy.managed": "true", "org.venvoy.env": env.name },
     noHome: !opts.home,
+    ...(opts.gpus ? { gpus: true } : {}),
   };
 }
 
@@ -192,8 +258,10 @@ export async function runEnv(ctx: RunContext, opts: RunOptions): Promise<void> {
   const env = await loadEnv(ctx.paths, name);
   const extraMounts = (opts.mount ?? []).map((m) => parseMount(m, ctx.cwd));
   const extraEnv = (opts.env ?? []).map(parseEnvPair);
-  const runtime = await runtimeFor(ctx, env);
-  const image = imageFor(runtime, env);
+  const runtime = await runtimeFor(ctx, env, { sifFallback: true });
+  const image = runtime.produces === "sif" && !isSifEnv(env)
+    ? await (await import("../hpc/sif.ts")).ensureSif(ctx, env, runtime)
+    : imageFor(runtime, env);
   const home = opts.home === false ? null : ctx.paths.home;
   const tty = ctx.terminal.stdin && ctx.terminal.stdout;
 
@@ -254,6 +322,8 @@ async function runSession(
 ): Promise<void> {
   const { env, runtime, image, home, extraMounts, extraEnv, tty } = s;
   const name = env.name;
+  // A read-only persist/ cannot change: there is nothing to auto-save.
+  if (opts.readOnly) ctx = { ...ctx, autosave: false };
   if (opts.command === undefined) {
     const { launchEditor } = await import("./editor.ts");
     const launched = await whileAutoSaving(
@@ -281,6 +351,9 @@ async function runSession(
     extraEnv,
     ca: hostCaBundle(ctx.runner),
     user: ctx.user ?? hostUser(),
+    readOnly: opts.readOnly,
+    gpus: opts.gpus,
+    passthrough: ctx.hostEnv ? passthroughFor(ctx, ctx.hostEnv) : undefined,
     tty,
     interactive: opts.command === undefined || ctx.terminal.stdin || ctx.stdinData,
   });
@@ -295,4 +368,10 @@ async function runSession(
     );
   }
   if (code !== 0) throw new CommandExit(code);
+}
+
+function passthroughFor(ctx: RunContext, host: Record<string, string>) {
+  const p = schedulerPassthrough(host);
+  for (const skipped of p.skipped) ctx.note(`not passed into the session: ${skipped}`);
+  return p;
 }

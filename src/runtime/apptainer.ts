@@ -104,6 +104,7 @@ export class ApptainerRuntime implements ContainerRuntime {
     const argv = [this.binary, spec.command.length ? "exec" : "run"];
     // Only what the image and venvoy set: no host variables leak into the environment.
     argv.push("--cleanenv");
+    if (spec.gpus) argv.push("--nv");
     if (spec.noHome) argv.push("--no-home");
     if (spec.network) argv.push("--net", "--network", spec.network);
     for (const m of spec.mounts ?? []) argv.push("--mount", bindFlag(m));

@@ -29,6 +29,7 @@ export class DockerRuntime extends OciCli {
   runArgv(spec: RunSpec): string[] {
     const argv = [this.binary, "run"];
     if (spec.user) argv.push("--user", `${spec.user.uid}:${spec.user.gid}`);
+    if (spec.gpus) argv.push("--gpus", "all");
     argv.push(...this.commonRunFlags(spec), spec.image, ...spec.command);
     return argv;
   }

@@ -34,6 +34,8 @@ export class PodmanRuntime extends OciCli {
       if (this.rootless) argv.push("--userns=keep-id");
       else argv.push("--user", `${spec.user.uid}:${spec.user.gid}`);
     }
+    // CDI: the NVIDIA Container Toolkit's generated spec names every GPU nvidia.com/gpu=all.
+    if (spec.gpus) argv.push("--device", "nvidia.com/gpu=all");
     argv.push(...this.commonRunFlags(spec), spec.image, ...spec.command);
     return argv;
   }

@@ -61,6 +61,11 @@ export interface RunSpec {
   network?: "none";
   /** Apptainer: do not mount the host home directory. */
   noHome?: boolean;
+  /**
+   * Make the host's NVIDIA GPUs reachable: apptainer --nv, podman --device
+   * nvidia.com/gpu=all (CDI), docker --gpus all.
+   */
+  gpus?: boolean;
   /** Writable overlay or extra engine arguments are deliberately not exposed here. */
 }
 

@@ -70,7 +70,12 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
 /** Runs `fn` holding the folder's exclusive lock (released by the kernel if we die). */
 export async function withStoreLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   await Deno.mkdir(dir, { recursive: true });
-  const f = await Deno.open(join(dir, ".lock"), { read: true, write: true, create: true });
+  return await withFileLock(join(dir, ".lock"), fn);
+}
+
+/** Runs `fn` holding an exclusive flock on `path` (created if absent; the kernel frees it). */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const f = await Deno.open(path, { read: true, write: true, create: true });
   try {
     await f.lock(true);
     try {

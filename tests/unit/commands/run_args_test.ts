@@ -31,6 +31,8 @@ const ACCEPTED: string[][] = [
   ["study", "--mount", "/data:/data:ro", "--mount=/x:/y", "--env", "A=1", "--env=B=2=3"],
   ["study", "--name", "other", "--name", "last"],
   ["--env", "K=", "--command", "x"],
+  ["--name", "study", "--read-only", "--command", "python a.py"],
+  ["study", "--gpus", "--read-only", "--no-home", "--command=nvidia-smi"],
 ];
 
 Deno.test("parseRunArgs gives exactly commander's options for every form it accepts", async () => {
@@ -54,6 +56,8 @@ Deno.test("parseRunArgs leaves everything else to commander", () => {
       ["study", "--bogus"],
       ["study", "--no-home=1"],
       ["--", "study"],
+      ["study", "--read-only=1"],
+      ["study", "--gpus=2"],
       ["-"],
     ]
   ) {

@@ -235,6 +235,7 @@ function baseManifest(
       python_version: str(config.python_version),
       r_version: str(config.r_version),
       package_manager: str(config.package_manager),
+      as_of: str(config.as_of),
     },
     host: { system: Deno.build.os, architecture: Deno.build.arch },
     image: {

@@ -31,7 +31,15 @@ import { imageTag, validateName } from "./names.ts";
 import type { StatePaths } from "./paths.ts";
 import { checkPinned, type Pin, pinBase } from "./pin.ts";
 import { withProgress } from "./progress.ts";
-import { DEFAULT_NAME, defaultBaseImage, parseRuntime, parseVersion } from "./spec.ts";
+import {
+  cranUrlFor,
+  DEFAULT_NAME,
+  defaultBaseImage,
+  parseAsOf,
+  parseCranUrl,
+  parseRuntime,
+  parseVersion,
+} from "./spec.ts";
 import { envDir, envExists } from "./store.ts";
 
 export interface InitOptions {
@@ -47,6 +55,13 @@ export interface InitOptions {
    * pulled or downloaded, which proves the environment rebuilds with no network at all.
    */
   offline?: boolean;
+  /**
+   * `--as-of YYYY-MM-DD` ("none" drops a recorded date): Python packages resolve as the
+   * index was that day. Kept by --force rebuilds when not given.
+   */
+  asOf?: string;
+  /** `--cran-url URL` (R): the CRAN repository; {date} becomes the --as-of date. */
+  cranUrl?: string;
 }
 
 export interface InitContext {
@@ -111,6 +126,13 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
       hint: "drop it, or use --runtime python",
     });
   }
+  const asOfGiven = opts.asOf === undefined ? undefined : parseAsOf(opts.asOf, ctx.now?.());
+  const cranGiven = opts.cranUrl === undefined ? undefined : parseCranUrl(opts.cranUrl);
+  if (cranGiven && runtimeKind !== "r") {
+    throw new UsageError("--cran-url is for R environments", {
+      hint: "drop it, or use --runtime r",
+    });
+  }
   let requirementsText: string | null = null;
   if (opts.requirements) {
     requirementsText = await readIfExists(opts.requirements);
@@ -134,6 +156,11 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
       hint: "delete it first (venvoy delete NAME), or choose another --name",
     });
   }
+
+  // The date and the CRAN URL: as given, else as recorded (a --force rebuild keeps them).
+  const asOf = asOfGiven !== undefined ? asOfGiven : previous?.as_of ?? null;
+  const cranTemplate = cranGiven ?? previous?.cran_url ?? null;
+  const cranUrl = cranTemplate ? cranUrlFor(cranTemplate, asOf) : null;
 
   // 2. The runtime: --engine, VENVOY_ENGINE, the engine it was built with, the global default.
   const global = await readGlobalConfig(ctx.paths);
@@ -197,6 +224,8 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     venvoyVersion: ctx.venvoyVersion,
     labels,
     offline: opts.offline,
+    ...(asOf ? { asOf } : {}),
+    ...(cranUrl ? { cranUrl } : {}),
   };
   await Deno.mkdir(join(dir, "vendor"), { recursive: true });
   await Deno.mkdir(join(dir, "persist"), { recursive: true });
@@ -358,6 +387,8 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     dev_packages: devPackages,
     package_manager: kind === "conda" ? "conda" : "pip",
     venvoy_version: ctx.venvoyVersion,
+    ...(asOf ? { as_of: asOf } : {}),
+    ...(cranTemplate ? { cran_url: cranTemplate } : {}),
   };
   await writeConfig(dir, config);
   // The state this build starts from becomes a snapshot (unless it is the latest already).

@@ -208,3 +208,18 @@ Deno.test("build: --cran-url reaches R through VENVOY_CRAN_URL and Rprofile.site
   const def = definition({ ...r, cranUrl: "https://packagemanager.posit.co/cran/2024-06-30" });
   assert(def.includes('export VENVOY_CRAN_URL="https://packagemanager.posit.co/cran/2024-06-30"'));
 });
+
+Deno.test("package-managers says which installer honours --as-of, by the image's pip", async () => {
+  const { asOfLines, pipHonoursDate } = await import("../../../src/commands/package_managers.ts");
+  assertEquals([pipHonoursDate("23.0.1"), pipHonoursDate("25.3"), pipHonoursDate("26.0")], [
+    false,
+    false,
+    true,
+  ]);
+  const old = asOfLines("2020-01-01", [{ name: "pip", version: "23.0.1" }]).join("\n");
+  assert(/As of 2020-01-01/.test(old) && /uv honours it always/.test(old), old);
+  assert(/pip 23\.0\.1 does NOT honour it/.test(old), old);
+  const recent = asOfLines("2020-01-01", [{ name: "pip", version: "26.1" }]).join("\n");
+  assert(/pip 26\.1 honours it too/.test(recent), recent);
+  assert(/from pip 26\.0/.test(asOfLines(null, []).join("\n")));
+});

@@ -128,11 +128,6 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
   }
   const asOfGiven = opts.asOf === undefined ? undefined : parseAsOf(opts.asOf, ctx.now?.());
   const cranGiven = opts.cranUrl === undefined ? undefined : parseCranUrl(opts.cranUrl);
-  if (cranGiven && runtimeKind !== "r") {
-    throw new UsageError("--cran-url is for R environments", {
-      hint: "drop it, or use --runtime r",
-    });
-  }
   let requirementsText: string | null = null;
   if (opts.requirements) {
     requirementsText = await readIfExists(opts.requirements);
@@ -157,6 +152,11 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     });
   }
 
+  if (cranGiven && (opts.runtime || !previous ? runtimeKind : previous.runtime) !== "r") {
+    throw new UsageError("--cran-url is for R environments", {
+      hint: "drop it, or use --runtime r",
+    });
+  }
   // The date and the CRAN URL: as given, else as recorded (a --force rebuild keeps them).
   const asOf = asOfGiven !== undefined ? asOfGiven : previous?.as_of ?? null;
   const cranTemplate = cranGiven ?? previous?.cran_url ?? null;

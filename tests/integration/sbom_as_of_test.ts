@@ -346,3 +346,50 @@ Deno.test({
     }
   },
 });
+
+const apptainer = whyNot === null && has(["apptainer", "--version"]);
+if (whyNot === null && !apptainer) console.error("SKIP sbom on apptainer: apptainer is missing");
+
+Deno.test({
+  name: "sbom on apptainer: the OS packages are asked of the SIF; schema-valid; counts match",
+  ignore: !apptainer,
+  sanitizeResources: false,
+  fn: async () => {
+    const sb = new Sandbox();
+    const name = `it-sbom-sif-${SUFFIX}`;
+    try {
+      await sb.ok(["--engine", "apptainer", "init", "--name", name, "--base-image", LAB_PYTHON]);
+      const out = join(sb.root, "bom.json");
+      await sb.ok(["--engine", "apptainer", "sbom", "--name", name, "--output", out]);
+      const bom = JSON.parse(await Deno.readTextFile(out));
+      const sif = join(sb.envDir(name), "image.sif");
+      const dpkg = (await sh([
+        "apptainer",
+        "exec",
+        sif,
+        "dpkg-query",
+        "-W",
+        "-f",
+        "${db:Status-Abbrev} ${Package}\n",
+      ])).split("\n").filter((l) => l.startsWith("ii")).length;
+      assert.ok(dpkg > 50, `the SIF has dpkg packages (${dpkg})`);
+      assertEquals(byEcosystem(bom, "os-deb").length, dpkg);
+      const { state } = await readPackageState(sb.envDir(name));
+      assertEquals(byEcosystem(bom, "python").length, state.python.length);
+      assert.ok(
+        bom.metadata.component.properties.some((p: Bom) =>
+          p.name === "venvoy:engine" && p.value === "apptainer"
+        ),
+      );
+      const v = await validator();
+      if (typeof v === "string") {
+        console.error(`SKIP CycloneDX schema validation: ${v}`);
+        return;
+      }
+      const res = await v(out);
+      assert.ok(res.ok, res.output);
+    } finally {
+      await sb.cleanup([name]);
+    }
+  },
+});

@@ -7,7 +7,7 @@
  */
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
-import { LAB_PYTHON } from "./lab.ts";
+import { LAB_PYTHON, LAB_R } from "./lab.ts";
 import { readPackageState } from "../../src/snapshot/state.ts";
 import { validator } from "../unit/sbom/validator.ts";
 
@@ -60,6 +60,8 @@ class Sandbox {
   readonly env = {
     VENVOY_HOME: join(this.root, "state"),
     VENVOY_PROJECTS: join(this.root, "projects"),
+    // Its own unpack cache: other venvoy builds sharing ~/.cache/venvoy tidy theirs away.
+    XDG_CACHE_HOME: join(this.root, "cache"),
     NO_COLOR: "1",
   };
   constructor() {
@@ -388,6 +390,53 @@ Deno.test({
       }
       const res = await v(out);
       assert.ok(res.ok, res.output);
+    } finally {
+      await sb.cleanup([name]);
+    }
+  },
+});
+
+const rImage = whyNot === null && has(["podman", "image", "exists", LAB_R]);
+if (whyNot === null && !rImage) {
+  console.error(`SKIP --cran-url integration test: ${LAB_R} is missing`);
+}
+
+Deno.test({
+  name: "R: --cran-url with {date} is the CRAN repository R uses (image Rprofile.site)",
+  ignore: !rImage,
+  sanitizeResources: false,
+  fn: async () => {
+    // CRAN is unreachable in the lab: the URL is a name that never resolves, and nothing is
+    // installed; what is checked is where R would install from.
+    const sb = new Sandbox();
+    const name = `it-cran-${SUFFIX}`;
+    try {
+      await sb.ok([
+        "--engine",
+        "podman",
+        "init",
+        "--runtime",
+        "r",
+        "--r-version",
+        "4.2",
+        "--name",
+        name,
+        "--base-image",
+        LAB_R,
+        "--as-of",
+        "2024-06-30",
+        "--cran-url",
+        "https://cran.example.invalid/snapshot/{date}",
+      ]);
+      const cfg = Deno.readTextFileSync(join(sb.envDir(name), "config.yaml"));
+      assert.match(cfg, /^cran_url: https:\/\/cran\.example\.invalid\/snapshot\/\{date\}$/m);
+      const r = await sb.ok([
+        "run",
+        name,
+        "--command",
+        `Rscript -e 'cat(getOption("repos")[["CRAN"]], "\\n")'`,
+      ]);
+      assertEquals(r.stdout.trim(), "https://cran.example.invalid/snapshot/2024-06-30");
     } finally {
       await sb.cleanup([name]);
     }

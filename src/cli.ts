@@ -23,6 +23,7 @@ import { register as registerImport } from "./commands/import.ts";
 import { register as registerShellInit } from "./commands/shell_init.ts";
 import { register as registerUpdate } from "./commands/update.ts";
 import { register as registerUninstall } from "./commands/uninstall.ts";
+import { register as registerSbom } from "./commands/sbom.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -84,6 +85,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 no usable container runtime;
   registerShellInit(program);
   registerUpdate(program);
   registerUninstall(program);
+  registerSbom(program);
   return program;
 }
 

@@ -64,6 +64,8 @@ export interface ExportArchiveOptions {
   /** Where the image is spooled (default: a hidden folder next to the output). */
   spoolDir?: string;
   onProgress?: (p: ExportProgress) => void;
+  /** Something left out that the archive would normally have (e.g. the SBOM's OS list). */
+  onWarning?: (message: string) => void;
   now?: Date;
 }
 
@@ -197,6 +199,8 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     // Small, human-facing members first: `tar tzf | head` shows what this is at once.
     await writer.addBytes("README.md", renderReadme(manifest));
     await writer.addBytes("restore.sh", renderRestoreScript(manifest), { mode: 0o755 });
+    // The bill of materials, covered by SHA256SUMS and the manifest like every member.
+    await writer.addBytes(SBOM_MEMBER, await archiveSbom(options, envDir, ref));
     if (options.snapshotDir) {
       for (const f of ["environment.yml", "renv.lock"]) {
         const p = join(options.snapshotDir, f);
@@ -217,6 +221,36 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     throw e;
   } finally {
     await Deno.remove(spoolDir, { recursive: true }).catch(() => {});
+  }
+}
+
+export const SBOM_MEMBER = "sbom.cdx.json";
+
+/** sbom.cdx.json; if the image cannot be asked for its OS packages, without them (warned). */
+async function archiveSbom(
+  options: ExportArchiveOptions,
+  envDir: string,
+  ref: string,
+): Promise<string> {
+  const { parseConfig } = await import("../env/config.ts");
+  const { hostUser } = await import("../env/host.ts");
+  const sbom = await import("../sbom/mod.ts");
+  const config = await parseConfig(await Deno.readTextFile(join(envDir, "config.yaml")));
+  const common = {
+    runtime: options.runtime,
+    envDir,
+    config,
+    image: ref,
+    venvoyVersion: options.venvoyVersion,
+    user: hostUser(),
+  };
+  try {
+    return (await sbom.generateSbom(common)).text;
+  } catch (e) {
+    options.onWarning?.(
+      `the SBOM lists no OS packages: ${(e as Error).message}`,
+    );
+    return (await sbom.generateSbom({ ...common, osPackages: sbom.noOsPackages() })).text;
   }
 }
 
@@ -247,6 +281,7 @@ function baseManifest(
       python_version: str(config.python_version),
       r_version: str(config.r_version),
       package_manager: str(config.package_manager),
+      as_of: str(config.as_of),
     },
     host: { system: Deno.build.os, architecture: Deno.build.arch },
     image: {

@@ -51,6 +51,8 @@ export interface Manifest {
     python_version?: string | null;
     r_version?: string | null;
     package_manager?: string | null;
+    /** `venvoy init --as-of`: the date Python packages resolve as of (YYYY-MM-DD). */
+    as_of?: string | null;
   };
   host: { system: string; architecture: string };
   image: {

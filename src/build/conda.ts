@@ -12,7 +12,7 @@ import {
   pipRequirementsStep,
   type Plan,
 } from "./plan.ts";
-import { DEFAULT_UV_VERSION, pythonEnv } from "./python.ts";
+import { asOfEnv, asOfRequirementsStep, DEFAULT_UV_VERSION, pythonEnv } from "./python.ts";
 
 /** A base image that brings micromamba/mamba/conda asks for a conda environment. */
 export function detectConda(baseImage: string): boolean {
@@ -54,10 +54,11 @@ export function condaPlan(spec: BuildSpec): Plan {
     ],
     packageSteps: [
       "if grep -q 'dependencies' /opt/venvoy/build/environment.yml; then micromamba install -y -n base -f /opt/venvoy/build/environment.yml && micromamba clean -a -y; fi",
-      pipRequirementsStep(),
+      spec.asOf ? asOfRequirementsStep(spec.asOf) : pipRequirementsStep(),
     ],
     finalEnv: [
       ...commonFinalEnv(spec),
+      ...asOfEnv(spec.asOf),
       ["VIRTUAL_ENV", `${PERSIST}/python`],
       ["PATH", `${PERSIST}/python/bin:${PERSIST}/conda/bin:/opt/venvoy/bin:/opt/conda/bin:$PATH`],
     ],

@@ -14,7 +14,7 @@ import { renderDefinition, renderDockerfile } from "./render.ts";
 
 export * from "./plan.ts";
 export { detectConda } from "./conda.ts";
-export { DEFAULT_UV_VERSION, pythonEnv } from "./python.ts";
+export { asOfEnv, DEFAULT_UV_VERSION, pythonEnv } from "./python.ts";
 export { rEnv } from "./r.ts";
 export { renderDefinition, renderDockerfile };
 

@@ -25,6 +25,14 @@ export interface BuildSpec {
    * Python packages come from requirements.lock with their hashes, R sources from vendor/R.
    */
   offline?: boolean;
+  /**
+   * `--as-of YYYY-MM-DD` (validated): Python requirements resolve as the index was at
+   * 00:00 UTC that day (uv's exclude-newer at build time; UV_EXCLUDE_NEWER and
+   * PIP_UPLOADED_PRIOR_TO in every session).
+   */
+  asOf?: string;
+  /** The CRAN repository for R installs, {date} already replaced (validated URL). */
+  cranUrl?: string;
 }
 
 export interface CopyStep {

@@ -25,6 +25,41 @@ export function pythonEnv(): [string, string][] {
 }
 
 /**
+ * `--as-of`: the variables every session gets, so `uv pip install` (UV_EXCLUDE_NEWER) and
+ * pip 26.0 or later (PIP_UPLOADED_PRIOR_TO; older pip ignores it) resolve as the index was
+ * at 00:00 UTC that day. Set after the build's own installs (see asOfRequirementsStep).
+ */
+export function asOfEnv(asOf: string | undefined): [string, string][] {
+  if (!asOf) return [];
+  const ts = `${asOf}T00:00:00Z`;
+  return [["UV_EXCLUDE_NEWER", ts], ["PIP_UPLOADED_PRIOR_TO", ts]];
+}
+
+/**
+ * requirements.txt and requirements-dev.txt installed by uv with --exclude-newer: pip
+ * before 26.0 (Debian's, most bases') has no such option, uv always does. `asOf` is
+ * validated (YYYY-MM-DD) before it reaches this line.
+ */
+export function asOfRequirementsStep(asOf: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new Error(`internal: unvalidated as-of '${asOf}'`);
+  const flags = [
+    "--system",
+    "--no-cache",
+    "--exclude-newer",
+    `${asOf}T00:00:00Z`,
+    "--find-links",
+    "/opt/venvoy/vendor",
+  ].join(" ");
+  return [
+    "for f in /opt/venvoy/build/requirements.txt /opt/venvoy/build/requirements-dev.txt; do",
+    `  if grep -qvE '^[[:space:]]*(#|$)' "$f"; then`,
+    `    . /opt/venvoy/lib/build_env.sh && uv pip install ${flags} -r "$f";`,
+    "  fi;",
+    "done",
+  ].join(" \\\n    ");
+}
+
+/**
  * Offline (after `venvoy freeze`): every package of the frozen state from vendor/ with its
  * hash (uv included), then a check that requirements.txt is met from vendor/ alone.
  */
@@ -68,10 +103,13 @@ export function pythonPlan(spec: BuildSpec): Plan {
       { src: "vendor/", dest: "/opt/venvoy/vendor/" },
     ],
     packageSteps: spec.offline ? offlinePackageSteps() : [
-      pipRequirementsStep(["--disable-pip-version-check"]),
+      spec.asOf
+        ? asOfRequirementsStep(spec.asOf)
+        : pipRequirementsStep(["--disable-pip-version-check"]),
     ],
     finalEnv: [
       ...commonFinalEnv(spec),
+      ...asOfEnv(spec.asOf),
       ["VIRTUAL_ENV", `${PERSIST}/python`],
       ["PATH", `${PERSIST}/python/bin:/opt/venvoy/bin:$PATH`],
     ],

@@ -24,12 +24,24 @@ export function rEnv(): [string, string][] {
   ];
 }
 
+/**
+ * `--cran-url`: R's CRAN repository for the build and every session, from VENVOY_CRAN_URL
+ * (read by R, never spliced into code), set last in Rprofile.site so it wins over the
+ * base's own (rocker's dated snapshot).
+ */
+export const CRAN_URL_HOOK =
+  `echo 'local({ u <- Sys.getenv("VENVOY_CRAN_URL"); if (nzchar(u)) options(repos = c(CRAN = u)) })' >>"$(R RHOME)/etc/Rprofile.site"`;
+
 export function rPlan(spec: BuildSpec): Plan {
   const support = commonSupport();
   return {
     kind: "r",
-    env: [...rEnv(), ["LANG", "C.UTF-8"]],
-    setup: [...commonSetup()],
+    env: [
+      ...rEnv(),
+      ...(spec.cranUrl ? [["VENVOY_CRAN_URL", spec.cranUrl] as [string, string]] : []),
+      ["LANG", "C.UTF-8"],
+    ],
+    setup: [...commonSetup(), ...(spec.cranUrl ? [CRAN_URL_HOOK] : [])],
     support: support.copies,
     supportSetup: [
       ...support.steps,

@@ -365,6 +365,7 @@ async function writeArchiveExport(
         packages,
         spoolDir,
         now: o.deps.now,
+        onWarning: (m) => o.deps.warn(m),
         onProgress: (p) => {
           check();
           if (p.phase === "save") saved = p.bytes;

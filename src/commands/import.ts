@@ -418,6 +418,8 @@ async function rebuildFromPins(
       rVersion: runtime === "r" ? meta.rVersion : undefined,
       baseImage: base,
       requirements: reqFile,
+      // environment.yml's x-venvoy.as_of: the rebuild resolves as of the same date.
+      ...(meta.asOf ? { asOf: meta.asOf } : {}),
     });
   } catch (e) {
     if (aside) {

@@ -20,11 +20,23 @@ export function register(program: Command<[], { engine?: string; debug?: true }>
       "--offline",
       "with --force: rebuild from vendor/ (venvoy freeze) with networking disabled",
     )
+    .option(
+      "--as-of <date>",
+      "resolve Python packages as the index was on YYYY-MM-DD (00:00 UTC); 'none' drops it",
+    )
+    .option(
+      "--cran-url <url>",
+      "R: CRAN repository; {date} becomes the --as-of date (e.g. https://packagemanager.posit.co/cran/{date})",
+    )
     .addHelpText(
       "after",
       `
 Examples:
   venvoy init                                    Python 3.11 environment 'venvoy-env'
+  venvoy init --name paper --as-of 2024-06-30 --requirements requirements.txt
+                                                 packages as PyPI was on that day
+  venvoy init --runtime r --name biostat --as-of 2024-06-30 \\
+    --cran-url https://packagemanager.posit.co/cran/{date}
   venvoy init --name study --python-version 3.12 --requirements requirements.txt
   venvoy init --runtime r --r-version 4.4 --name biostat
   venvoy init --name lab --base-image registry.example.org/mirror/python:3.11-slim

@@ -37,10 +37,40 @@ export async function packageManagersCommand(
       : `  [not in ${env!.name}]`;
     lines.push(`${m.name}${mark}`, `  ${m.for}`, ...m.examples.map((e) => `    $ ${e}`), "");
   }
+  lines.push(...asOfLines(env?.config.as_of ?? null, managers));
   lines.push(
     "Installed in a session, packages are kept in the environment's persist/ folder and",
     "are there next time; add them to requirements.txt and `venvoy init --force` to bake",
     "them into the image.",
   );
   out(lines.join("\n"));
+}
+
+/** pip 26.0 added --uploaded-prior-to (PIP_UPLOADED_PRIOR_TO); older pip ignores the date. */
+export function pipHonoursDate(version: string | undefined): boolean {
+  const m = /^(\d+)/.exec(version ?? "");
+  return !!m && Number(m[1]) >= 26;
+}
+
+/** Which installer honours `venvoy init --as-of`, for this environment or in general. */
+export function asOfLines(
+  asOf: string | null,
+  managers: { name: string; version?: string }[],
+): string[] {
+  const pip = managers.find((m) => m.name === "pip");
+  const head = asOf
+    ? `As of ${asOf} (venvoy init --as-of): packages resolve as the index was at 00:00 UTC that day.`
+    : "With venvoy init --as-of YYYY-MM-DD, packages resolve as the index was on that date:";
+  const pipLine = asOf && pip?.version
+    ? pipHonoursDate(pip.version)
+      ? `  pip ${pip.version} honours it too (PIP_UPLOADED_PRIOR_TO).`
+      : `  pip ${pip.version} does NOT honour it (pip 26.0 or later does): use uv pip install.`
+    : "  pip honours it from pip 26.0 (PIP_UPLOADED_PRIOR_TO); older pip ignores it.";
+  return [
+    head,
+    "  uv honours it always (UV_EXCLUDE_NEWER); the build installs requirements with uv.",
+    pipLine,
+    "  mamba/conda and R do not; for R give a dated CRAN snapshot (--cran-url .../{date}).",
+    "",
+  ];
 }

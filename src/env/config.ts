@@ -29,6 +29,10 @@ export interface EnvConfig {
   dev_packages: string[];
   package_manager: "pip" | "conda";
   venvoy_version: string;
+  /** `--as-of YYYY-MM-DD`: Python packages resolve as the index was that day (00:00 UTC). */
+  as_of?: string | null;
+  /** `--cran-url`, as given (it may hold {date}); R installs from it. */
+  cran_url?: string | null;
 }
 
 const KEY_ORDER: (keyof EnvConfig)[] = [
@@ -47,6 +51,8 @@ const KEY_ORDER: (keyof EnvConfig)[] = [
   "dev_packages",
   "package_manager",
   "venvoy_version",
+  "as_of",
+  "cran_url",
 ];
 
 export function configPath(envDir: string): string {
@@ -70,7 +76,11 @@ async function yaml(): Promise<YamlLib> {
 
 export async function renderConfig(cfg: EnvConfig): Promise<string> {
   const ordered: Record<string, unknown> = {};
-  for (const k of KEY_ORDER) ordered[k] = cfg[k];
+  for (const k of KEY_ORDER) {
+    // as_of and cran_url are written only when set: older files stay byte-identical.
+    if ((k === "as_of" || k === "cran_url") && !cfg[k]) continue;
+    ordered[k] = cfg[k];
+  }
   const { stringify } = await yaml();
   return "# venvoy environment; written by `venvoy init`\n" + stringify(ordered, { lineWidth: 0 });
 }
@@ -112,6 +122,8 @@ export async function parseConfig(text: string, source = "config.yaml"): Promise
     dev_packages: list(data.dev_packages),
     package_manager: data.package_manager === "conda" ? "conda" : "pip",
     venvoy_version: String(data.venvoy_version ?? ""),
+    ...(str(data.as_of) ? { as_of: str(data.as_of) } : {}),
+    ...(str(data.cran_url) ? { cran_url: str(data.cran_url) } : {}),
   };
 }
 

@@ -33,7 +33,15 @@ import { checkPinned, type Pin, pinBase } from "./pin.ts";
 import { withProgress } from "./progress.ts";
 import { checkImageRef } from "../util/grammar.ts";
 import { ownerLabels } from "./owner.ts";
-import { DEFAULT_NAME, defaultBaseImage, parseRuntime, parseVersion } from "./spec.ts";
+import {
+  cranUrlFor,
+  DEFAULT_NAME,
+  defaultBaseImage,
+  parseAsOf,
+  parseCranUrl,
+  parseRuntime,
+  parseVersion,
+} from "./spec.ts";
 import { envDir, envExists } from "./store.ts";
 
 export interface InitOptions {
@@ -49,6 +57,13 @@ export interface InitOptions {
    * pulled or downloaded, which proves the environment rebuilds with no network at all.
    */
   offline?: boolean;
+  /**
+   * `--as-of YYYY-MM-DD` ("none" drops a recorded date): Python packages resolve as the
+   * index was that day. Kept by --force rebuilds when not given.
+   */
+  asOf?: string;
+  /** `--cran-url URL` (R): the CRAN repository; {date} becomes the --as-of date. */
+  cranUrl?: string;
 }
 
 export interface InitContext {
@@ -117,6 +132,8 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
   if (opts.baseImage !== undefined) {
     checkImageRef(opts.baseImage, { what: "--base-image", sif: true });
   }
+  const asOfGiven = opts.asOf === undefined ? undefined : parseAsOf(opts.asOf, ctx.now?.());
+  const cranGiven = opts.cranUrl === undefined ? undefined : parseCranUrl(opts.cranUrl);
   let requirementsText: string | null = null;
   if (opts.requirements) {
     requirementsText = await readIfExists(opts.requirements);
@@ -140,6 +157,16 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
       hint: "delete it first (venvoy delete NAME), or choose another --name",
     });
   }
+
+  if (cranGiven && (opts.runtime || !previous ? runtimeKind : previous.runtime) !== "r") {
+    throw new UsageError("--cran-url is for R environments", {
+      hint: "drop it, or use --runtime r",
+    });
+  }
+  // The date and the CRAN URL: as given, else as recorded (a --force rebuild keeps them).
+  const asOf = asOfGiven !== undefined ? asOfGiven : previous?.as_of ?? null;
+  const cranTemplate = cranGiven ?? previous?.cran_url ?? null;
+  const cranUrl = cranTemplate ? cranUrlFor(cranTemplate, asOf) : null;
 
   // 2. The runtime: --engine, VENVOY_ENGINE, the engine it was built with, the global default.
   const global = await readGlobalConfig(ctx.paths);
@@ -205,6 +232,8 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     venvoyVersion: ctx.venvoyVersion,
     labels,
     offline: opts.offline,
+    ...(asOf ? { asOf } : {}),
+    ...(cranUrl ? { cranUrl } : {}),
   };
   await Deno.mkdir(join(dir, "vendor"), { recursive: true });
   await Deno.mkdir(join(dir, "persist"), { recursive: true });
@@ -366,6 +395,8 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     dev_packages: devPackages,
     package_manager: kind === "conda" ? "conda" : "pip",
     venvoy_version: ctx.venvoyVersion,
+    ...(asOf ? { as_of: asOf } : {}),
+    ...(cranTemplate ? { cran_url: cranTemplate } : {}),
   };
   await writeConfig(dir, config);
   // The state this build starts from becomes a snapshot (unless it is the latest already).

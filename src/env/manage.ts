@@ -207,6 +207,8 @@ export interface ManagerInfo {
   for: string;
   examples: string[];
   present: boolean | null;
+  /** The version in the image, when base-packages.json lists it. */
+  version?: string;
 }
 
 export async function packageManagers(env: LoadedEnv | null): Promise<ManagerInfo[]> {
@@ -223,6 +225,9 @@ export async function packageManagers(env: LoadedEnv | null): Promise<ManagerInf
       for: "the standard Python installer: any package on PyPI, wheels in vendor/",
       examples: ["pip install pandas==2.2.3", "pip install -r requirements.txt"],
       present: env ? env.config.runtime === "python" && (has("python", "pip") ?? false) : null,
+      ...(base?.python.find((p) => p.name.toLowerCase() === "pip")
+        ? { version: base.python.find((p) => p.name.toLowerCase() === "pip")!.version }
+        : {}),
     },
     {
       name: "uv",

@@ -4,7 +4,7 @@
  * live there), the home folder at its own path, and the host user's identity.
  */
 import { isAbsolute, join, resolve } from "../util/path.ts";
-import { ENTRY, PERSIST } from "../build/mod.ts";
+import { asOfEnv, ENTRY, PERSIST } from "../build/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import {
   type ContainerRuntime,
@@ -210,6 +210,8 @@ export function sessionSpec(
     UV_CACHE_DIR: `${PERSIST}/cache/uv`,
     R_USER_CACHE_DIR: `${PERSIST}/cache/R`,
   };
+  // --as-of: every session resolves as of the date too (images built before it lack the ENV).
+  for (const [k, v] of asOfEnv(env.config.as_of ?? undefined)) vars[k] = v;
   const oci = runtime.produces === "image";
   if (oci) {
     // Apptainer mounts the home folder itself (and honours --no-home).

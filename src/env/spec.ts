@@ -49,3 +49,66 @@ export function parseEnvPair(pair: string): [string, string] {
   }
   return [key, pair.slice(i + 1)];
 }
+
+/**
+ * `--as-of YYYY-MM-DD`: a real calendar date, not after tomorrow (UTC). Python packages then
+ * resolve as the index was at 00:00 UTC that day. "none" clears a recorded date (null).
+ */
+export function parseAsOf(value: string, now: Date = new Date()): string | null {
+  const v = value.trim();
+  if (v.toLowerCase() === "none") return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+  const d = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+  if (!m || !d || d.toISOString().slice(0, 10) !== v) {
+    throw new UsageError(`invalid --as-of '${value}': not a date YYYY-MM-DD`, {
+      hint: "e.g. --as-of 2024-06-30 (or --as-of none to drop a recorded date)",
+    });
+  }
+  if (d.getTime() > now.getTime() + 24 * 3600 * 1000) {
+    throw new UsageError(`--as-of ${v} is in the future`, {
+      hint: "give a date up to today; packages resolve as the index was at 00:00 UTC that day",
+    });
+  }
+  return v;
+}
+
+/** The cut-off for uv's exclude-newer and pip's uploaded-prior-to: 00:00 UTC of the date. */
+export function asOfTimestamp(asOf: string): string {
+  return `${asOf}T00:00:00Z`;
+}
+
+/** The placeholder `--cran-url` replaces with the --as-of date. */
+export const CRAN_DATE_PLACEHOLDER = "{date}";
+
+/**
+ * `--cran-url URL`: an http(s) CRAN repository, optionally with {date}, e.g.
+ * https://packagemanager.posit.co/cran/{date}. The URL reaches the build's environment, so
+ * quotes, spaces, `$`, backquotes, backslashes and newlines are refused.
+ */
+export function parseCranUrl(value: string): string {
+  const v = value.trim();
+  if (!/^https?:\/\/[A-Za-z0-9._~:/?#@!&+,;=%{}[\]-]+$/.test(v)) {
+    throw new UsageError(`invalid --cran-url '${value.replaceAll("\n", "\\n")}'`, {
+      hint:
+        "give an http(s) URL without spaces or quotes, e.g. https://packagemanager.posit.co/cran/{date}",
+    });
+  }
+  const rest = v.replaceAll(CRAN_DATE_PLACEHOLDER, "");
+  if (/[{}]/.test(rest)) {
+    throw new UsageError(`invalid --cran-url '${v}': the only placeholder is {date}`, {
+      hint: "e.g. https://packagemanager.posit.co/cran/{date}",
+    });
+  }
+  return v;
+}
+
+/** The repository URL with the date in place of {date}; a URL with {date} needs a date. */
+export function cranUrlFor(template: string, asOf: string | null): string {
+  if (!template.includes(CRAN_DATE_PLACEHOLDER)) return template;
+  if (!asOf) {
+    throw new UsageError(`--cran-url ${template} has {date} but the environment has no --as-of`, {
+      hint: "add --as-of YYYY-MM-DD, or give a URL without {date}",
+    });
+  }
+  return template.replaceAll(CRAN_DATE_PLACEHOLDER, asOf);
+}

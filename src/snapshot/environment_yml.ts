@@ -12,6 +12,7 @@
  *   x-venvoy:                what venvoy needs; conda ignores unknown top-level keys
  *     format: "1"
  *     base_image_pinned: …
+ *     as_of: 2024-06-30      with `venvoy init --as-of` (import rebuilds as of it too)
  *
  * R packages live in renv.lock next to it (renv_lock.ts). Parsing also accepts the old
  * venvoy form (top-level `exported:` and `venvoy_version:`) and `conda env export` output
@@ -55,6 +56,7 @@ const META_KEYS: [string, keyof SnapshotMeta][] = [
   ["image_id", "imageId"],
   ["venvoy_version", "venvoyVersion"],
   ["package_manager", "packageManager"],
+  ["as_of", "asOf"],
 ];
 
 export function renderEnvironmentYml(snap: Snapshot): string {

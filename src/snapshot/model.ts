@@ -43,6 +43,8 @@ export interface SnapshotMeta {
   imageId?: string;
   venvoyVersion?: string;
   packageManager?: "pip" | "conda";
+  /** `--as-of YYYY-MM-DD`: the date Python packages resolve as of. */
+  asOf?: string;
   channels?: string[];
   /** R repositories as renv records them. */
   repositories?: { name: string; url: string }[];
@@ -120,5 +122,6 @@ export function metaFromConfig(config: Record<string, unknown>): SnapshotMeta {
   set("baseImagePinned", "base_image_pinned");
   set("imageId", "image_id");
   set("venvoyVersion", "venvoy_version");
+  set("asOf", "as_of");
   return meta;
 }

@@ -141,6 +141,7 @@ Deno.test("exportArchive writes a verifiable archive with manifest, sums, restor
       "environment.yml",
       "image.tar",
       "restore.sh",
+      "sbom.cdx.json",
     ]);
     assertEquals(m.members["env/persist/python/lib/alias.txt"], {
       type: "symlink",

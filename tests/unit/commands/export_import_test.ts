@@ -67,6 +67,18 @@ class FakePodman extends RecordingRunner {
       }]),
     });
     this.on([PODMAN, "load"], { stdout: `Loaded image: ${ID}\n` });
+    // The SBOM's OS query writes its answer into the folder mounted at /opt/venvoy/out.
+    this.on([PODMAN, "run"], (req) => {
+      const m = req.cmd.find((a) => a.includes("target=/opt/venvoy/out"));
+      const src = m ? /source=([^,]+)/.exec(m)?.[1] : undefined;
+      if (src) {
+        Deno.writeTextFileSync(
+          join(src, "os.txt"),
+          "@@os-release\nid\tdebian\nversion_id\t12\n@@deb\nlibc6\t2.36-9\tamd64\n",
+        );
+      }
+      return {};
+    });
   }
   override spawn(req: SpawnRequest): SpawnedProcess {
     const proc = super.spawn(req);
@@ -306,6 +318,15 @@ Deno.test("export archive: podman save argv, full package lists, persist links n
       assertEquals(res.included, m.included, "the summary lists what the manifest lists");
       assert(w.notes.some((n) => /the next session recreates them/.test(n)), w.notes.join("\n"));
       assertEquals(w.warnings, []);
+      // The SBOM is a member, checked like the others, and lists the image's OS packages.
+      assert(m.members["sbom.cdx.json"], "sbom.cdx.json is in the manifest");
+      const bom = JSON.parse(await Deno.readTextFile(join(v.dir, "sbom.cdx.json")));
+      assertEquals(
+        bom.components.filter((c: { purl: string }) => c.purl.startsWith("pkg:deb/")).map((
+          c: { purl: string },
+        ) => c.purl),
+        ["pkg:deb/debian/libc6@2.36-9?arch=amd64&distro=debian-12"],
+      );
       const { createHash } = await import("node:crypto");
       assertEquals(
         res.files[0].sha256,

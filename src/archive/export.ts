@@ -63,6 +63,8 @@ export interface ExportArchiveOptions {
   spoolDir?: string;
   onProgress?: (p: ExportProgress) => void;
   now?: Date;
+  /** Adds further members (run records, src/proof/bundle.ts); its result joins the manifest. */
+  extraMembers?: (writer: TarGzWriter) => Promise<Partial<Manifest>>;
 }
 
 export interface ExportResult {
@@ -193,6 +195,7 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
         /^\.\S+\.building$/.test(rel),
       containerSide: (rel) => rel.startsWith("persist/"),
     });
+    if (options.extraMembers) Object.assign(manifest, await options.extraMembers(writer));
     if (dockerArchive) await writer.addFile(DOCKER_ARCHIVE_MEMBER, dockerArchive);
     if (sif) await writer.addFile(SIF_MEMBER, sif);
     await writer.addBytes(CHECKSUMS_NAME, checksumsText(writer.members));

@@ -198,6 +198,8 @@ async function install(
       join(options.projectsDir, name),
       options.now,
     );
+    const { placeRecords } = await import("../proof/bundle.ts");
+    await placeRecords(verified.dir, join(options.projectsDir, name));
     return { name, envDir, image, imageId, manifest, snapshots };
   } finally {
     if (!swapped) await Deno.remove(staging, { recursive: true }).catch(() => {});

@@ -65,6 +65,12 @@ export async function record(ctx: CommandContext, opts: RecordOptions): Promise<
     `venvoy: recorded ${record.id}: exit ${record.exit_code}, ${record.inputs.length} input ` +
       `file(s), ${record.outputs.length} output file(s), snapshot ${record.snapshot ?? "none"}`,
   );
+  if (record.exit_code !== 0) {
+    if (record.missing_outputs.length) {
+      info(`venvoy: output(s) missing after the run: ${record.missing_outputs.join(", ")}`);
+    }
+    throw new CommandExit(record.exit_code);
+  }
   if (record.missing_outputs.length) {
     throw new VenvoyError(
       `output(s) missing after the run: ${
@@ -76,5 +82,4 @@ export async function record(ctx: CommandContext, opts: RecordOptions): Promise<
       },
     );
   }
-  if (record.exit_code !== 0) throw new CommandExit(record.exit_code);
 }

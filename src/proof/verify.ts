@@ -10,7 +10,7 @@ import type { StatePaths } from "../env/paths.ts";
 import { CommandExit, UsageError, VenvoyError } from "../ui/errors.ts";
 import { collectEntries, type FileEntry, firstDifference } from "./files.ts";
 import { withEnv } from "./env_runner.ts";
-import { blobPath, listRecords, type RunRecord } from "./record.ts";
+import { blobPath, listRecords, RECORD_ID_RE, type RunRecord } from "./record.ts";
 
 export type OutputStatus = "same" | "differs" | "missing" | "extra";
 
@@ -205,6 +205,11 @@ export async function verifyArchive(
   if (!st?.isFile) {
     throw new UsageError(`${archive}: ${st ? "not a file" : "no such file"}`, {
       hint: "give the path of an archive made by venvoy export --format archive",
+    });
+  }
+  if (opts.record !== undefined && !RECORD_ID_RE.test(opts.record)) {
+    throw new UsageError(`--record '${opts.record}' is not a record id (YYYYMMDD_HHMMSS)`, {
+      hint: "venvoy history --name NAME lists the records",
     });
   }
   const { resolveRuntime } = await import("../runtime/mod.ts");

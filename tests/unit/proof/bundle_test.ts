@@ -113,3 +113,25 @@ Deno.test("placeRecords: checked records and blobs land in the project; hostile 
   await rejects(placeRecords(extracted, dest), /invalid path/);
   assert(true);
 });
+
+Deno.test("export: --with-inputs goes with --format archive only (exit 2)", async () => {
+  const { exportEnv } = await import("../../../src/commands/export.ts");
+  const { RecordingRunner } = await import("../../fakes/runner.ts");
+  const { statePaths } = await import("../../../src/env/paths.ts");
+  const root = await Deno.makeTempDir({ prefix: "venvoy export " });
+  const ctx = {
+    runner: new RecordingRunner(),
+    engine: null,
+    debug: false,
+    paths: statePaths((n) => ({ HOME: root } as Record<string, string>)[n]),
+  };
+  await rejects(
+    exportEnv(ctx, { format: "yaml", withInputs: true }, {
+      note: () => {},
+      warn: () => {},
+      cwd: root,
+      venvoyVersion: "0",
+    }),
+    (e) => e instanceof UsageError && /--with-inputs goes with --format archive/.test(e.message),
+  );
+});

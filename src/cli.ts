@@ -24,6 +24,8 @@ import { register as registerShellInit } from "./commands/shell_init.ts";
 import { register as registerUpdate } from "./commands/update.ts";
 import { register as registerUninstall } from "./commands/uninstall.ts";
 import { register as registerSbom } from "./commands/sbom.ts";
+import { register as registerRecord } from "./commands/record.ts";
+import { register as registerVerify } from "./commands/verify.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -82,6 +84,8 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 no usable container runtime;
   registerFreeze(program);
   registerExport(program);
   registerImport(program);
+  registerRecord(program);
+  registerVerify(program);
   registerShellInit(program);
   registerUpdate(program);
   registerUninstall(program);

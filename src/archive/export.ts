@@ -67,6 +67,8 @@ export interface ExportArchiveOptions {
   /** Something left out that the archive would normally have (e.g. the SBOM's OS list). */
   onWarning?: (message: string) => void;
   now?: Date;
+  /** Adds further members (run records, src/proof/bundle.ts); its result joins the manifest. */
+  extraMembers?: (writer: TarGzWriter) => Promise<Partial<Manifest>>;
 }
 
 export interface ExportResult {
@@ -208,6 +210,7 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
       }
     }
     await writePlan(writer, plan);
+    if (options.extraMembers) Object.assign(manifest, await options.extraMembers(writer));
     if (dockerArchive) await writer.addFile(DOCKER_ARCHIVE_MEMBER, dockerArchive);
     if (sif) await writer.addFile(SIF_MEMBER, sif);
     await writer.addBytes(CHECKSUMS_NAME, checksumsText(writer.members));

@@ -234,6 +234,8 @@ async function install(
     }
     await swapInto(staging, envDir);
     const snapshots = await addSnapshots(snapshot, join(options.projectsDir, name), options.now);
+    const { placeRecords } = await import("../proof/bundle.ts");
+    await placeRecords(verified.dir, join(options.projectsDir, name));
     return { name, envDir, image, imageId, manifest, snapshots };
   } finally {
     await owned.release();

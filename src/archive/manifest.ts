@@ -70,6 +70,8 @@ export interface Manifest {
     sif: string | null;
   };
   packages: PackageLists;
+  /** Ids of the run records under records/ (venvoy record; src/proof/). */
+  records?: string[];
   /** Every member except manifest.json itself, with its sha256. */
   members: Record<string, MemberEntry>;
   /**

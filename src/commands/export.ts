@@ -20,6 +20,8 @@ export interface ExportOptions {
   output?: string;
   force?: boolean;
   withSif?: boolean;
+  /** archive: carry the run records' input files too (src/proof/bundle.ts). */
+  withInputs?: boolean;
   json?: boolean;
 }
 
@@ -42,6 +44,7 @@ export function register(program: Command<[], { engine?: string; debug?: true }>
     )
     .option("--force", "replace an existing output file")
     .option("--with-sif", "archive: add an Apptainer SIF as well (needs apptainer or singularity)")
+    .option("--with-inputs", "archive: add the input files of the run records (venvoy record)")
     .option("--json", "print the result as JSON, for scripts")
     .addHelpText(
       "after",
@@ -100,6 +103,8 @@ export interface ExportOutcome {
   included?: string[];
   /** archive: what the allow-list kept out (persist/home, credentials, unknown files). */
   left_out?: string[];
+  /** archive: the run records carried, and the input files with --with-inputs. */
+  records?: { count: number; input_files: number; input_bytes: number };
 }
 
 export interface ExportDeps {
@@ -132,6 +137,16 @@ export async function exportCommand(ctx: CommandContext, opts: ExportOptions): P
   const { formatBytes } = await import("../ui/progress.ts");
   const size = formatBytes(res.files.reduce((n, f) => n + f.size, 0));
   info(`Exported '${res.name}' (${res.format}, ${size}). Import it with: venvoy import FILE`);
+  if (res.records?.count) {
+    const r = res.records;
+    info(
+      `With ${r.count} run record(s)` +
+        (opts.withInputs
+          ? ` and their inputs: ${r.input_files} file(s), ${formatBytes(r.input_bytes)}`
+          : "") +
+        `. Check them with: venvoy verify FILE`,
+    );
+  }
 }
 
 /** A path for the terminal: control characters escaped (JSON-quoted) rather than sent raw. */
@@ -189,6 +204,11 @@ export async function exportEnv(
   if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
     throw new UsageError(`unknown --format '${opts.format}'`, {
       hint: `export writes ${EXPORT_FORMATS.join(" or ")} today`,
+    });
+  }
+  if (opts.withInputs && format !== "archive") {
+    throw new UsageError("--with-inputs goes with --format archive", {
+      hint: "venvoy export --format archive --with-inputs",
     });
   }
   if (opts.withSif && format !== "archive") {
@@ -333,6 +353,10 @@ async function writeArchiveExport(
   const { runtimeFor } = await import("../env/run.ts");
   const { Interrupted, interruptible, Progress } = await import("../ui/progress.ts");
   const { basename, dirname, join } = await import("node:path");
+  // Run records (and with --with-inputs their inputs), checked before any slow work.
+  const { addRecordMembers, planRecords } = await import("../proof/bundle.ts");
+  const records = await planRecords(o.projectDir, { withInputs: o.opts.withInputs });
+  for (const s of records.skipped) o.deps.warn(`left out an unreadable run record: ${s}`);
   // The engine that holds the image: --engine / VENVOY_ENGINE, else the one that built it.
   const runtime = await runtimeFor(ctx, env);
   let sifRuntime: ContainerRuntime | undefined;
@@ -366,6 +390,7 @@ async function writeArchiveExport(
         spoolDir,
         now: o.deps.now,
         onWarning: (m) => o.deps.warn(m),
+        extraMembers: (writer) => addRecordMembers(writer, records),
         onProgress: (p) => {
           check();
           if (p.phase === "save") saved = p.bytes;
@@ -393,6 +418,11 @@ async function writeArchiveExport(
       skipped: res.skipped,
       included: res.manifest.included ?? [],
       left_out: res.leftOut,
+      records: {
+        count: records.records.length,
+        input_files: records.inputFiles,
+        input_bytes: records.inputBytes,
+      },
     };
   } catch (e) {
     progress.fail();

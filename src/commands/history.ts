@@ -54,8 +54,18 @@ export async function history(ctx: CommandContext, opts: HistoryOptions): Promis
     return;
   }
   const { dir, history } = await h.historyOf(ctx.paths, name);
-  if (opts.json) return printJson(h.historyJson(name, dir, history));
+  const { listRecords, recordSummary, renderRecords } = await import("../proof/record.ts");
+  const records = await listRecords(dir);
+  if (opts.json) {
+    return printJson({
+      ...h.historyJson(name, dir, history),
+      records: records.map((r) =>
+        r.record ? recordSummary(r.record) : { id: r.id, file: r.file, error: r.error }
+      ),
+    });
+  }
   out(h.renderHistory(name, dir, history, table));
+  if (records.length) out(`\n${renderRecords(name, records, table)}`);
   const bad = history.filter((x) => x.error).length;
   if (bad) {
     const { warn } = await import("../ui/output.ts");

@@ -1,0 +1,66 @@
+import type { Command } from "@commander-js/extra-typings";
+import type { CommandContext } from "./context.ts";
+
+export interface VerifyCommandOptions {
+  record?: string;
+  keep?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command<[], { engine?: string; debug?: true }>) {
+  program
+    .command("verify")
+    .description("re-run an archive's recorded runs in a throwaway home and compare outputs")
+    .argument("<archive>", "an archive made by venvoy export --format archive")
+    .option("--record <id>", "check only this record (default: every one)")
+    .option("--keep", "keep the throwaway home (and storage) and print where")
+    .option("--json", "print the result as JSON, for scripts")
+    .addHelpText(
+      "after",
+      `
+The archive is verified and imported into a throwaway venvoy home; podman gets a
+throwaway storage root (CONTAINERS_STORAGE_CONF), apptainer throwaway cache and temporary
+folders; docker has one store, so the image is loaded there under a unique tag and removed
+after. Each record's inputs (carried by \`export --with-inputs\`) are placed in a scratch
+folder, the command runs again there, and each output is reported:
+
+  same      the same sha256
+  differs   another sha256 (for text outputs up to 1 MiB: the first differing byte)
+  missing   not produced
+  extra     produced in an output folder, but not in the record
+
+then a verdict. The engine is --engine (venvoy --engine apptainer verify …), VENVOY_ENGINE,
+or the one detected. Same numbers are promised only on the same CPU architecture; verify
+says when the records were made on another one.
+
+Exit codes: 0 every output the same, 1 anything differs or is missing, 2 usage error,
+3 no usable container runtime.
+
+Examples:
+  venvoy verify study-archive-20261201_101500.tar.gz
+  venvoy verify study.tar.gz --record 20261201_101200 --json | jq .verdict
+  venvoy --engine apptainer verify study.tar.gz`,
+    )
+    .action(async (archive, opts, cmd) => {
+      const { makeContext } = await import("./context.ts");
+      await verify(makeContext(cmd.optsWithGlobals()), archive, opts);
+    });
+}
+
+export async function verify(
+  ctx: CommandContext,
+  archive: string,
+  opts: VerifyCommandOptions,
+): Promise<void> {
+  const { verifyArchive, renderReport } = await import("../proof/verify.ts");
+  const { info, out, printJson } = await import("../ui/output.ts");
+  const { CommandExit } = await import("../ui/errors.ts");
+  const report = await verifyArchive(
+    { runner: ctx.runner, engine: ctx.engine, note: (m) => info(`venvoy: ${m}`) },
+    archive,
+    { record: opts.record, keep: opts.keep },
+  );
+  if (opts.json) printJson(report);
+  else out(renderReport(report));
+  if (report.verdict !== "same") throw new CommandExit(1);
+}

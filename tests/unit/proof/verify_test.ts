@@ -1,0 +1,198 @@
+import assert, { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { RecordingRunner } from "../../fakes/runner.ts";
+import { withEnv } from "../../../src/proof/env_runner.ts";
+import {
+  compareOutputs,
+  normalizeArch,
+  placeInputs,
+  renderReport,
+  storageConf,
+  verifyArchive,
+  type VerifyReport,
+} from "../../../src/proof/verify.ts";
+import type { RunRecord } from "../../../src/proof/record.ts";
+import { RuntimeUnavailableError, UsageError } from "../../../src/ui/errors.ts";
+import { validRecord } from "./fixtures.ts";
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+
+async function scene() {
+  const root = await Deno.makeTempDir({ prefix: "venvoy verify " });
+  const projectDir = join(root, "project");
+  const scratch = join(root, "scratch");
+  await Deno.mkdir(join(projectDir, "records", "blobs"), { recursive: true });
+  await Deno.mkdir(scratch);
+  const blob = (text: string) =>
+    Deno.writeTextFile(join(projectDir, "records", "blobs", sha(text)), text);
+  return { root, projectDir, scratch, blob };
+}
+
+Deno.test("compareOutputs: same, differs (with the first differing byte), missing, extra", async () => {
+  const { projectDir, scratch, blob } = await scene();
+  const r: RunRecord = {
+    ...validRecord(),
+    output_paths: ["out", "t.txt", "gone.txt", "link", "never"],
+    outputs: [
+      { path: "out/same.txt", type: "file", size: 3, sha256: sha("abc") },
+      { path: "out/bin", type: "file", size: 3, sha256: sha("xyz") },
+      { path: "t.txt", type: "file", size: 11, sha256: sha("1701234567\n"), kept: true },
+      { path: "gone.txt", type: "file", size: 1, sha256: sha("g") },
+      { path: "link", type: "symlink", target: "out/same.txt" },
+    ],
+    missing_outputs: ["never"],
+  };
+  await blob("1701234567\n");
+  await Deno.mkdir(join(scratch, "out"));
+  await Deno.writeTextFile(join(scratch, "out", "same.txt"), "abc");
+  await Deno.writeTextFile(join(scratch, "out", "bin"), "XYZ");
+  await Deno.writeTextFile(join(scratch, "out", "new.csv"), "n");
+  await Deno.writeTextFile(join(scratch, "t.txt"), "1701239999\n");
+  await Deno.symlink("elsewhere", join(scratch, "link"));
+  const got = await compareOutputs(r, scratch, projectDir);
+  const brief = got.map((c) => [c.path, c.status, c.offset]);
+  assertEquals(brief, [
+    ["gone.txt", "missing", null],
+    ["link", "differs", null],
+    ["never", "missing", null],
+    ["out/bin", "differs", null],
+    ["out/new.csv", "extra", null],
+    ["out/same.txt", "same", null],
+    ["t.txt", "differs", 6],
+  ]);
+  assertEquals(got.find((c) => c.path === "out/bin")!.actual_sha256, sha("XYZ"));
+});
+
+Deno.test("compareOutputs: an output folder turned into a link out of scratch is not read", async () => {
+  const { projectDir, scratch, root } = await scene();
+  const outside = join(root, "outside");
+  await Deno.mkdir(outside);
+  await Deno.writeTextFile(join(outside, "r.txt"), "abc");
+  await Deno.symlink(outside, join(scratch, "out"));
+  const r: RunRecord = {
+    ...validRecord(),
+    output_paths: ["out/r.txt"],
+    outputs: [{ path: "out/r.txt", type: "file", size: 3, sha256: sha("abc") }],
+  };
+  const got = await compareOutputs(r, scratch, projectDir);
+  assertEquals(got.map((c) => c.status), ["missing"], "the host file behind the link is not used");
+});
+
+Deno.test("placeInputs: inputs land in scratch, never through a link or outside it", async () => {
+  const { projectDir, scratch, root, blob } = await scene();
+  const outside = join(root, "outside");
+  await Deno.mkdir(outside);
+  await blob("a");
+  const r: RunRecord = {
+    ...validRecord(),
+    inputs: [
+      { path: "d", type: "symlink", target: outside },
+      { path: "data/a", type: "file", size: 1, sha256: sha("a") },
+      { path: "e", type: "symlink", target: outside },
+      { path: "e/x", type: "symlink", target: "/etc/passwd" },
+      { path: "d/a", type: "file", size: 1, sha256: sha("a") },
+      { path: "../up", type: "file", size: 1, sha256: sha("a") },
+      { path: "nodata", type: "file", size: 1, sha256: sha("not carried") },
+    ],
+  };
+  const lacking = await placeInputs(r, scratch, projectDir);
+  assertEquals(await Deno.readTextFile(join(scratch, "data", "a")), "a");
+  assertEquals([...Deno.readDirSync(outside)], [], "nothing was written outside scratch");
+  await rejects(Deno.lstat(join(root, "up")), Deno.errors.NotFound);
+  assertEquals(lacking.sort(), ["../up", "d", "e/x", "nodata"]);
+});
+
+Deno.test("withEnv: every process gets the variables; programs' stdout can go to stderr", async () => {
+  const inner = new RecordingRunner({ env: { PATH: "/bin" } });
+  const r = withEnv(inner, { CONTAINERS_STORAGE_CONF: "/t/storage.conf" }, {
+    stdoutToStderr: true,
+  });
+  await r.run({ cmd: ["podman", "run", "x"], stdout: "inherit", env: { A: "1" } });
+  await r.run({ cmd: ["podman", "images"] });
+  assertEquals(inner.calls[0].env, { A: "1", CONTAINERS_STORAGE_CONF: "/t/storage.conf" });
+  assertEquals(inner.calls[0].stdout, "piped");
+  assertEquals(inner.calls[1].stdout, undefined);
+  assertEquals(inner.calls[1].env, { CONTAINERS_STORAGE_CONF: "/t/storage.conf" });
+  assertEquals(r.env("CONTAINERS_STORAGE_CONF"), "/t/storage.conf");
+  assertEquals(r.env("PATH"), "/bin");
+});
+
+Deno.test("storageConf: a podman store of its own", () => {
+  assertEquals(
+    storageConf("/tmp/vvs-1"),
+    '[storage]\ndriver = "overlay"\ngraphroot = "/tmp/vvs-1/g"\nrunroot = "/tmp/vvs-1/r"\n',
+  );
+  assertEquals(["amd64", "x86_64", "arm64", "aarch64"].map(normalizeArch), [
+    "x86_64",
+    "x86_64",
+    "aarch64",
+    "aarch64",
+  ]);
+});
+
+Deno.test("verifyArchive: usage errors exit 2, no runtime exits 3, and nothing is left behind", async () => {
+  const tmpDir = await Deno.makeTempDir({ prefix: "venvoy verify tmp " });
+  const file = join(tmpDir, "a.tar.gz");
+  await Deno.writeFile(file, new Uint8Array([0x1f, 0x8b]));
+  const ctx = { runner: new RecordingRunner(), engine: null, note: () => {}, tmpDir };
+  await rejects(
+    verifyArchive(ctx, join(tmpDir, "none.tar.gz"), {}),
+    (e) => e instanceof UsageError && e.exitCode === 2,
+  );
+  await rejects(
+    verifyArchive(ctx, file, { record: "../x" }),
+    (e) => e instanceof UsageError && e.exitCode === 2,
+  );
+  await rejects(
+    verifyArchive(ctx, file, {}),
+    (e) => e instanceof RuntimeUnavailableError && e.exitCode === 3,
+  );
+  assertEquals([...Deno.readDirSync(tmpDir)].map((e) => e.name), ["a.tar.gz"]);
+});
+
+Deno.test("renderReport: one line per output, then the verdict", () => {
+  const report: VerifyReport = {
+    archive: "/a.tar.gz",
+    engine: "podman",
+    storage: "throwaway",
+    architecture: { recorded: ["aarch64"], host: "x86_64", same: false },
+    records: [{
+      id: "20261201_100007",
+      command: "python fit.py",
+      exit_code: { recorded: 0, now: 0 },
+      inputs_missing: [],
+      outputs: [
+        {
+          path: "a",
+          status: "same",
+          offset: null,
+          expected_sha256: null,
+          actual_sha256: null,
+          note: null,
+        },
+        {
+          path: "t.txt",
+          status: "differs",
+          offset: 6,
+          expected_sha256: null,
+          actual_sha256: null,
+          note: null,
+        },
+      ],
+      same: false,
+    }],
+    verdict: "differs",
+    kept: null,
+  };
+  const text = renderReport(report);
+  assertEquals(text.split("\n"), [
+    "record 20261201_100007: python fit.py",
+    "  same     a",
+    "  differs  t.txt (first difference at byte 6)",
+    "  exit code 0, as recorded",
+    "architecture: recorded on aarch64, verified on x86_64 (same numbers are promised only on the same architecture)",
+    "verdict: differs: 1 same, 1 differ, 0 missing, 0 extra",
+  ]);
+  assert(text);
+});

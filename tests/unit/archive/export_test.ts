@@ -151,6 +151,7 @@ Deno.test("exportArchive writes a verifiable archive with manifest, sums, restor
     assertEquals(m.included, [
       "README.md",
       "restore.sh",
+      "sbom.cdx.json",
       "environment.yml",
       "image.tar",
       "SHA256SUMS",

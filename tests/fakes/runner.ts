@@ -1,6 +1,10 @@
 /**
  * A recording ProcessRunner for unit tests: every call's argv is recorded, and answers
  * come from scripted handlers matched by argv prefix, so tests assert exact command lines.
+ *
+ * The fake is strict: a command no handler matches rejects with its argv shown, and the
+ * test that ran it fails even when the code under test swallows that error (an afterEach
+ * hook reports every unscripted command). Script each command a test really expects.
  */
 import type {
   ProcessRunner,
@@ -9,6 +13,23 @@ import type {
   SpawnedProcess,
   SpawnRequest,
 } from "../../src/process/mod.ts";
+
+/** Unscripted commands since the last test ended (any runner in this test module). */
+const unscripted: string[][] = [];
+
+/** Takes (and clears) the unscripted commands so far: for the fake's own test only. */
+export function takeUnscripted(): string[][] {
+  return unscripted.splice(0);
+}
+
+Deno.test.afterEach(() => {
+  if (unscripted.length === 0) return;
+  const seen = unscripted.splice(0);
+  throw new Error(
+    `RecordingRunner: ${seen.length} unscripted command(s); script them with runner.on():\n` +
+      seen.map((cmd) => `  ${JSON.stringify(cmd)}`).join("\n"),
+  );
+});
 
 export type Answer = Partial<RunResult> | ((req: RunRequest) => Partial<RunResult>);
 
@@ -41,24 +62,31 @@ export class RecordingRunner implements ProcessRunner {
     return this.#paths[program] ?? null;
   }
 
-  run(req: RunRequest): Promise<RunResult> {
-    this.calls.push(req);
-    const found = this.#answers.find((a) => a.prefix.every((p, i) => req.cmd[i] === p));
-    const partial = found
-      ? (typeof found.answer === "function" ? found.answer(req) : found.answer)
-      : {};
-    return Promise.resolve({
-      code: 0,
-      signal: null,
-      stdout: "",
-      stderr: "",
-      timedOut: false,
-      ...partial,
-    });
+  #find(cmd: string[]): Answer | Error {
+    const found = this.#answers.find((a) => a.prefix.every((p, i) => cmd[i] === p));
+    if (found) return found.answer;
+    unscripted.push([...cmd]);
+    return new Error(`RecordingRunner: unscripted command ${JSON.stringify(cmd)}`);
   }
 
+  run(req: RunRequest): Promise<RunResult> {
+    this.calls.push(req);
+    const answer = this.#find(req.cmd);
+    if (answer instanceof Error) return Promise.reject(answer);
+    return Promise.resolve(this.#result(req, answer));
+  }
+
+  #result(req: RunRequest, answer: Answer): RunResult {
+    const partial = typeof answer === "function" ? answer(req) : answer;
+    return { code: 0, signal: null, stdout: "", stderr: "", timedOut: false, ...partial };
+  }
+
+  /** An unscripted spawn throws at once: nothing would ever await its status. */
   spawn(req: SpawnRequest): SpawnedProcess {
-    const status = this.run(req as RunRequest);
+    this.calls.push(req as RunRequest);
+    const answer = this.#find(req.cmd);
+    if (answer instanceof Error) throw answer;
+    const status = Promise.resolve(this.#result(req as RunRequest, answer));
     const empty = () => new ReadableStream<Uint8Array>({ start: (c) => c.close() });
     return {
       stdin: req.stdin === "piped" ? new WritableStream<Uint8Array>() : null,

@@ -27,6 +27,8 @@ class SaveRunner extends RecordingRunner {
         Config: { Labels: {} },
       }]),
     });
+    this.on(["podman", "save"], {}); // the bytes come from spawn() below
+    this.on(["podman", "run"], {}); // the SBOM's OS query (it finds no OS packages)
   }
   override spawn(req: SpawnRequest): SpawnedProcess {
     const proc = super.spawn(req);

@@ -101,6 +101,7 @@ Deno.test("stripImageNames refuses two images, or an image that is not the manif
 Deno.test("docker load with expectId: tags the loaded ID only when it is the expected one", async () => {
   const runner = new RecordingRunner();
   runner.on(["docker", "load"], { stdout: `Loaded image ID: ${ID}\n` });
+  runner.on(["docker", "tag", ID, "localhost/venvoy/a:latest"], {});
   const docker = new DockerRuntime(runner, "docker");
   const got = await docker.load("/x/image.tar", {
     target: "localhost/venvoy/a:latest",

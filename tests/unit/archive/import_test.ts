@@ -53,6 +53,9 @@ class FakePodman extends RecordingRunner {
     this.on(["podman", "image", "inspect"], { stdout: inspect(ID) });
     // Untagged (its names stripped), podman load names the image by its ID.
     this.on(["podman", "load"], { stdout: `Loaded image: ${loadedId}\n` });
+    this.on(["podman", "save"], {}); // the bytes come from spawn() below
+    this.on(["podman", "tag"], {});
+    this.on(["podman", "run"], {}); // the SBOM's OS query (it finds no OS packages)
   }
   override spawn(req: SpawnRequest): SpawnedProcess {
     const proc = super.spawn(req);
@@ -385,6 +388,7 @@ Deno.test("issue 11.10: imported snapshots get UTC ids, in any time zone, under 
     };
       const r = new RecordingRunner();
       r.on(["podman", "load"], { stdout: "Loaded image: ${ID}\\n" });
+      r.on(["podman", "tag"], {});
       r.on(["podman", "image", "inspect"], { stdout: JSON.stringify([{ Id: "${ID.slice(7)}" }]) });
       if (new Date(Date.UTC(2025, 0, 1, 12)).getHours() === 12) throw new Error("TZ not applied");
       const got = await importArchive(Deno.args[0], {

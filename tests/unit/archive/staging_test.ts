@@ -164,6 +164,7 @@ Deno.test("issue 11.13: an export starts by sweeping stale folders beside its ou
     runner.on(["podman", "image", "inspect"], {
       stdout: JSON.stringify([{ Id: id.slice(7), Architecture: "amd64", Os: "linux" }]),
     });
+    runner.on(["podman", "save", "--format", "docker-archive", "localhost/venvoy/demo:latest"], {});
     await exportArchive({
       runner,
       runtime: new PodmanRuntime(runner, "podman", { rootless: false }),

@@ -67,6 +67,8 @@ class FakePodman extends RecordingRunner {
       }]),
     });
     this.on([PODMAN, "load"], { stdout: `Loaded image: ${ID}\n` });
+    this.on([PODMAN, "save"], {}); // the bytes come from spawn() below
+    this.on([PODMAN, "tag"], {});
     // The SBOM's OS query writes its answer into the folder mounted at /opt/venvoy/out.
     this.on([PODMAN, "run"], (req) => {
       const m = req.cmd.find((a) => a.includes("target=/opt/venvoy/out"));

@@ -45,6 +45,9 @@ async function setup(engine = "podman", names = ["study"]) {
   const runner = new RecordingRunner({
     paths: { podman: "/usr/bin/podman", apptainer: "/usr/bin/apptainer" },
   });
+  // The session itself; each test asserts its exact argv.
+  runner.on(["/usr/bin/podman", "run"], {});
+  runner.on(["/usr/bin/apptainer", "exec"], {});
   const ctx = {
     runner,
     paths,
@@ -162,6 +165,7 @@ Deno.test("run without --command opens the configured editor through the attach 
   const withEditor = new RecordingRunner({
     paths: { podman: "/usr/bin/podman", cursor: "/opt/stub/cursor" },
   });
+  withEditor.on(["/opt/stub/cursor", "--folder-uri"], {});
   await runEnv({ ...ctx, runner: withEditor }, { name: "study" });
   const file = join(paths.environments, "study", ".devcontainer", "devcontainer.json");
   assertEquals(withEditor.argvs, [["/opt/stub/cursor", "--folder-uri", attachUri(cwd, file)]]);

@@ -34,7 +34,9 @@ function podman(env: Record<string, string>, labels: Record<string, string>, id:
           Labels: { "org.venvoy.env": "demo" },
         },
       ]),
-    });
+    })
+    .on(["/usr/bin/podman", "rm", "-f"], {})
+    .on(["/usr/bin/podman", "image", "rm"], {});
 }
 
 const INSPECT = ["/usr/bin/podman", "image", "inspect", "localhost/venvoy/demo:latest"];

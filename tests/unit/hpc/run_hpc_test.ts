@@ -49,6 +49,10 @@ async function setup(
     paths: options.paths ?? { podman: "/usr/bin/podman", apptainer: "/usr/bin/apptainer" },
     env: options.env,
   });
+  // The session, and the save before a SIF conversion; tests assert their exact argv.
+  runner.on(["/usr/bin/podman", "run"], {});
+  runner.on(["/usr/bin/podman", "save"], {});
+  runner.on(["/usr/bin/apptainer", "exec"], {});
   const ctx = {
     runner,
     paths,

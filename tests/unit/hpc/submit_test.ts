@@ -380,6 +380,7 @@ Deno.test("submit with apptainer here: the podman image is converted before sbat
   const runner = new RecordingRunner({
     paths: { ...slurmPaths, apptainer: "/usr/bin/apptainer" },
   });
+  runner.on(["/usr/bin/podman", "save", "--format", "docker-archive", "-o"], {});
   runner.on(["/usr/bin/apptainer", "build"], (req) => {
     Deno.writeTextFileSync(req.cmd[3], "SIF");
     return {};

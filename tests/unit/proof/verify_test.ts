@@ -104,7 +104,7 @@ Deno.test("placeInputs: inputs land in scratch, never through a link or outside 
 });
 
 Deno.test("withEnv: every process gets the variables; programs' stdout can go to stderr", async () => {
-  const inner = new RecordingRunner({ env: { PATH: "/bin" } });
+  const inner = new RecordingRunner({ env: { PATH: "/bin" } }).on(["podman"], {});
   const r = withEnv(inner, { CONTAINERS_STORAGE_CONF: "/t/storage.conf" }, {
     stdoutToStderr: true,
   });

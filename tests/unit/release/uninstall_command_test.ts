@@ -188,6 +188,8 @@ function podman(
     })
     .on(["/usr/bin/podman", "ps"], { stdout: JSON.stringify(answers.ps) })
     .on(["/usr/bin/podman", "images"], { stdout: JSON.stringify(answers.images) })
+    .on(["/usr/bin/podman", "rm", "-f"], {})
+    .on(["/usr/bin/podman", "image", "rm"], {})
     .on(
       ["/usr/bin/podman", "image", "inspect"],
       answers.inspect

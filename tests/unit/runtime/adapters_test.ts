@@ -102,11 +102,11 @@ Deno.test("podman build argv keeps layers and removes failed build containers", 
 });
 
 Deno.test("docker build on a Podman backend asks for the classic builder", async () => {
-  const r = new RecordingRunner();
+  const r = new RecordingRunner().on(["docker", "build"], {});
   await new DockerRuntime(r, "docker", { backend: "podman" }).build(build);
   assertEquals(r.calls[0].env, { DOCKER_BUILDKIT: "0" });
   assertEquals(r.calls[0].cmd.slice(0, 4), ["docker", "build", "--force-rm", "-t"]);
-  const r2 = new RecordingRunner();
+  const r2 = new RecordingRunner().on(["docker", "build"], {});
   await new DockerRuntime(r2, "docker", { backend: "docker" }).build(build);
   assertEquals(r2.calls[0].env, {});
 });
@@ -114,7 +114,8 @@ Deno.test("docker build on a Podman backend asks for the classic builder", async
 Deno.test("docker run: no --rm; exit code read back from the container; container removed", async () => {
   const r = new RecordingRunner()
     .on(["docker", "run"], { code: 0 }) // the podman 4 API bug: says 0
-    .on(["docker", "container", "inspect"], { stdout: "7\n" });
+    .on(["docker", "container", "inspect"], { stdout: "7\n" })
+    .on(["docker", "rm", "-f", "venvoy-demo-1"], {});
   const code = await new DockerRuntime(r, "docker").run(spec);
   assertEquals(code, 7);
   assertEquals(r.argvs[0].slice(0, 4), ["docker", "run", "--user", "1000:1000"]);
@@ -135,7 +136,8 @@ Deno.test("docker run: no --rm; exit code read back from the container; containe
 Deno.test("docker run without a name gets a generated one, and CLI failures keep their code", async () => {
   const r = new RecordingRunner()
     .on(["docker", "run"], { code: 125 })
-    .on(["docker", "container", "inspect"], { code: 1, stderr: "no such container" });
+    .on(["docker", "container", "inspect"], { code: 1, stderr: "no such container" })
+    .on(["docker", "rm", "-f"], {});
   const code = await new DockerRuntime(r, "docker").run({ image: "x", command: [] });
   assertEquals(code, 125);
   const name = r.argvs[0][r.argvs[0].indexOf("--name") + 1];
@@ -199,7 +201,7 @@ Deno.test("SIF builds: definition needs --fakeroot, archives do not", () => {
 Deno.test("save, load and tag argv for podman and docker", async () => {
   const r = new RecordingRunner().on(["podman", "load"], {
     stdout: "Loaded image: localhost/venvoy/demo:latest\n",
-  });
+  }).on(["podman", "save"], {}).on(["podman", "tag"], {});
   const p = new PodmanRuntime(r, "podman");
   assertEquals(await p.save("localhost/venvoy/demo:latest", "/out/my image.tar"), "docker-archive");
   assertEquals(

@@ -18,6 +18,12 @@ Deno.test("resolveRuntime with a forced engine still sees the others (init's OCI
   const runner = new RecordingRunner({ paths: everything });
   runner.on(["/usr/bin/apptainer", "--version"], { stdout: "apptainer version 1.4.5\n" });
   runner.on(["/usr/bin/podman", "version"], { stdout: '{"Client":{"Version":"4.3.1"}}' });
+  runner.on(["/usr/bin/docker", "--version"], { stdout: "Docker version 20.10.24\n" });
+  runner.on(["/usr/bin/docker", "context", "inspect"], {
+    stdout: "unix:///run/podman/podman.sock\n",
+  });
+  runner.on(["/usr/bin/docker", "image", "ls", "-q"], {}); // the daemon answers: no images
+  runner.on(["/usr/bin/singularity", "--version"], { code: 127, stderr: "not found\n" });
   const { runtime, detection } = await resolveRuntime(runner, { engine: "apptainer" });
   assertEquals(runtime.name, "apptainer");
   assertEquals(detection.runtimes.map((r) => r.name), [

@@ -1,5 +1,6 @@
 /** Stub programs on a temporary PATH, for detection tests. */
 import { join } from "node:path";
+import { tempDir } from "./tmp.ts";
 
 export interface StubSpec {
   stdout?: string;
@@ -12,7 +13,7 @@ export interface StubSpec {
 }
 
 export async function stubBin(stubs: Record<string, StubSpec>): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-stubs-" });
+  const dir = await tempDir("venvoy-stubs-");
   for (const [name, s] of Object.entries(stubs)) {
     // Builtins only: the PATH under test may hold nothing but these stubs.
     const cases = Object.entries(s.byArg ?? {}).map(([arg, a]) => `  ${sq(arg)}) ${answer(a)} ;;`);

@@ -9,6 +9,7 @@ import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { DockerRuntime } from "../../../src/runtime/docker.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const IMAGE_ID = "sha256:" + "ab".repeat(32);
 const SAVED = new TextEncoder().encode("pretend docker-archive bytes\n".repeat(5000));
@@ -91,7 +92,7 @@ async function fixtureEnv(root: string) {
 }
 
 Deno.test("exportArchive writes a verifiable archive with manifest, sums, restore.sh, README", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-export-" });
+  const root = await tempDir("venvoy-export-");
   try {
     const { envDir, snap } = await fixtureEnv(root);
     const runner = new SaveRunner();
@@ -180,7 +181,7 @@ Deno.test("exportArchive writes a verifiable archive with manifest, sums, restor
 });
 
 Deno.test("exportArchive: persist/home, credentials and unknown files stay out (item 8)", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-export-" });
+  const root = await tempDir("venvoy-export-");
   try {
     const { envDir, snap } = await fixtureEnv(root);
     // What a --no-home session leaves in $HOME=/opt/venvoy/persist/home, and a venv's pip.conf.
@@ -252,7 +253,7 @@ Deno.test("exportArchive: persist/home, credentials and unknown files stay out (
 });
 
 Deno.test("exportArchive: a file name with a newline is refused, exit 2, nothing written (item 15)", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-export-" });
+  const root = await tempDir("venvoy-export-");
   try {
     const { envDir } = await fixtureEnv(root);
     const site = join(envDir, "persist", "python", "lib");
@@ -275,7 +276,7 @@ Deno.test("exportArchive: a file name with a newline is refused, exit 2, nothing
 });
 
 Deno.test("exportArchive: a failing save leaves no file and reports the engine's error", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-export-" });
+  const root = await tempDir("venvoy-export-");
   try {
     const { envDir } = await fixtureEnv(root);
     const runner = new SaveRunner();
@@ -294,7 +295,7 @@ Deno.test("exportArchive: a failing save leaves no file and reports the engine's
 });
 
 Deno.test("exportArchive refuses an existing output before saving anything", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-export-" });
+  const root = await tempDir("venvoy-export-");
   try {
     const { envDir } = await fixtureEnv(root);
     const runner = new SaveRunner();

@@ -6,6 +6,7 @@ import { decodeHeader } from "../../../src/archive/tar.ts";
 import { DockerRuntime } from "../../../src/runtime/docker.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { sha256, tarBytes } from "./craft.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const CONFIG = '{"architecture":"amd64","os":"linux"}';
 const ID = `sha256:${sha256(CONFIG)}`;
@@ -22,7 +23,7 @@ function texts(bytes: Uint8Array): Record<string, string> {
 }
 
 async function withTar(members: { name: string; data: string }[]) {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-imgtar-" });
+  const dir = await tempDir("venvoy-imgtar-");
   const path = join(dir, "image.tar");
   await Deno.writeFile(path, tarBytes(members));
   return { dir, path };

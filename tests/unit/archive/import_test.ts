@@ -21,6 +21,7 @@ import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { craftArchive, manifestFor, sha256, tarBytes } from "./craft.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 /** A minimal docker-archive, as podman save writes it: its tags are the exporter's. */
 const CONFIG = JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { diff_ids: [] } });
@@ -73,7 +74,7 @@ class FakePodman extends RecordingRunner {
 }
 
 async function setup(saved?: Uint8Array) {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-import-" });
+  const root = await tempDir("venvoy-import-");
   const envs = join(root, "a", "environments");
   const envDir = join(envs, "demo");
   const snap = join(root, "a", "projects", "demo");
@@ -201,7 +202,7 @@ Deno.test("importArchive refuses an image whose loaded ID differs from the manif
 });
 
 Deno.test("a hostile archive is refused before any engine command runs", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-import-" });
+  const root = await tempDir("venvoy-import-");
   try {
     const file = join(root, "evil.tar.gz");
     const evil = [{ name: "../../evil", data: "x" }];
@@ -224,7 +225,7 @@ Deno.test("a hostile archive is refused before any engine command runs", async (
 });
 
 Deno.test("detectFormat goes by content, not by name", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-detect-" });
+  const dir = await tempDir("venvoy-detect-");
   try {
     const w = (name: string, data: string | Uint8Array) =>
       typeof data === "string"
@@ -417,7 +418,7 @@ Deno.test("issue 11.10: imported snapshots get UTC ids, in any time zone, under 
 });
 
 Deno.test("issue 11.7: a failed tarball import --force leaves config.yaml, requirements.txt and persist/ as they were", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-tarball-" });
+  const root = await tempDir("venvoy-tarball-");
   try {
     const envs = join(root, "environments");
     const projects = join(root, "projects");
@@ -479,7 +480,7 @@ Deno.test("issue 11.7: a failed tarball import --force leaves config.yaml, requi
 });
 
 Deno.test("issue 11.14: an archive's environment name with control characters is shown escaped", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-import-" });
+  const root = await tempDir("venvoy-import-");
   try {
     const members = [{ name: "env/config.yaml", data: "name: x\n" }];
     const m = manifestFor(members) as { environment: { name: string } };
@@ -504,7 +505,7 @@ Deno.test("issue 11.14: an archive's environment name with control characters is
 });
 
 Deno.test("issue 11.16: env/persist as a file is a clear refusal, and nothing changes", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-import-" });
+  const root = await tempDir("venvoy-import-");
   try {
     const members = [
       { name: "env/config.yaml", data: "name: x\n" },

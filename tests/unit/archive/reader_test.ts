@@ -18,6 +18,7 @@ import {
 } from "../../../src/archive/errors.ts";
 import { extractVerified, resolvesInside } from "../../../src/archive/reader.ts";
 import { craftArchive, type Crafted, manifestFor, tarBytes } from "./craft.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 /**
  * A sandbox: <root>/archive.tar.gz and <root>/deep/er/tmp as the extraction parent, so a
@@ -25,7 +26,7 @@ import { craftArchive, type Crafted, manifestFor, tarBytes } from "./craft.ts";
  * exactly what it held before.
  */
 async function sandbox(bytes: Uint8Array) {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-hostile-" });
+  const root = await tempDir("venvoy-hostile-");
   const tmpDir = join(root, "deep", "er", "tmp");
   await Deno.mkdir(tmpDir, { recursive: true });
   const file = join(root, "archive.tar.gz");

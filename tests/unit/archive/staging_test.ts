@@ -1,6 +1,7 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { makeOwnedTempDir, removeStaleTempDirs } from "../../../src/archive/staging.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const STAGING = new URL("../../../src/archive/staging.ts", import.meta.url).href;
 const DAY = 24 * 60 * 60 * 1000;
@@ -45,7 +46,7 @@ function holder(parent: string) {
 }
 
 Deno.test("issue 11.13: the sweep removes venvoy's stale temp folders, and nothing else", async () => {
-  const parent = await Deno.makeTempDir({ prefix: "venvoy-sweep-" });
+  const parent = await tempDir("venvoy-sweep-");
   try {
     const mk = async (name: string, old: boolean) => {
       await Deno.mkdir(join(parent, name, "root"), { recursive: true });
@@ -93,7 +94,7 @@ Deno.test("issue 11.13: the sweep removes venvoy's stale temp folders, and nothi
 });
 
 Deno.test("issue 11.13: a folder locked by a running import is kept; once its process is killed, it goes", async () => {
-  const parent = await Deno.makeTempDir({ prefix: "venvoy-sweep-" });
+  const parent = await tempDir("venvoy-sweep-");
   const { child, dir } = holder(parent);
   try {
     const path = await dir;
@@ -117,7 +118,7 @@ Deno.test("issue 11.13: a folder locked by a running import is kept; once its pr
 
 for (const sig of ["SIGHUP", "SIGTERM", "SIGINT"] as const) {
   Deno.test(`issue 11.13: ${sig} removes the temp folder and ends the process`, async () => {
-    const parent = await Deno.makeTempDir({ prefix: "venvoy-sig-" });
+    const parent = await tempDir("venvoy-sig-");
     const { child, dir } = holder(parent);
     try {
       const path = await dir;
@@ -142,7 +143,7 @@ Deno.test("issue 11.13: an export starts by sweeping stale folders beside its ou
   const { exportArchive } = await import("../../../src/archive/export.ts");
   const { PodmanRuntime } = await import("../../../src/runtime/podman.ts");
   const { RecordingRunner } = await import("../../fakes/runner.ts");
-  const root = await Deno.makeTempDir({ prefix: "venvoy-sweep-export-" });
+  const root = await tempDir("venvoy-sweep-export-");
   try {
     const envs = join(root, "environments");
     const envDir = join(envs, "demo");

@@ -8,6 +8,7 @@ import { spool, TarGzWriter } from "../../../src/archive/writer.ts";
 import { DenoRunner } from "../../../src/process/mod.ts";
 import { manifestFor } from "./craft.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const runner = new DenoRunner();
 const hasTar = runner.which("tar") !== null;
@@ -45,7 +46,7 @@ async function writeSample(dir: string) {
 }
 
 Deno.test("writer output verifies with the safe reader, checksums computed while writing", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-writer-" });
+  const dir = await tempDir("venvoy-writer-");
   try {
     const { out, big, done, members } = await writeSample(dir);
     const sha = createHash("sha256").update(big).digest("hex");
@@ -82,7 +83,7 @@ Deno.test({
   name: "writer output is a standard .tar.gz that `tar xzf` extracts (long names, modes, links)",
   ignore: !hasTar,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "venvoy-writer-" });
+    const dir = await tempDir("venvoy-writer-");
     try {
       const { out, big } = await writeSample(dir);
       const x = join(dir, "x");
@@ -100,7 +101,7 @@ Deno.test({
 });
 
 Deno.test("writer refuses to overwrite without force, replaces with force", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-writer-" });
+  const dir = await tempDir("venvoy-writer-");
   try {
     const out = join(dir, "x.tar.gz");
     await Deno.writeTextFile(out, "precious");
@@ -121,7 +122,7 @@ Deno.test("writer refuses to overwrite without force, replaces with force", asyn
 });
 
 Deno.test("an aborted export leaves no file behind", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-writer-" });
+  const dir = await tempDir("venvoy-writer-");
   try {
     const out = join(dir, "x.tar.gz");
     const w = await TarGzWriter.create(out);
@@ -134,7 +135,7 @@ Deno.test("an aborted export leaves no file behind", async () => {
 });
 
 Deno.test("a stream shorter or longer than announced is an error", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-writer-" });
+  const dir = await tempDir("venvoy-writer-");
   try {
     const w = await TarGzWriter.create(join(dir, "x.tar.gz"));
     const bytes = new TextEncoder().encode("abcdef");
@@ -149,7 +150,7 @@ Deno.test("a stream shorter or longer than announced is an error", async () => {
 });
 
 Deno.test("spool copies a stream of unknown length and hashes it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-writer-" });
+  const dir = await tempDir("venvoy-writer-");
   try {
     const parts = [new Uint8Array(70_000).fill(1), new Uint8Array(5).fill(2)];
     const seen: number[] = [];
@@ -166,7 +167,7 @@ Deno.test("spool copies a stream of unknown length and hashes it", async () => {
 });
 
 Deno.test("TarGzWriter refuses a member name with a newline (exit 2) and abort leaves nothing", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-writer-" });
+  const dir = await tempDir("venvoy-writer-");
   try {
     const w = await TarGzWriter.create(join(dir, "out.tar.gz"));
     await w.addBytes("ok.txt", "fine\n");

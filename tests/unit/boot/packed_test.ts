@@ -12,11 +12,12 @@ import {
 } from "../../../src/boot/packed.ts";
 import { sha256Hex } from "../../../src/util/hash.ts";
 import { rewriteChunk } from "../../../scripts/chunks.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const env = (vars: Record<string, string>) => (n: string) => vars[n];
 
 async function withTmp(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "venvoy-packed-" }));
+  const dir = await Deno.realPath(await tempDir("venvoy-packed-"));
   try {
     await fn(dir);
   } finally {

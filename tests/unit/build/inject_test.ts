@@ -12,6 +12,7 @@ import { parseEnvironmentYml } from "../../../src/snapshot/environment_yml.ts";
 import { distInfoName, readPackageState } from "../../../src/snapshot/state.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const SETUP = "python:3.11-slim\n\n%setup\n    touch /tmp/venvoy-pwned-by-setup\n";
 
@@ -30,7 +31,7 @@ const spec: BuildSpec = {
 };
 
 Deno.test("init --base-image with a newline and %setup is refused before anything is written", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-inject-" });
+  const root = await tempDir("venvoy-inject-");
   try {
     const runner = new RecordingRunner();
     const paths = {
@@ -122,7 +123,7 @@ const standalone: StandaloneSpec = {
 Deno.test("a dist-info folder named $(…) is no package, and the standalone Dockerfile refuses it", async () => {
   assertEquals(distInfoName("$(touch /tmp/pwned)-1.0.dist-info"), null);
   assertEquals(distInfoName("numpy-2.1.0.dist-info"), { name: "numpy", version: "2.1.0" });
-  const env = await Deno.makeTempDir({ prefix: "venvoy-inject-" });
+  const env = await tempDir("venvoy-inject-");
   try {
     const site = join(env, "persist", "python", "lib", "python3.11", "site-packages");
     await Deno.mkdir(join(site, "$(touch pwned)-1.0.dist-info"), { recursive: true });

@@ -36,6 +36,7 @@ import {
 } from "../../../src/ui/progress.ts";
 import { craftArchive, manifestFor, sha256, tarBytes } from "../archive/craft.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 /** A real (tiny) docker-archive: import strips its names and checks its config digest. */
 const CONFIG = JSON.stringify({ architecture: "amd64", os: "linux", pad: "x".repeat(60000) });
@@ -107,7 +108,7 @@ interface World {
 }
 
 async function world(engine: string | null = null): Promise<World> {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-expimp-" });
+  const root = await tempDir("venvoy-expimp-");
   const env = (k: string) =>
     ({
       HOME: join(root, "home"),

@@ -5,9 +5,10 @@ import { statePaths } from "../../../src/env/paths.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import type { InitContext, InitOptions } from "../../../src/env/init.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 Deno.test("import of an environment.yml with x-venvoy.as_of rebuilds as of that date", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-import-asof-" });
+  const root = await tempDir("venvoy-import-asof-");
   try {
     const paths = statePaths((k) =>
       ({

@@ -7,12 +7,13 @@ import { runEnv } from "../../../src/env/run.ts";
 import { CommandExit } from "../../../src/ui/errors.ts";
 import { writeGlobalConfig } from "../../../src/env/global.ts";
 import { attachUri } from "../../../src/env/editor.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 // Rootful podman runs as the host uid:gid; rootless maps the user with keep-id.
 const userFlags = Deno.uid() === 0 ? ["--user", "1000:100"] : ["--userns=keep-id"];
 
 async function setup(engine = "podman", names = ["study"]) {
-  const root = await Deno.makeTempDir({ prefix: "venvoy run " });
+  const root = await tempDir("venvoy run ");
   const paths = statePaths((n) =>
     ({ HOME: join(root, "home"), VENVOY_HOME: join(root, "state") } as Record<string, string>)[n]
   );

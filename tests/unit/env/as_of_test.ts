@@ -12,6 +12,7 @@ import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
 import { runCli } from "../../../src/cli.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const NOW = new Date("2026-12-01T12:00:00Z");
 
@@ -67,7 +68,7 @@ Deno.test("--cran-url: http(s) only, {date} the only placeholder, nothing a shel
 });
 
 Deno.test("venvoy init --as-of with a bad date exits 2 before anything is written", async () => {
-  const home = await Deno.makeTempDir({ prefix: "venvoy-asof-" });
+  const home = await tempDir("venvoy-asof-");
   const old = Deno.env.get("VENVOY_HOME");
   Deno.env.set("VENVOY_HOME", home);
   try {

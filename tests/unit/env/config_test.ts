@@ -12,6 +12,7 @@ import { isLocalRef, pinFromInfo, repoOf } from "../../../src/env/pin.ts";
 import { parseMount } from "../../../src/env/run.ts";
 import { parseCapture } from "../../../src/env/capture.ts";
 import { listedPackages } from "../../../src/env/init.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const cfg: EnvConfig = {
   name: "study",
@@ -32,7 +33,7 @@ const cfg: EnvConfig = {
 };
 
 Deno.test("config.yaml round trip keeps every key and quotes versions", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   await writeConfig(dir, cfg);
   assertEquals(await readConfig(dir), cfg);
   const text = await renderConfig(cfg);
@@ -45,7 +46,7 @@ Deno.test("config.yaml round trip keeps every key and quotes versions", async ()
 });
 
 Deno.test("the parsed-config cache is used only for the exact text it was made from", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   await writeConfig(dir, cfg);
   const cachePath = `${dir}/${CONFIG_CACHE}`;
   const cached = JSON.parse(await Deno.readTextFile(cachePath));
@@ -100,7 +101,7 @@ Deno.test("--env K=V", () => {
 });
 
 Deno.test("--mount HOST:CONTAINER[:ro]; a missing host path is a usage error", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy mount " });
+  const dir = await tempDir("venvoy mount ");
   assertEquals(parseMount(`${dir}:/data:ro`, "/"), {
     source: dir,
     target: "/data",

@@ -5,11 +5,12 @@ import { RecordingRunner } from "../../fakes/runner.ts";
 import { deleteEnv } from "../../../src/env/manage.ts";
 import { ownerKey } from "../../../src/env/owner.ts";
 import { statePaths } from "../../../src/env/paths.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const RECORDED = "ab".repeat(32);
 
 async function home() {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-delete-" });
+  const root = await tempDir("venvoy-delete-");
   const env = { HOME: root, VENVOY_HOME: join(root, "vh"), VENVOY_PROJECTS: join(root, "p") };
   const paths = statePaths((n) => (env as Record<string, string>)[n]);
   const dir = join(paths.environments, "demo");
@@ -87,7 +88,7 @@ Deno.test("delete removes its own image: by owner key, or by the recorded ID", a
 });
 
 Deno.test("the owner key differs between users and between VENVOY_HOMEs, and follows links", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-owner-" });
+  const root = await tempDir("venvoy-owner-");
   try {
     await Deno.mkdir(join(root, "a"));
     await Deno.symlink(join(root, "a"), join(root, "link"));

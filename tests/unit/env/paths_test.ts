@@ -2,6 +2,7 @@ import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { realPathOf, statePaths } from "../../../src/env/paths.ts";
 import { envDir, listEnvNames } from "../../../src/env/store.ts";
 import { VenvoyError } from "../../../src/ui/errors.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const env = (vars: Record<string, string>) => (n: string) => vars[n];
 
@@ -28,7 +29,7 @@ Deno.test("no HOME and no state variables: a typed error with a hint", () => {
 });
 
 Deno.test("VENVOY_HOME reached through a link: state roots are the real folders", async () => {
-  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "venvoy-paths-" }));
+  const root = await Deno.realPath(await tempDir("venvoy-paths-"));
   try {
     await Deno.mkdir(`${root}/gpfs/u/.venvoy/environments/demo`, { recursive: true });
     await Deno.writeTextFile(

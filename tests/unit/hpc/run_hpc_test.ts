@@ -11,6 +11,7 @@ import { runEnv } from "../../../src/env/run.ts";
 import { schedulerPassthrough } from "../../../src/hpc/passthrough.ts";
 import { sifNameFor } from "../../../src/hpc/sif.ts";
 import { RuntimeUnavailableError } from "../../../src/ui/errors.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const IMAGE_ID = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -18,7 +19,7 @@ async function setup(
   options: { engine?: string; paths?: Record<string, string>; env?: Record<string, string> } = {},
 ) {
   const engine = options.engine ?? "podman";
-  const root = await Deno.makeTempDir({ prefix: "venvoy hpc run " });
+  const root = await tempDir("venvoy hpc run ");
   const paths = statePaths((n) =>
     ({ HOME: join(root, "home"), VENVOY_HOME: join(root, "state") } as Record<string, string>)[n]
   );
@@ -85,7 +86,7 @@ const SLURM_JOB = {
 };
 
 Deno.test("passthrough: the scheduler's variables by prefix and name; nothing else", async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "job tmp " });
+  const tmp = await tempDir("job tmp ");
   const p = schedulerPassthrough({ ...SLURM_JOB, TMPDIR: tmp + "/", SLURM_X: "a\nb" });
   assertEquals(p.env, {
     CUDA_VISIBLE_DEVICES: "0",
@@ -108,7 +109,7 @@ Deno.test("passthrough: the scheduler's variables by prefix and name; nothing el
 
 Deno.test("run in a job, podman: scheduler variables and TMPDIR with its folder mounted", async () => {
   const { ctx, runner } = await setup();
-  const tmp = await Deno.makeTempDir({ prefix: "slurm-tmp-" });
+  const tmp = await tempDir("slurm-tmp-");
   await runEnv({ ...ctx, hostEnv: { ...SLURM_JOB, TMPDIR: tmp } }, {
     name: "study",
     command: "true",
@@ -140,7 +141,7 @@ Deno.test("run in a job, podman: scheduler variables and TMPDIR with its folder 
 Deno.test("run in a job, apptainer: --cleanenv kept, variables passed with --env, escaped", async () => {
   const { ctx, runner, dir } = await setup();
   await Deno.writeTextFile(join(dir, sifNameFor(IMAGE_ID)), "");
-  const tmp = await Deno.makeTempDir({ prefix: "slurm-tmp-" });
+  const tmp = await tempDir("slurm-tmp-");
   await runEnv({
     ...ctx,
     engine: "apptainer",

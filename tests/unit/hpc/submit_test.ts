@@ -15,6 +15,7 @@ import { highestSlurmExit } from "../../../src/hpc/slurm.ts";
 import { submitJob, type SubmitOptions } from "../../../src/hpc/submit.ts";
 import type { RunRequest, SpawnedProcess, SpawnRequest } from "../../../src/process/mod.ts";
 import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const FIXTURES = new URL("../../fixtures/jobs/", import.meta.url).pathname;
 const IMAGE_ID = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
@@ -201,7 +202,7 @@ Deno.test("a line break in the command or the folder is refused (exit 2)", async
 });
 
 Deno.test("attack: quotes, $() and backticks in the command and folder arrive as typed", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy submit quoting " });
+  const root = await tempDir("venvoy submit quoting ");
   const workdir = join(root, `it's $(touch pwned1) \`touch pwned2\``);
   await Deno.mkdir(workdir);
   const stub = join(root, "venvoy stub");
@@ -245,7 +246,7 @@ Deno.test("attack: quotes, $() and backticks in the command and folder arrive as
 // --- submitJob against the recording runner ---
 
 async function setupEnv(engine = "podman") {
-  const root = await Deno.makeTempDir({ prefix: "venvoy submit " });
+  const root = await tempDir("venvoy submit ");
   const paths = statePaths((n) =>
     ({
       HOME: join(root, "home"),

@@ -5,11 +5,12 @@ import { addRecordMembers, placeRecords, planRecords } from "../../../src/proof/
 import { writeRecord } from "../../../src/proof/record.ts";
 import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";
 import { validRecord } from "./fixtures.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
 async function project() {
-  const root = await Deno.makeTempDir({ prefix: "venvoy bundle " });
+  const root = await tempDir("venvoy bundle ");
   const workdir = join(root, "work");
   const projectDir = join(root, "projects", "study");
   await Deno.mkdir(join(workdir, "data"), { recursive: true });
@@ -87,7 +88,7 @@ Deno.test("addRecordMembers: a blob whose bytes changed after planning is refuse
 
 Deno.test("placeRecords: checked records and blobs land in the project; hostile ones do not", async () => {
   const { projectDir, record } = await project();
-  const extracted = await Deno.makeTempDir({ prefix: "venvoy extracted " });
+  const extracted = await tempDir("venvoy extracted ");
   const rec = join(extracted, "records");
   await Deno.mkdir(join(rec, "blobs"), { recursive: true });
   await Deno.copyFile(
@@ -97,7 +98,7 @@ Deno.test("placeRecords: checked records and blobs land in the project; hostile 
   await Deno.writeTextFile(join(rec, "blobs", sha("a")), "a");
   // A blob whose name is not its content's sha256 is not placed.
   await Deno.writeTextFile(join(rec, "blobs", sha("b")), "not b");
-  const dest = join(extracted, "..", `placed-${crypto.randomUUID()}`);
+  const dest = join(await tempDir("venvoy placed "), "project"); // not there yet
   assertEquals(await placeRecords(extracted, dest), [join(dest, "records", `${record.id}.json`)]);
   assertEquals(await Deno.readTextFile(join(dest, "records", "blobs", sha("a"))), "a");
   await rejects(Deno.stat(join(dest, "records", "blobs", sha("b"))), Deno.errors.NotFound);
@@ -118,7 +119,7 @@ Deno.test("export: --with-inputs goes with --format archive only (exit 2)", asyn
   const { exportEnv } = await import("../../../src/commands/export.ts");
   const { RecordingRunner } = await import("../../fakes/runner.ts");
   const { statePaths } = await import("../../../src/env/paths.ts");
-  const root = await Deno.makeTempDir({ prefix: "venvoy export " });
+  const root = await tempDir("venvoy export ");
   const ctx = {
     runner: new RecordingRunner(),
     engine: null,

@@ -8,12 +8,13 @@ import {
   isText,
   relativeTo,
 } from "../../../src/proof/files.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
 Deno.test("collectEntries: folders walked, links recorded and not followed, paths relative", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy proof " });
-  const outside = await Deno.makeTempDir({ prefix: "venvoy outside " });
+  const root = await tempDir("venvoy proof ");
+  const outside = await tempDir("venvoy outside ");
   await Deno.writeTextFile(join(outside, "secret.txt"), "secret");
   await Deno.mkdir(join(root, "data", "sub"), { recursive: true });
   await Deno.writeTextFile(join(root, "data", "b.csv"), "1,2\n");

@@ -14,11 +14,12 @@ import {
 import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";
 import { IMAGE_ID, validRecord } from "./fixtures.ts";
 import type { RunRequest } from "../../../src/process/mod.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
 async function setup() {
-  const root = await Deno.makeTempDir({ prefix: "venvoy record " });
+  const root = await tempDir("venvoy record ");
   const paths = statePaths((n) =>
     ({
       HOME: join(root, "home"),

@@ -15,11 +15,12 @@ import {
 import type { RunRecord } from "../../../src/proof/record.ts";
 import { RuntimeUnavailableError, UsageError } from "../../../src/ui/errors.ts";
 import { validRecord } from "./fixtures.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
 async function scene() {
-  const root = await Deno.makeTempDir({ prefix: "venvoy verify " });
+  const root = await tempDir("venvoy verify ");
   const projectDir = join(root, "project");
   const scratch = join(root, "scratch");
   await Deno.mkdir(join(projectDir, "records", "blobs"), { recursive: true });
@@ -132,7 +133,7 @@ Deno.test("storageConf: a podman store of its own", () => {
 });
 
 Deno.test("verifyArchive: usage errors exit 2, no runtime exits 3, and nothing is left behind", async () => {
-  const tmpDir = await Deno.makeTempDir({ prefix: "venvoy verify tmp " });
+  const tmpDir = await tempDir("venvoy verify tmp ");
   const file = join(tmpDir, "a.tar.gz");
   await Deno.writeFile(file, new Uint8Array([0x1f, 0x8b]));
   const ctx = { runner: new RecordingRunner(), engine: null, note: () => {}, tmpDir };

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { downloadVerified, fetchText, releaseVersion } from "../../../src/release/download.ts";
 import { ChecksumError, formatSha256Sums, sha256Hex } from "../../../src/release/sha256sums.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const enc = new TextEncoder();
 const ASSET = "venvoy-x86_64-unknown-linux-gnu";
@@ -80,7 +81,7 @@ Deno.test("an unreachable server is an error, not a hang", async () => {
 });
 
 Deno.test("a release folder on disk works through file:// URLs", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy release " });
+  const dir = await tempDir("venvoy release ");
   try {
     for (const [name, bytes] of Object.entries(await releaseFiles(enc.encode("disk venvoy")))) {
       await Deno.writeFile(join(dir, name), bytes);

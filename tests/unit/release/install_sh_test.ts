@@ -15,6 +15,7 @@ import {
   upsertBlock,
 } from "../../../src/release/rc_block.ts";
 import { assetName, RELEASE_TARGETS } from "../../../src/release/location.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const INSTALL_SH = fileURLToPath(new URL("../../../install.sh", import.meta.url));
 
@@ -81,7 +82,7 @@ const CONTENTS = [
 ];
 
 Deno.test("install.sh's upsert_block writes upsertBlock's bytes; uninstall's removal undoes it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-install-sh-" });
+  const dir = await tempDir("venvoy-install-sh-");
   try {
     const rc = join(dir, ".bashrc");
     const home = "/home/ann";
@@ -110,7 +111,7 @@ Deno.test("install.sh's upsert_block writes upsertBlock's bytes; uninstall's rem
 });
 
 Deno.test("install.sh's upsert_block: a missing file and folder are created; links are followed; a broken block is left alone", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-install-sh-" });
+  const dir = await tempDir("venvoy-install-sh-");
   try {
     // A file that did not exist gets the note that the installer created it.
     const block = renderBlock("fish", { installDir: "/opt/v", home: dir, created: true });
@@ -178,7 +179,7 @@ Deno.test("install.sh's detect_target names a release target, Rosetta included",
 });
 
 Deno.test("install.sh's expected_sum reads both SHA256SUMS modes and misses cleanly", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-install-sh-" });
+  const dir = await tempDir("venvoy-install-sh-");
   try {
     const name = assetName("x86_64-unknown-linux-gnu");
     const sums = join(dir, "SHA256SUMS");
@@ -202,7 +203,7 @@ async function installBlock(file: string, block: string) {
 }
 
 Deno.test("install, then uninstall's edit: a file that was empty stays, one the installer made goes", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-install-sh-" });
+  const dir = await tempDir("venvoy-install-sh-");
   try {
     const block = renderBlock("bash", { installDir: "/opt/v", home: "/home/ann" });
     const empty = join(dir, ".bashrc");
@@ -235,7 +236,7 @@ Deno.test("install, then uninstall's edit: a file that was empty stays, one the 
 });
 
 Deno.test("after a CRLF conversion, reinstalling adds no second block and uninstall leaves none", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-install-sh-" });
+  const dir = await tempDir("venvoy-install-sh-");
   try {
     const rc = join(dir, ".bashrc");
     const block = renderBlock("bash", { installDir: "/opt/v", home: "/home/ann" });

@@ -13,6 +13,7 @@ import {
   upsertBlock,
   utf8ByteString,
 } from "../../../src/release/rc_block.ts";
+import { tempDir as moduleTempDir } from "../../fakes/tmp.ts";
 
 const HOME = "/home/ann";
 const bash = renderBlock("bash", { installDir: `${HOME}/.local/bin`, home: HOME });
@@ -126,7 +127,7 @@ Deno.test("rcFileFor: bashrc (bash_profile on macOS), ZDOTDIR, XDG fish conf.d",
 });
 
 async function tempDir(): Promise<string> {
-  return await Deno.makeTempDir({ prefix: "venvoy-rc-" });
+  return await moduleTempDir("venvoy-rc-");
 }
 
 Deno.test("editRcFile creates a missing file (and its folder), then leaves it untouched", async () => {

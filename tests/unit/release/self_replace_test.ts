@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DenoRunner } from "../../../src/process/mod.ts";
 import { replaceExecutable, selfPath } from "../../../src/release/self_replace.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const enc = new TextEncoder();
 const script = (body: string) => enc.encode(`#!/bin/sh\n${body}\n`);
 
 async function setup(): Promise<{ dir: string; target: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-replace-" });
+  const dir = await tempDir("venvoy-replace-");
   const target = join(dir, "venvoy");
   await Deno.writeFile(target, script("echo 0.1.0"), { mode: 0o755 });
   return { dir, target };

@@ -7,6 +7,7 @@ import type { CommandContext } from "../../../src/commands/context.ts";
 import { renderBlock, upsertBlock } from "../../../src/release/rc_block.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
 import { ownerKey } from "../../../src/env/owner.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const BASHRC = "# the user's own\nalias ll='ls -l'\n";
 const ZSHRC = "setopt autocd"; // no final newline
@@ -21,7 +22,7 @@ interface Home {
 
 /** A home as install.sh leaves it, plus state, snapshots, a SIF and a /usr/local/bin link. */
 async function installedHome(): Promise<Home> {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-uninstall-" });
+  const root = await tempDir("venvoy-uninstall-");
   const home = join(root, "home");
   const bin = join(home, ".local", "bin");
   const linkDir = join(root, "usr-local-bin");
@@ -341,7 +342,7 @@ Deno.test("uninstall will not delete a VENVOY_HOME that holds the home folder", 
 });
 
 Deno.test("uninstall with nothing installed says so and succeeds", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-uninstall-" });
+  const root = await tempDir("venvoy-uninstall-");
   try {
     const env = { HOME: root, VENVOY_LINK_DIR: "" };
     const ctx = context({ root, home: root, bin: "", linkDir: "", env });

@@ -6,6 +6,7 @@ import { statePaths } from "../../../src/env/paths.ts";
 import { update } from "../../../src/commands/update.ts";
 import type { CommandContext } from "../../../src/commands/context.ts";
 import { formatSha256Sums, sha256Hex } from "../../../src/release/sha256sums.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const enc = new TextEncoder();
 const TARGET = "x86_64-unknown-linux-gnu";
@@ -23,7 +24,7 @@ async function fixture(
   version: string,
   options: { body?: Uint8Array; listed?: Uint8Array } = {},
 ): Promise<Fixture> {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-update-" });
+  const dir = await tempDir("venvoy-update-");
   const rel = join(dir, "release");
   await Deno.mkdir(rel);
   const body = options.body ?? prog(version);

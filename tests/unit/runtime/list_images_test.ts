@@ -6,6 +6,7 @@ import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { ApptainerRuntime } from "../../../src/runtime/apptainer.ts";
 import { MANAGED_LABELS } from "../../../src/runtime/types.ts";
 import { parseImageList } from "../../../src/runtime/oci.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const HEX = "82c4596d4d1ed6d0c86e556221c927e7d8e3ddd9de6a692676266407897bfec9";
 const HEX2 = "082c839817f0c267e9463d9037a3205681717a87d31c86651b7ff300f88e4b37";
@@ -110,7 +111,7 @@ Deno.test("listImages: an engine failure is a ProcessError naming the command", 
 });
 
 async function venvoyHomeWithSifs(): Promise<string> {
-  const home = await Deno.makeTempDir({ prefix: "venvoy-list-images-" });
+  const home = await tempDir("venvoy-list-images-");
   const envs = join(home, "environments");
   await Deno.mkdir(join(envs, "beta"), { recursive: true });
   await Deno.mkdir(join(envs, "alpha"), { recursive: true });
@@ -163,7 +164,7 @@ Deno.test("apptainer listImages: other labels are read from each SIF and filtere
 });
 
 Deno.test("apptainer listImages: no environments folder yet is an empty list", async () => {
-  const home = await Deno.makeTempDir({ prefix: "venvoy-list-images-" });
+  const home = await tempDir("venvoy-list-images-");
   try {
     const r = new RecordingRunner({ env: { HOME: "/x", VENVOY_HOME: join(home, "absent") } });
     assertEquals(await new ApptainerRuntime(r, "singularity").listImages(), []);

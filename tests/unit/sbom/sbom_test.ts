@@ -17,6 +17,7 @@ import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { ApptainerRuntime } from "../../../src/runtime/apptainer.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { validator } from "./validator.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const HASH_A = "a".repeat(64);
 const HASH_B = "b".repeat(64);
@@ -243,7 +244,7 @@ Deno.test("requirements.lock hashes: per package, several wheels, PEP 503 names"
 });
 
 async function envFixture(): Promise<{ dir: string; config: EnvConfig }> {
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-sbom-env-" });
+  const dir = await tempDir("venvoy-sbom-env-");
   await Deno.writeTextFile(
     join(dir, "base-packages.json"),
     JSON.stringify({
@@ -308,7 +309,7 @@ Deno.test("sbom validates against the official CycloneDX 1.5 schema (cyclonedx-p
     console.error(`SKIP CycloneDX schema validation: ${v}`);
     return;
   }
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-sbom-valid-" });
+  const dir = await tempDir("venvoy-sbom-valid-");
   try {
     const cases: [string, SbomInput][] = [
       ["deb, pypi, cran, conda, registry base", input()],

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { DenoRunner } from "../../../src/process/mod.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const runner = new DenoRunner();
 
@@ -28,7 +29,7 @@ let made: Promise<Validator | string> | null = null;
 async function make(): Promise<Validator | string> {
   const python = runner.which("python3");
   if (!python) return "python3 is not installed";
-  const dir = await Deno.makeTempDir({ prefix: "venvoy-cdx-venv-" });
+  const dir = await tempDir("venvoy-cdx-venv-");
   globalThis.addEventListener("unload", () => {
     try {
       Deno.removeSync(dir, { recursive: true });

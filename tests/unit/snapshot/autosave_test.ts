@@ -2,6 +2,7 @@ import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { startAutoSave, watchTargets } from "../../../src/snapshot/autosave.ts";
 import { listSnapshots, loadSnapshot } from "../../../src/snapshot/store.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const SITE = "persist/python/lib/python3.11/site-packages";
 
@@ -16,7 +17,7 @@ async function until<T>(what: string, fn: () => Promise<T | null>, ms = 6000): P
 }
 
 async function setup() {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-autosave-" });
+  const root = await tempDir("venvoy-autosave-");
   const envDir = join(root, "env", "demo");
   const projectDir = join(root, "proj", "demo");
   await Deno.mkdir(join(envDir, "persist"), { recursive: true });

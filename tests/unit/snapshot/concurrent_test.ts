@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { listSnapshots, loadSnapshot } from "../../../src/snapshot/store.ts";
 import { stateKey } from "../../../src/snapshot/model.ts";
 import { snap } from "./helpers.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const STORE = new URL("../../../src/snapshot/store.ts", import.meta.url).href;
 const HELPERS = new URL("./helpers.ts", import.meta.url).href;
@@ -43,7 +44,7 @@ async function eightWriters(dir: string, pkgs: string): Promise<void> {
 }
 
 Deno.test("8 processes, same state at once: exactly one snapshot, and it parses", async () => {
-  const dir = join(await Deno.makeTempDir({ prefix: "venvoy concurrent " }), "demo");
+  const dir = join(await tempDir("venvoy concurrent "), "demo");
   await eightWriters(dir, `{ numpy: "2.1.0" }`);
   const list = await listSnapshots(dir);
   assertEquals(list.length, 1);
@@ -51,7 +52,7 @@ Deno.test("8 processes, same state at once: exactly one snapshot, and it parses"
 });
 
 Deno.test("8 processes, 8 states at once: 8 snapshots, distinct ids, none torn", async () => {
-  const dir = join(await Deno.makeTempDir({ prefix: "venvoy concurrent " }), "demo");
+  const dir = join(await tempDir("venvoy concurrent "), "demo");
   await eightWriters(dir, "{ [`pkg${i}`]: `1.${i}` }");
   const list = await listSnapshots(dir);
   assertEquals(list.length, 8);

@@ -13,6 +13,7 @@ import { DenoRunner, type RunRequest } from "../../../src/process/mod.ts";
 import { parseDirectUrl } from "../../../src/snapshot/direct_url.ts";
 import { type DirectPlanEntry, freezeEnv } from "../../../src/snapshot/freeze_run.ts";
 import { VenvoyError } from "../../../src/ui/errors.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const PODMAN = "/usr/bin/podman";
 const SITE = "persist/python/lib/python3.11/site-packages";
@@ -62,7 +63,7 @@ Deno.test("direct_url.json: files, folders, VCS commits, remote archives (PEP 61
 });
 
 async function world() {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-freeze-direct-" });
+  const root = await tempDir("venvoy-freeze-direct-");
   const paths = statePaths((n) =>
     ({
       HOME: root,
@@ -315,7 +316,7 @@ Deno.test({
     "freeze_direct.py rebuilds a wheel from RECORD; an editable project without its folder is refused",
   ignore: !python,
   fn: async () => {
-    const root = await Deno.makeTempDir({ prefix: "venvoy-freeze-script-" });
+    const root = await tempDir("venvoy-freeze-script-");
     try {
       const prefix = join(root, "venv");
       const site = join(prefix, "lib", "python3.11", "site-packages");

@@ -9,6 +9,7 @@ import {
   pipWheelArgv,
   renderPins,
 } from "../../../src/snapshot/freeze.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 Deno.test("freeze: packages, pins and the pip commands run in the image", () => {
   const pkgs = freezePackages([
@@ -65,7 +66,7 @@ Deno.test("wheel and sdist file names", () => {
 });
 
 Deno.test("requirements.lock in pip's --hash format from the wheels in vendor/", async () => {
-  const vendor = await Deno.makeTempDir();
+  const vendor = await tempDir();
   const put = async (f: string, content: string) => {
     await Deno.writeTextFile(join(vendor, f), content);
     return createHash("sha256").update(content).digest("hex");

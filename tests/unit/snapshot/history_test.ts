@@ -14,9 +14,10 @@ import { listSnapshots, writeSnapshot } from "../../../src/snapshot/store.ts";
 import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";
 import { table } from "../../../src/ui/output.ts";
 import { snap } from "./helpers.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 async function home() {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-hist-" });
+  const root = await tempDir("venvoy-hist-");
   return statePaths((k) =>
     ({ HOME: root, VENVOY_HOME: join(root, ".venvoy"), VENVOY_PROJECTS: join(root, "proj") })[k]
   );

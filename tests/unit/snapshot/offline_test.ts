@@ -18,6 +18,7 @@ import { exportTarball, lockEntries, lockIsCurrent } from "../../../src/archive/
 import { extractVerified } from "../../../src/archive/reader.ts";
 import { ApptainerRuntime, PodmanRuntime } from "../../../src/runtime/mod.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const spec = {
   name: "demo",
@@ -173,7 +174,7 @@ Deno.test("freeze, R: exact source versions from the repository, then its Archiv
 });
 
 Deno.test("tarball: Dockerfile, lock, locked wheels only, env/, manifest verified per member", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-tarball-" });
+  const root = await tempDir("venvoy-tarball-");
   try {
     const dir = join(root, "env");
     const site = join(dir, "persist/python/lib/python3.11/site-packages");

@@ -21,11 +21,12 @@ import { readPackageState } from "../../../src/snapshot/state.ts";
 import { PodmanRuntime } from "../../../src/runtime/mod.ts";
 import { VenvoyError } from "../../../src/ui/errors.ts";
 import { snap } from "./helpers.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const PODMAN = "/usr/bin/podman";
 
 async function world(devPackages: string[] = []) {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-restore-" });
+  const root = await tempDir("venvoy-restore-");
   const paths = statePaths((n) =>
     ({
       HOME: root,

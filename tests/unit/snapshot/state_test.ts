@@ -7,10 +7,11 @@ import {
   parseHeaders,
   readPackageState,
 } from "../../../src/snapshot/state.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 /** Writes files (path -> content) under a new temp folder. */
 export async function tree(files: Record<string, string>): Promise<string> {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-state-" });
+  const root = await tempDir("venvoy-state-");
   for (const [rel, content] of Object.entries(files)) {
     const p = join(root, rel);
     await Deno.mkdir(join(p, ".."), { recursive: true });
@@ -94,7 +95,7 @@ Deno.test("a conda prefix: conda-meta packages, python as the interpreter, pip i
 });
 
 Deno.test("an empty or missing environment folder is an empty state", async () => {
-  const env = await Deno.makeTempDir();
+  const env = await tempDir();
   const r = await readPackageState(join(env, "nope"));
   assertEquals(r.state, { python: [], r: [], conda: [] });
 });

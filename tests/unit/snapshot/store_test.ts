@@ -11,6 +11,7 @@ import {
 import { latestId, readLatestKey } from "../../../src/snapshot/latest.ts";
 import { stateKey } from "../../../src/snapshot/model.ts";
 import { snap } from "./helpers.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const T0 = new Date("2025-03-01T10:00:00.400Z");
 
@@ -22,7 +23,7 @@ Deno.test("ids are UTC YYYYMMDD_HHMMSS and parse back; invalid ids do not", () =
 });
 
 Deno.test("write: timestamped file, environment.yml, .last_updated; identical state not written twice", async () => {
-  const dir = join(await Deno.makeTempDir(), "demo");
+  const dir = join(await tempDir(), "demo");
   const r1 = await writeSnapshot(dir, snap({ numpy: "2.1.0" }), { now: T0 });
   assert(r1.written);
   assertEquals(r1.entry.id, "20250301_100000");
@@ -50,7 +51,7 @@ Deno.test("write: timestamped file, environment.yml, .last_updated; identical st
 });
 
 Deno.test("snapshots in the same second get distinct, increasing ids", async () => {
-  const dir = join(await Deno.makeTempDir(), "demo");
+  const dir = join(await tempDir(), "demo");
   const ids = [];
   for (let i = 0; i < 3; i++) {
     ids.push((await writeSnapshot(dir, snap({ a: `1.${i}` }), { now: T0 })).entry.id);
@@ -65,7 +66,7 @@ Deno.test("snapshots in the same second get distinct, increasing ids", async () 
 });
 
 Deno.test("R environments write renv.lock next to each snapshot and load it back", async () => {
-  const dir = join(await Deno.makeTempDir(), "rdemo");
+  const dir = join(await tempDir(), "rdemo");
   const s = snap({}, {
     meta: { name: "rdemo", runtime: "r", rVersion: "4.2.2" },
     state: {
@@ -90,7 +91,7 @@ Deno.test("R environments write renv.lock next to each snapshot and load it back
 });
 
 Deno.test("concurrent writers never collide or corrupt (the store lock)", async () => {
-  const dir = join(await Deno.makeTempDir(), "demo");
+  const dir = join(await tempDir(), "demo");
   const results = await Promise.all(
     Array.from({ length: 12 }, (_, i) => writeSnapshot(dir, snap({ a: `${i}` }), { now: T0 })),
   );
@@ -120,7 +121,7 @@ for (let i = 0; ; i++) {
 `;
 
 Deno.test("SIGKILL mid-write never leaves a half-written snapshot, and the lock does not stay held", async () => {
-  const root = await Deno.makeTempDir();
+  const root = await tempDir();
   const dir = join(root, "demo");
   const script = join(root, "child.ts");
   await Deno.writeTextFile(script, CHILD);
@@ -162,7 +163,7 @@ Deno.test("SIGKILL mid-write never leaves a half-written snapshot, and the lock 
 });
 
 Deno.test("the latest-state record answers only while it describes the latest file", async () => {
-  const dir = join(await Deno.makeTempDir(), "demo");
+  const dir = join(await tempDir(), "demo");
   assertEquals(await readLatestKey(dir), null, "no store yet");
   const a = snap({ numpy: "2.1.0" });
   await writeSnapshot(dir, a, { now: T0 });

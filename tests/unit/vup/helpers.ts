@@ -1,5 +1,6 @@
 /** Temporary homes with fake venvs (a folder with bin/activate) for vup-core unit tests. */
 import type { VupContext } from "../../../src/vup/core.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 const made: string[] = [];
 globalThis.addEventListener("unload", () => {
@@ -12,7 +13,7 @@ globalThis.addEventListener("unload", () => {
 
 /** A temporary directory, by its real path, removed when the test module unloads. */
 export async function tempHome(): Promise<string> {
-  const d = await Deno.realPath(await Deno.makeTempDir({ prefix: "vup-home-" }));
+  const d = await Deno.realPath(await tempDir("vup-home-"));
   made.push(d);
   return d;
 }

@@ -110,8 +110,104 @@ async function writeIfChanged(path: string, text: string): Promise<void> {
   if ((await readIfExists(path)) !== text) await writeFileAtomic(path, text);
 }
 
+/** What a person asked for, checked, with what the environment recorded before. */
+interface InitRequest {
+  name: string;
+  runtimeKind: "python" | "r";
+  version: string;
+  dir: string;
+  exists: boolean;
+  previous: EnvConfig | null;
+  requirementsText: string | null;
+  asOf: string | null;
+  cranTemplate: string | null;
+  cranUrl: string | null;
+}
+
+/** The engine that runs the environment, and the OCI engine that builds it (if any). */
+interface InitEngines {
+  runtime: ContainerRuntime;
+  /** podman or docker: the runtime itself, or the helper that builds for Apptainer. */
+  builder: ContainerRuntime | null;
+}
+
+/**
+ * Creates or rebuilds an environment, step by step: check the request, choose the engines,
+ * pin the base, write the folder, build (and convert to a SIF), list the image's contents,
+ * record config.yaml and a snapshot, and drop the image a rebuild replaced.
+ */
 export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<InitResult> {
-  // 1. Everything a person typed is checked before anything changes.
+  const req = await checkRequest(ctx, opts);
+  const { runtime, builder } = await chooseEngines(ctx, req, opts);
+  const { baseImage, kind, pin } = await pinTheBase(ctx, req, { opts, builder });
+  const spec = await buildSpec(ctx, req, { kind, pin, builder, offline: opts.offline });
+  const files = await writeEnvFolder(ctx, req, { spec, kind, pin, baseImage, runtime, builder });
+  const { imageRef, ociId } = await buildImage(req, { spec, runtime, builder, ctx, opts });
+  const imageId = runtime.produces === "sif"
+    ? (await runtime.inspect(imageRef))?.id ?? null
+    : ociId;
+  const { previous, dir } = req;
+  const unchanged = !!previous && previous.image_id === imageId && previous.engine === runtime.name;
+  await listContents(ctx, req, { runtime, builder, imageRef, baseImage, unchanged });
+  // The record, last: an environment exists once config.yaml does.
+  const config = configFor(ctx, req, { runtime, baseImage, kind, pin, imageRef, imageId, files });
+  await writeConfig(dir, config);
+  // The state this build starts from becomes a snapshot (unless it is the latest already).
+  await recordSnapshot(ctx, dir, config);
+  await dropReplacedImage(ctx, previous, { runtime, ociId });
+  return { dir, config, unchanged };
+}
+
+/**
+ * Step 6: what the image contains (base-packages.json), and the version check against the
+ * base; skipped when the image is unchanged and was listed before.
+ */
+async function listContents(
+  ctx: InitContext,
+  req: InitRequest,
+  a: {
+    runtime: ContainerRuntime;
+    builder: ContainerRuntime | null;
+    imageRef: string;
+    baseImage: string;
+    unchanged: boolean;
+  },
+): Promise<void> {
+  const { dir, previous, runtimeKind, version } = req;
+  const listed = await Deno.stat(join(dir, "base-packages.json")).then(() => true, () => false);
+  if (a.unchanged && listed) return;
+  const { runtime, imageRef, baseImage, builder } = a;
+  await checkContents({ ...ctx, runtime, imageRef, dir, runtimeKind, version, baseImage }).catch(
+    async (e) => {
+      // A new environment whose image is not what was asked for leaves no image behind.
+      if (!previous && builder) {
+        await ctx.runner.run({ cmd: [builder.binary, "image", "rm", imageTag(req.name)] })
+          .catch(() => {});
+      }
+      throw e;
+    },
+  );
+}
+
+/** Step 8: the image a rebuild replaced is untagged now; drop it unless something uses it. */
+async function dropReplacedImage(
+  ctx: InitContext,
+  previous: EnvConfig | null,
+  a: { runtime: ContainerRuntime; ociId: string | null },
+): Promise<void> {
+  const { runtime, ociId } = a;
+  if (
+    previous?.image_id && previous.image_id !== ociId && previous.engine === runtime.name &&
+    runtime.produces === "image"
+  ) {
+    await ctx.runner.run({ cmd: [runtime.binary, "image", "rm", previous.image_id] }).catch(
+      () => {},
+    );
+  }
+}
+
+/** Step 1: everything a person typed is checked before anything changes. */
+async function checkRequest(ctx: InitContext, opts: InitOptions): Promise<InitRequest> {
   const name = validateName(opts.name ?? DEFAULT_NAME);
   const runtimeKind = parseRuntime(opts.runtime);
   const version = parseVersion(
@@ -167,15 +263,34 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
   const asOf = asOfGiven !== undefined ? asOfGiven : previous?.as_of ?? null;
   const cranTemplate = cranGiven ?? previous?.cran_url ?? null;
   const cranUrl = cranTemplate ? cranUrlFor(cranTemplate, asOf) : null;
+  return {
+    name,
+    runtimeKind,
+    version,
+    dir,
+    exists,
+    previous,
+    requirementsText,
+    asOf,
+    cranTemplate,
+    cranUrl,
+  };
+}
 
-  // 2. The runtime: --engine, VENVOY_ENGINE, the engine it was built with, the global default.
+/** Step 2: --engine, VENVOY_ENGINE, the engine it was built with, the global default. */
+async function chooseEngines(
+  ctx: InitContext,
+  req: InitRequest,
+  opts: InitOptions,
+): Promise<InitEngines> {
   const global = await readGlobalConfig(ctx.paths);
-  const engine = ctx.engine ?? ctx.runner.env("VENVOY_ENGINE") ?? previous?.engine ??
+  const engine = ctx.engine ?? ctx.runner.env("VENVOY_ENGINE") ?? req.previous?.engine ??
     global.engine ?? null;
   const { runtime, detection } = await resolveRuntime(ctx.runner, { engine: engine || null });
   const builder = runtime.produces === "image" ? runtime : ociHelper(ctx.runner, detection);
   if (opts.offline) {
-    await checkOffline({ dir, name, exists, kind: runtimeKind, baseImage: opts.baseImage });
+    const { dir, name, exists, runtimeKind: kind } = req;
+    await checkOffline({ dir, name, exists, kind, baseImage: opts.baseImage });
     if (!builder) {
       // `apptainer build` has no way to turn networking off.
       throw new VenvoyError(
@@ -187,8 +302,17 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
       );
     }
   }
+  return { runtime, builder };
+}
 
-  // 3. The base, pinned once.
+/** Step 3: the base, pinned once; a --force rebuild checks the recorded pin. */
+async function pinTheBase(
+  ctx: InitContext,
+  req: InitRequest,
+  a: { opts: InitOptions; builder: ContainerRuntime | null },
+): Promise<{ baseImage: string; kind: Kind; pin: Pin }> {
+  const { opts, builder } = a;
+  const { previous, name, runtimeKind, version } = req;
   const baseImage = checkImageRef(
     opts.baseImage ?? previous?.base_image ?? defaultBaseImage(runtimeKind, version),
     { what: "base image", sif: true },
@@ -212,29 +336,55 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
   } else {
     pin = await pinForDefinition(baseImage, previous);
   }
+  return { baseImage, kind, pin };
+}
 
-  // 4. The environment folder.
-  const tag = imageTag(name);
-  const sifPath = join(dir, "image.sif");
+/** The build spec, with its image tag. */
+async function buildSpec(
+  ctx: InitContext,
+  req: InitRequest,
+  a: { kind: Kind; pin: Pin; builder: ContainerRuntime | null; offline?: boolean },
+): Promise<BuildSpec> {
+  const { name, runtimeKind, version, asOf, cranUrl } = req;
   const labels = {
     ...(await ownerLabels(ctx.paths.venvoyHome)),
     "org.venvoy.env": name,
     "org.venvoy.version": ctx.venvoyVersion,
     "org.venvoy.runtime": runtimeKind,
-    "org.venvoy.base": pin.pinned,
+    "org.venvoy.base": a.pin.pinned,
   };
-  const spec: BuildSpec = {
+  return {
     name,
-    kind,
+    kind: a.kind,
     version,
-    from: pin.from,
-    bootstrap: builder ? undefined : pin.from.endsWith(".sif") ? "localimage" : "docker",
+    from: a.pin.from,
+    bootstrap: a.builder ? undefined : a.pin.from.endsWith(".sif") ? "localimage" : "docker",
     venvoyVersion: ctx.venvoyVersion,
     labels,
-    offline: opts.offline,
+    offline: a.offline,
     ...(asOf ? { asOf } : {}),
     ...(cranUrl ? { cranUrl } : {}),
   };
+}
+
+/**
+ * Step 4: the environment folder: support files, the package lists (kept when they exist),
+ * the Dockerfile and/or definition. Returns the packages listed.
+ */
+async function writeEnvFolder(
+  ctx: InitContext,
+  req: InitRequest,
+  a: {
+    spec: BuildSpec;
+    kind: Kind;
+    pin: Pin;
+    baseImage: string;
+    runtime: ContainerRuntime;
+    builder: ContainerRuntime | null;
+  },
+): Promise<{ packages: string[]; devPackages: string[] }> {
+  const { dir, name, runtimeKind, requirementsText } = req;
+  const { spec, kind, pin, baseImage, runtime, builder } = a;
   await Deno.mkdir(join(dir, "vendor"), { recursive: true });
   await Deno.mkdir(join(dir, "persist"), { recursive: true });
   await Deno.mkdir(join(dir, ".venvoy"), { recursive: true });
@@ -291,37 +441,30 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
       }),
     );
   }
+  return { packages, devPackages };
+}
 
-  // 5. Build.
+/**
+ * Step 5: build. An OCI engine builds the image (offline: networking disabled); for
+ * Apptainer, that image becomes the SIF, or Apptainer builds from the definition alone.
+ */
+async function buildImage(
+  req: InitRequest,
+  a: {
+    spec: BuildSpec;
+    runtime: ContainerRuntime;
+    builder: ContainerRuntime | null;
+    ctx: InitContext;
+    opts: InitOptions;
+  },
+): Promise<{ imageRef: string; ociId: string | null }> {
+  const { dir } = req;
+  const { spec: { labels }, runtime, builder, opts } = a;
+  const tag = imageTag(req.name);
+  const quiet = a.ctx.quiet;
+  const sifPath = join(dir, "image.sif");
   const logPath = join(dir, "build.log");
-  const quiet = ctx.quiet;
-  let imageRef: string;
-  let ociId: string | null = null;
-  if (builder) {
-    await withProgress(
-      `Building ${tag} with ${builder.name}${
-        opts.offline ? " from vendor/, networking disabled" : ""
-      } (log: ${logPath})`,
-      () =>
-        builder.build({
-          contextDir: dir,
-          file: join(dir, "Dockerfile"),
-          tag,
-          labels,
-          logPath,
-          ...(opts.offline ? { network: "none" as const } : {}),
-        }),
-      { quiet },
-    );
-    const info = await builder.inspect(tag);
-    if (!info) {
-      throw new VenvoyError(`the build finished but ${tag} is not there`, {
-        hint: `see ${logPath}`,
-      });
-    }
-    ociId = info.id;
-    imageRef = tag;
-  } else {
+  if (!builder) {
     await withProgress(
       `Building ${sifPath} with ${runtime.name} from venvoy.def (log: ${logPath})`,
       () =>
@@ -334,83 +477,107 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
         }),
       { quiet },
     );
-    imageRef = sifPath;
+    return { imageRef: sifPath, ociId: null };
   }
-  if (runtime.produces === "sif" && builder && ociId) {
-    const marker = join(dir, "image.sif.source");
-    const current = (await readIfExists(marker))?.trim();
-    const haveSif = await Deno.stat(sifPath).then(() => true, () => false);
-    if (!(haveSif && current === ociId)) {
-      await withProgress(`Converting to ${sifPath} with ${runtime.name}`, async () => {
-        const tmpDir = await Deno.makeTempDir({ dir, prefix: ".sif-build-" });
-        try {
-          const archive = join(tmpDir, "image.tar");
-          await builder.save(tag, archive);
-          await (runtime as ApptainerRuntime).buildSif(
-            { kind: "docker-archive", path: archive },
-            sifPath,
-            { logPath },
-          );
-        } finally {
-          await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
-        }
-      }, { quiet });
-      await writeFileAtomic(marker, ociId + "\n");
+  await withProgress(
+    `Building ${tag} with ${builder.name}${
+      opts.offline ? " from vendor/, networking disabled" : ""
+    } (log: ${logPath})`,
+    () =>
+      builder.build({
+        contextDir: dir,
+        file: join(dir, "Dockerfile"),
+        tag,
+        labels,
+        logPath,
+        ...(opts.offline ? { network: "none" as const } : {}),
+      }),
+    { quiet },
+  );
+  const info = await builder.inspect(tag);
+  if (!info) {
+    throw new VenvoyError(`the build finished but ${tag} is not there`, {
+      hint: `see ${logPath}`,
+    });
+  }
+  if (runtime.produces !== "sif") return { imageRef: tag, ociId: info.id };
+  await convertToSif(dir, {
+    builder,
+    runtime: runtime as ApptainerRuntime,
+    tag,
+    ociId: info.id,
+    quiet,
+  });
+  return { imageRef: sifPath, ociId: info.id };
+}
+
+/** The OCI image saved and converted to image.sif, unless the SIF is from that image. */
+async function convertToSif(
+  dir: string,
+  a: {
+    builder: ContainerRuntime;
+    runtime: ApptainerRuntime;
+    tag: string;
+    ociId: string;
+    quiet?: boolean;
+  },
+): Promise<void> {
+  const sifPath = join(dir, "image.sif");
+  const marker = join(dir, "image.sif.source");
+  const current = (await readIfExists(marker))?.trim();
+  const haveSif = await Deno.stat(sifPath).then(() => true, () => false);
+  if (haveSif && current === a.ociId) return;
+  await withProgress(`Converting to ${sifPath} with ${a.runtime.name}`, async () => {
+    const tmpDir = await Deno.makeTempDir({ dir, prefix: ".sif-build-" });
+    try {
+      const archive = join(tmpDir, "image.tar");
+      await a.builder.save(a.tag, archive);
+      await a.runtime.buildSif(
+        { kind: "docker-archive", path: archive },
+        sifPath,
+        { logPath: join(dir, "build.log") },
+      );
+    } finally {
+      await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
     }
-    imageRef = sifPath;
-  }
-  const finalInfo = runtime.produces === "sif" ? await runtime.inspect(sifPath) : null;
-  const imageId = runtime.produces === "sif" ? finalInfo?.id ?? null : ociId;
-  const unchanged = !!previous && previous.image_id === imageId && previous.engine === runtime.name;
+  }, { quiet: a.quiet });
+  await writeFileAtomic(marker, a.ociId + "\n");
+}
 
-  // 6. What the image contains, and the version check against the base.
-  const basePackagesPath = join(dir, "base-packages.json");
-  const haveBasePackages = await Deno.stat(basePackagesPath).then(() => true, () => false);
-  if (!(unchanged && haveBasePackages)) {
-    await checkContents({ ...ctx, runtime, imageRef, dir, runtimeKind, version, baseImage }).catch(
-      async (e) => {
-        // A new environment whose image is not what was asked for leaves no image behind.
-        if (!previous && builder) {
-          await ctx.runner.run({ cmd: [builder.binary, "image", "rm", tag] }).catch(() => {});
-        }
-        throw e;
-      },
-    );
-  }
-
-  // 7. The record, last: an environment exists once config.yaml does.
-  const config: EnvConfig = {
+/** Step 7: the record, config.yaml. */
+function configFor(
+  ctx: InitContext,
+  req: InitRequest,
+  a: {
+    runtime: ContainerRuntime;
+    baseImage: string;
+    kind: Kind;
+    pin: Pin;
+    imageRef: string;
+    imageId: string | null;
+    files: { packages: string[]; devPackages: string[] };
+  },
+): EnvConfig {
+  const { name, runtimeKind, version, previous, asOf, cranTemplate } = req;
+  return {
     name,
     runtime: runtimeKind,
     python_version: runtimeKind === "python" ? version : null,
     r_version: runtimeKind === "r" ? version : null,
     created: previous?.created || (ctx.now?.() ?? new Date()).toISOString(),
     host: hostPlatform(),
-    engine: runtime.name,
-    base_image: baseImage,
-    base_image_pinned: pin.pinned,
-    image: imageRef,
-    image_id: imageId,
-    packages,
-    dev_packages: devPackages,
-    package_manager: kind === "conda" ? "conda" : "pip",
+    engine: a.runtime.name,
+    base_image: a.baseImage,
+    base_image_pinned: a.pin.pinned,
+    image: a.imageRef,
+    image_id: a.imageId,
+    packages: a.files.packages,
+    dev_packages: a.files.devPackages,
+    package_manager: a.kind === "conda" ? "conda" : "pip",
     venvoy_version: ctx.venvoyVersion,
     ...(asOf ? { as_of: asOf } : {}),
     ...(cranTemplate ? { cran_url: cranTemplate } : {}),
   };
-  await writeConfig(dir, config);
-  // The state this build starts from becomes a snapshot (unless it is the latest already).
-  await recordSnapshot(ctx, dir, config);
-  if (
-    previous?.image_id && previous.image_id !== ociId && previous.engine === runtime.name &&
-    runtime.produces === "image"
-  ) {
-    // The old image is untagged now; drop it unless something still uses it.
-    await ctx.runner.run({ cmd: [runtime.binary, "image", "rm", previous.image_id] }).catch(
-      () => {},
-    );
-  }
-  return { dir, config, unchanged };
 }
 
 async function recordSnapshot(ctx: InitContext, dir: string, config: EnvConfig): Promise<void> {

@@ -13,7 +13,7 @@ export interface AtomicWriteOptions {
   createOnly?: boolean;
   /** The error thrown when `createOnly` meets an existing file; default Deno's AlreadyExists. */
   onExists?: () => Error;
-  /** Create the parent folders first. */
+  /** Create the parent folders first (default); false for a path the user named. */
   mkdir?: boolean;
   /** The temporary name's ending after `.<basename>`; default `.tmp-<pid>-<random>`. */
   tmpSuffix?: string;
@@ -37,7 +37,7 @@ export async function replaceAtomic(
   fill: (tmp: string) => Promise<void>,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  if (options.mkdir) await Deno.mkdir(dirname(path), { recursive: true });
+  if (options.mkdir !== false) await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path, options.tmpSuffix);
   try {
     await fill(tmp);

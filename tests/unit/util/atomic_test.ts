@@ -53,12 +53,15 @@ Deno.test("writeFileAtomic createOnly refuses an existing file and keeps it", ()
     assert.deepEqual(names(dir), ["a.txt"]);
   }));
 
-Deno.test("writeFileAtomic sets an exact mode, mkdir creates parents, the temp name is hidden", () =>
+Deno.test("writeFileAtomic sets an exact mode, parents are created unless mkdir: false, the temp name is hidden", () =>
   withDir(async (dir) => {
     const p = join(dir, "x", "y", "rc");
-    await writeFileAtomic(p, "v", { mkdir: true, mode: 0o600 });
+    await writeFileAtomic(p, "v", { mode: 0o600 });
     assert.equal((await Deno.stat(p)).mode! & 0o777, 0o600);
-    await assert.rejects(writeFileAtomic(join(dir, "no", "f"), "v"), Deno.errors.NotFound);
+    await assert.rejects(
+      writeFileAtomic(join(dir, "no", "f"), "v", { mkdir: false }),
+      Deno.errors.NotFound,
+    );
     let seen = "";
     await replaceAtomic(join(dir, "b"), async (tmp) => {
       seen = tmp;

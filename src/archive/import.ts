@@ -13,7 +13,8 @@ import { imageTag, validateName } from "../env/names.ts";
 import { parseEnvironmentYml } from "../snapshot/environment_yml.ts";
 import type { Snapshot } from "../snapshot/model.ts";
 import { parseRenvLock } from "../snapshot/renv_lock.ts";
-import { writeFileAtomic, writeSnapshot } from "../snapshot/store.ts";
+import { writeSnapshot } from "../snapshot/store.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import type { ContainerRuntime } from "../runtime/types.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { ChecksumMismatchError, NameClashError, NotAnArchiveError } from "./errors.ts";
@@ -250,7 +251,7 @@ async function patchConfig(path: string, values: Record<string, string | null>):
   } catch { /* an archive without config.yaml gets a minimal one */ }
   const doc = parseDocument(text.trim() ? text : "{}");
   for (const [k, v] of Object.entries(values)) doc.set(k, v);
-  await writeFileAtomic(path, doc.toString());
+  await writeFileAtomic(path, doc.toString(), { fsync: true });
 }
 
 /** Renames `staging` to `envDir`; an existing folder is moved aside first, then removed. */

@@ -8,7 +8,8 @@
  * parser's own code: an edit to the file, or another venvoy, simply misses the cache and
  * parses again. config.yaml stays the only source of truth; the cache can be deleted.
  */
-import { dirname, join } from "../util/path.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
+import { join } from "../util/path.ts";
 import { VenvoyError } from "../ui/errors.ts";
 import { sha256Hex } from "../util/hash.ts";
 import type { EnvRuntime } from "./spec.ts";
@@ -150,19 +151,6 @@ export async function readConfig(envDir: string): Promise<EnvConfig> {
   const config = await parseConfig(text, path);
   await writeCache(envDir, key, config);
   return config;
-}
-
-/** A temporary file in the same folder, then a rename: never half-written. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
 }
 
 export async function writeConfig(envDir: string, cfg: EnvConfig): Promise<void> {

@@ -9,7 +9,7 @@ import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
 import { csvFields } from "../runtime/oci.ts";
 import { UsageError } from "../ui/errors.ts";
-import { writeFileAtomic } from "./config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { editorFor, readGlobalConfig } from "./global.ts";
 import type { StatePaths } from "./paths.ts";
 import type { LoadedEnv } from "./store.ts";

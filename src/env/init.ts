@@ -25,7 +25,8 @@ import {
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { captureImage, writeBasePackages } from "./capture.ts";
 import { hostCaBundle, hostPlatform, hostUser } from "./host.ts";
-import { type EnvConfig, readConfig, writeConfig, writeFileAtomic } from "./config.ts";
+import { type EnvConfig, readConfig, writeConfig } from "./config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { readGlobalConfig } from "./global.ts";
 import { imageTag, validateName } from "./names.ts";
 import type { StatePaths } from "./paths.ts";

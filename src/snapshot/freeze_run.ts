@@ -8,7 +8,7 @@
 import { basename, join } from "node:path";
 import freezeDirectScript from "../../templates/support/freeze_direct.py" with { type: "text" };
 import { LOCK_FILE, PERSIST } from "../build/mod.ts";
-import { writeFileAtomic } from "../env/config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { readBasePackages } from "../env/capture.ts";
 import { type LoadedEnv, loadEnv, pickEnvName } from "../env/store.ts";
 import { VenvoyError } from "../ui/errors.ts";

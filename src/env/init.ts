@@ -31,7 +31,7 @@ import { readGlobalConfig } from "./global.ts";
 import { imageTag, validateName } from "./names.ts";
 import type { StatePaths } from "./paths.ts";
 import { checkPinned, type Pin, pinBase } from "./pin.ts";
-import { withProgress } from "./progress.ts";
+import { withProgress } from "../ui/progress.ts";
 import { checkImageRef } from "../util/grammar.ts";
 import { ownerLabels } from "./owner.ts";
 import {

@@ -134,7 +134,7 @@ export async function exportCommand(ctx: CommandContext, opts: ExportOptions): P
       `Left out (personal, or not part of the environment): ${res.left_out.map(shown).join(", ")}`,
     );
   }
-  const { formatBytes } = await import("../ui/progress.ts");
+  const { formatBytes } = await import("../ui/bytes.ts");
   const size = formatBytes(res.files.reduce((n, f) => n + f.size, 0));
   info(`Exported '${res.name}' (${res.format}, ${size}). Import it with: venvoy import FILE`);
   if (res.records?.count) {

@@ -8,6 +8,7 @@
  *   "quiet" nothing at all.
  */
 import { CommandExit } from "./errors.ts";
+import { formatBytes } from "./bytes.ts";
 import { colorEnabled } from "./output.ts";
 
 export type ProgressMode = "bar" | "lines" | "quiet";
@@ -25,19 +26,6 @@ export interface ProgressOptions {
   now?: () => number;
   /** Least time between two plain progress lines, in ms (default 15 s). */
   interval?: number;
-}
-
-const UNITS = ["B", "kB", "MB", "GB", "TB"];
-
-/** 1234567 -> "1.2 MB" (powers of 1000, like df -H and most download tools). */
-export function formatBytes(n: number): string {
-  let v = Math.max(0, n);
-  let u = 0;
-  while (v >= 1000 && u < UNITS.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return u === 0 ? `${Math.round(v)} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${UNITS[u]}`;
 }
 
 export function formatRate(bytes: number, ms: number): string {

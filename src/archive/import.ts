@@ -13,6 +13,7 @@ import { imageTag, validateName } from "../env/names.ts";
 import { parseEnvironmentYml } from "../snapshot/environment_yml.ts";
 import type { Snapshot } from "../snapshot/model.ts";
 import { parseRenvLock } from "../snapshot/renv_lock.ts";
+import { PERSIST_DIR } from "../build/plan.ts";
 import { writeSnapshot } from "../snapshot/store.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import type { ContainerRuntime } from "../runtime/types.ts";
@@ -166,7 +167,7 @@ async function install(
     await Deno.mkdir(staging);
     await moveTree(join(verified.dir, ENV_PREFIX), staging);
     // Archives hold files, not empty folders: a session bind-mounts persist/, which must exist.
-    for (const d of ["persist", "vendor"]) {
+    for (const d of [PERSIST_DIR, "vendor"]) {
       const st = await Deno.lstat(join(staging, d)).catch(() => null);
       if (st && !st.isDirectory) {
         throw new NameClashError(
@@ -285,7 +286,7 @@ export async function replaceEnvironment<T>(
   build: () => Promise<T>,
   options: { keep?: string[] } = {},
 ): Promise<T> {
-  const keep = options.keep ?? ["persist"];
+  const keep = options.keep ?? [PERSIST_DIR];
   let aside: string | null = null;
   if (await Deno.lstat(envDir).then(() => true, () => false)) {
     aside = `${dirname(envDir)}/.${basename(envDir)}.replaced-${crypto.randomUUID().slice(0, 8)}`;

@@ -12,6 +12,7 @@ import {
   DOCKERIGNORE,
   type Kind,
   LOCK_FILE,
+  PERSIST_DIR,
   supportFiles,
 } from "../build/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
@@ -237,7 +238,7 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     ...(cranUrl ? { cranUrl } : {}),
   };
   await Deno.mkdir(join(dir, "vendor"), { recursive: true });
-  await Deno.mkdir(join(dir, "persist"), { recursive: true });
+  await Deno.mkdir(join(dir, PERSIST_DIR), { recursive: true });
   await Deno.mkdir(join(dir, ".venvoy"), { recursive: true });
   for (const [file, text] of Object.entries(supportFiles())) {
     await writeIfChanged(join(dir, ".venvoy", file), text);

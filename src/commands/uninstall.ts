@@ -221,13 +221,12 @@ async function recordedEnvs(
   ctx: CommandContext,
 ): Promise<{ name: string; refs: string[]; imageId: string | null }[]> {
   const { listEnvNames, envDir } = await import("../env/store.ts");
-  const { configPath, parseConfig } = await import("../env/config.ts");
+  const { readConfig } = await import("../env/config.ts");
   const { imageTag, isValidName } = await import("../env/names.ts");
   const out: { name: string; refs: string[]; imageId: string | null }[] = [];
   for (const name of await listEnvNames(ctx.paths).catch(() => [])) {
-    // Parsed, not read through readConfig: that writes its cache, and a dry run changes nothing.
-    const c = await Deno.readTextFile(configPath(envDir(ctx.paths, name)))
-      .then((t) => parseConfig(t), () => null).catch(() => null);
+    // No cache write: a dry run changes nothing.
+    const c = await readConfig(envDir(ctx.paths, name), { cache: false }).catch(() => null);
     if (!c) continue;
     // The image docker/podman hold (for a SIF environment, the image it was converted from).
     const refs = new Set<string>();

@@ -138,9 +138,21 @@ async function writeCache(envDir: string, key: string, config: EnvConfig): Promi
   } catch { /* a read-only environment folder: it is only a cache */ }
 }
 
-export async function readConfig(envDir: string): Promise<EnvConfig> {
+export async function readConfig(
+  envDir: string,
+  options: { cache?: boolean } = {},
+): Promise<EnvConfig> {
   const path = configPath(envDir);
-  const text = await Deno.readTextFile(path);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new VenvoyError(`cannot read ${path}: ${(e as Error).message}`, {
+      hint: "is this a venvoy environment folder? `venvoy list` shows the environments",
+    });
+  }
+  // Without the cache (export, dry runs): parse, and write nothing into the folder.
+  if (options.cache === false) return await parseConfig(text, path);
   const key = await cacheKey(text);
   try {
     const cached = JSON.parse(await Deno.readTextFile(join(envDir, CONFIG_CACHE)));

@@ -6,7 +6,7 @@
  * record is only trusted while it names the current latest snapshot file unchanged;
  * otherwise the snapshot itself is read, as before. No YAML here, on purpose.
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 
 export const LATEST_RECORD = ".latest-state";

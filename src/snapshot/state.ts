@@ -9,7 +9,7 @@
  *
  * Reading is cheap: directory listings, plus one small file per R or conda package.
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { PERSIST_DIR } from "../build/plan.ts";
 import { SnapshotFormatError } from "./errors.ts";
 import { emptyState, normalizePythonName, type PackageState, type Pkg, sortPkgs } from "./model.ts";

@@ -15,7 +15,6 @@
  * `venvoy import` verifies it (every member against the manifest), recreates the
  * environment folder from env/ + vendor/ + the lock, and rebuilds it offline.
  */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { LOCK_FILE } from "../build/plan.ts";
@@ -28,7 +27,6 @@ import type { ProcessRunner } from "../process/mod.ts";
 import { VenvoyError } from "../ui/errors.ts";
 import { parseDistFilename } from "../snapshot/freeze.ts";
 import { directPackages } from "../snapshot/direct_url.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
 import { sha256File } from "../util/hash.ts";
 import { pythonToFreeze, rToFreeze } from "../snapshot/freeze_run.ts";
 import type { Pkg } from "../snapshot/model.ts";
@@ -43,7 +41,7 @@ import {
 } from "./import.ts";
 import type { VerifiedArchive } from "./reader.ts";
 import { FORMAT_VERSION, type Manifest, MANIFEST_NAME } from "./manifest.ts";
-import { TarGzWriter } from "./writer.ts";
+import { TarGzWriter, writeOutputFile } from "./writer.ts";
 
 /** env/ files copied into a tarball (those that exist). */
 export const TARBALL_ENV_FILES = [
@@ -423,7 +421,7 @@ export async function exportStandalone(
 ): Promise<{ path: string; size: number; sha256: string }> {
   if (o.format === "dockerfile") {
     const text = await exportDockerfile(env, { venvoyVersion: ctx.venvoyVersion, now: ctx.now });
-    return await writeFileNew(o.output, text, o.force);
+    return await writeOutputFile(o.output, text, o.force);
   }
   const res = await exportTarball(env, {
     output: o.output,
@@ -440,22 +438,6 @@ export async function exportStandalone(
   });
   if (res.froze) ctx.note(`froze '${env.name}' (requirements.lock, vendor/)`);
   return { path: res.path, size: res.size, sha256: res.sha256 };
-}
-
-async function writeFileNew(
-  path: string,
-  text: string,
-  force?: boolean,
-): Promise<{ path: string; size: number; sha256: string }> {
-  const { outputExists, refuseExistingOutput } = await import("./errors.ts");
-  await refuseExistingOutput(path, force);
-  const bytes = new TextEncoder().encode(text);
-  await writeFileAtomic(path, bytes, {
-    mkdir: false,
-    createOnly: !force,
-    onExists: () => outputExists(path),
-  });
-  return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
 /**

@@ -9,7 +9,8 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createGzip, type Gzip } from "node:zlib";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
-import { refuseExistingOutput } from "./errors.ts";
+import { outputExists, refuseExistingOutput } from "./errors.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import type { MemberEntry } from "./manifest.ts";
 import { BLOCK, encodeHeader, normalizeMemberPath, padded } from "./tar.ts";
 
@@ -269,4 +270,23 @@ export async function spool(
     file.close();
   }
   return { size, sha256: hash.digest("hex") };
+}
+
+/**
+ * Writes a small output file the user named (a Dockerfile, environment.yml): refused when
+ * it exists unless `force`, written atomically, never over a file that appears meanwhile.
+ */
+export async function writeOutputFile(
+  path: string,
+  text: string,
+  force?: boolean,
+): Promise<{ path: string; size: number; sha256: string }> {
+  await refuseExistingOutput(path, force);
+  const bytes = new TextEncoder().encode(text);
+  await writeFileAtomic(path, bytes, {
+    mkdir: false,
+    createOnly: !force,
+    onExists: () => outputExists(path),
+  });
+  return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
 }

@@ -290,17 +290,8 @@ async function writeYamlExport(
 
 /** Writes a hidden temporary file beside `path`, then renames it into place. */
 async function writeNew(path: string, text: string, force?: boolean): Promise<ExportedFile> {
-  const { createHash } = await import("node:crypto");
-  const { writeFileAtomic } = await import("../util/atomic.ts");
-  const { outputExists } = await import("../archive/errors.ts");
-  await refuseExisting(path, force);
-  const bytes = new TextEncoder().encode(text);
-  await writeFileAtomic(path, bytes, {
-    mkdir: false,
-    createOnly: !force,
-    onExists: () => outputExists(path),
-  });
-  return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
+  const { writeOutputFile } = await import("../archive/writer.ts");
+  return await writeOutputFile(path, text, force);
 }
 
 /** The full package lists for the manifest: the current state, plus the image's OS list. */

@@ -19,8 +19,8 @@ async function loaded(
   dir: string,
   args: string[],
   env: Record<string, string>,
+  log = join(dir, `v8-${crypto.randomUUID().slice(0, 8)}.log`),
 ): Promise<{ scripts: string[]; code: number; stderr: string }> {
-  const log = join(dir, `v8-${crypto.randomUUID().slice(0, 8)}.log`);
   const res = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -142,33 +142,14 @@ Deno.test("`venvoy run NAME --command …` starts its container before any node:
     });
     try {
       const base = await baseline(dir);
-      const res = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          `--config=${join(ROOT, "deno.json")}`,
-          `--v8-flags=--log-function-events,--logfile=${log},--no-logfile-per-isolate`,
-          MAIN,
-          "run",
-          "study",
-          "--command",
-          "true",
-        ],
-        cwd: dir,
-        env: {
-          ...Deno.env.toObject(),
-          HOME: join(dir, "home"),
-          VENVOY_HOME: state,
-          VENVOY_PROJECTS: join(dir, "projects"),
-          VENVOY_ENGINE: "podman",
-          PATH: `${bin}:${Deno.env.get("PATH") ?? ""}`,
-          NO_COLOR: "1",
-        },
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      const stderr = new TextDecoder().decode(res.stderr);
+      const { stderr } = await loaded(dir, [MAIN, "run", "study", "--command", "true"], {
+        HOME: join(dir, "home"),
+        VENVOY_HOME: state,
+        VENVOY_PROJECTS: join(dir, "projects"),
+        VENVOY_ENGINE: "podman",
+        PATH: `${bin}:${Deno.env.get("PATH") ?? ""}`,
+        NO_COLOR: "1",
+      }, log);
       const before = scriptsIn(await Deno.readTextFile(atRun).catch(() => ""));
       assert.ok(
         before.some((s) => ours(s) === "src/env/run.ts"),

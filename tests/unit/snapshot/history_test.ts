@@ -131,6 +131,7 @@ Deno.test("one rule, one message: run's picker and history's say the same", asyn
     }
     throw new Error("expected a refusal");
   };
+  const root = join(paths.environments, "..", "..");
   const none = await messages(resolveEnvironmentName(paths, undefined));
   assertEquals(await messages(pickEnvName(paths, {}, () => {})), none);
   assertEquals(await messages(Promise.resolve().then(() => chooseEnvName(undefined, []))), none);
@@ -138,4 +139,5 @@ Deno.test("one rule, one message: run's picker and history's say the same", asyn
     await messages(Promise.resolve().then(() => chooseEnvName(undefined, ["a", "b"]))),
     ["UsageError: which environment? There are 2: a, b", "pass --name, e.g. --name a"],
   );
+  await Deno.remove(root, { recursive: true });
 });

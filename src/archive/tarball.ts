@@ -15,8 +15,7 @@
  * `venvoy import` verifies it (every member against the manifest), recreates the
  * environment folder from env/ + vendor/ + the lock, and rebuilds it offline.
  */
-import { createHash } from "node:crypto";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { LOCK_FILE } from "../build/plan.ts";
 import { standaloneDockerfile, type StandaloneSpec } from "../build/standalone.ts";
@@ -42,7 +41,7 @@ import {
 } from "./import.ts";
 import type { VerifiedArchive } from "./reader.ts";
 import { FORMAT_VERSION, type Manifest, MANIFEST_NAME } from "./manifest.ts";
-import { TarGzWriter } from "./writer.ts";
+import { TarGzWriter, writeOutputFile } from "./writer.ts";
 
 /** env/ files copied into a tarball (those that exist). */
 export const TARBALL_ENV_FILES = [
@@ -422,7 +421,7 @@ export async function exportStandalone(
 ): Promise<{ path: string; size: number; sha256: string }> {
   if (o.format === "dockerfile") {
     const text = await exportDockerfile(env, { venvoyVersion: ctx.venvoyVersion, now: ctx.now });
-    return await writeFileNew(o.output, text, o.force);
+    return await writeOutputFile(o.output, text, o.force);
   }
   const res = await exportTarball(env, {
     output: o.output,
@@ -439,30 +438,6 @@ export async function exportStandalone(
   });
   if (res.froze) ctx.note(`froze '${env.name}' (requirements.lock, vendor/)`);
   return { path: res.path, size: res.size, sha256: res.sha256 };
-}
-
-async function writeFileNew(
-  path: string,
-  text: string,
-  force?: boolean,
-): Promise<{ path: string; size: number; sha256: string }> {
-  const { OutputExistsError } = await import("./errors.ts");
-  const st = await Deno.lstat(path).catch(() => null);
-  if (st && (st.isDirectory || !force)) {
-    throw new OutputExistsError(`${path} already exists`, {
-      hint: "pass --force to replace it, or choose another --output",
-    });
-  }
-  const bytes = new TextEncoder().encode(text);
-  const tmp = join(dirname(path), `.${basename(path)}.partial-${crypto.randomUUID().slice(0, 8)}`);
-  try {
-    await Deno.writeFile(tmp, bytes, { createNew: true, mode: 0o644 });
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-  return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
 /**

@@ -9,7 +9,8 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createGzip, type Gzip } from "node:zlib";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
-import { OutputExistsError } from "./errors.ts";
+import { outputExists, refuseExistingOutput } from "./errors.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import type { MemberEntry } from "./manifest.ts";
 import { BLOCK, encodeHeader, normalizeMemberPath, padded } from "./tar.ts";
 
@@ -70,7 +71,7 @@ export class TarGzWriter {
 
   /** Starts an archive at `path`; refuses an existing file unless `force`. */
   static async create(path: string, options: WriterOptions = {}): Promise<TarGzWriter> {
-    await refuseExisting(path, options.force);
+    await refuseExistingOutput(path, options.force);
     const tmp = join(
       dirname(path),
       `.${basename(path)}.partial-${crypto.randomUUID().slice(0, 8)}`,
@@ -222,7 +223,7 @@ export class TarGzWriter {
     await this.#write(new Uint8Array(BLOCK * 2));
     await this.#close();
     if (this.#failed) throw this.#wrap(this.#failed);
-    await refuseExisting(this.path, this.#options.force);
+    await refuseExistingOutput(this.path, this.#options.force);
     await Deno.rename(this.tmpPath, this.path);
     return { path: this.path, size: this.#compressed, sha256: this.#fileHash.digest("hex") };
   }
@@ -241,20 +242,6 @@ export class TarGzWriter {
       this.#file.once("error", () => resolve());
       this.#gzip.end();
     });
-  }
-}
-
-async function refuseExisting(path: string, force = false): Promise<void> {
-  try {
-    const st = await Deno.lstat(path);
-    if (st.isDirectory) throw new OutputExistsError(`${path} is a folder`);
-    if (!force) {
-      throw new OutputExistsError(`${path} already exists`, {
-        hint: "pass --force to replace it, or choose another --output",
-      });
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
 }
 
@@ -283,4 +270,23 @@ export async function spool(
     file.close();
   }
   return { size, sha256: hash.digest("hex") };
+}
+
+/**
+ * Writes a small output file the user named (a Dockerfile, environment.yml): refused when
+ * it exists unless `force`, written atomically, never over a file that appears meanwhile.
+ */
+export async function writeOutputFile(
+  path: string,
+  text: string,
+  force?: boolean,
+): Promise<{ path: string; size: number; sha256: string }> {
+  await refuseExistingOutput(path, force);
+  const bytes = new TextEncoder().encode(text);
+  await writeFileAtomic(path, bytes, {
+    mkdir: false,
+    createOnly: !force,
+    onExists: () => outputExists(path),
+  });
+  return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
 }

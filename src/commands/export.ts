@@ -134,7 +134,7 @@ export async function exportCommand(ctx: CommandContext, opts: ExportOptions): P
       `Left out (personal, or not part of the environment): ${res.left_out.map(shown).join(", ")}`,
     );
   }
-  const { formatBytes } = await import("../ui/progress.ts");
+  const { formatBytes } = await import("../ui/bytes.ts");
   const size = formatBytes(res.files.reduce((n, f) => n + f.size, 0));
   info(`Exported '${res.name}' (${res.format}, ${size}). Import it with: venvoy import FILE`);
   if (res.records?.count) {
@@ -180,15 +180,8 @@ export async function outputPath(
 }
 
 async function refuseExisting(path: string, force?: boolean): Promise<void> {
-  const { OutputExistsError } = await import("../archive/errors.ts");
-  const st = await Deno.lstat(path).catch(() => null);
-  if (!st) return;
-  if (st.isDirectory) throw new OutputExistsError(`${path} is a folder`);
-  if (!force) {
-    throw new OutputExistsError(`${path} already exists`, {
-      hint: "pass --force to replace it, or choose another --output",
-    });
-  }
+  const { refuseExistingOutput } = await import("../archive/errors.ts");
+  await refuseExistingOutput(path, force);
 }
 
 /** Exports an environment; returns what was written (the command prints it). */
@@ -297,20 +290,8 @@ async function writeYamlExport(
 
 /** Writes a hidden temporary file beside `path`, then renames it into place. */
 async function writeNew(path: string, text: string, force?: boolean): Promise<ExportedFile> {
-  const { basename, dirname, join } = await import("node:path");
-  const { createHash } = await import("node:crypto");
-  await refuseExisting(path, force);
-  const tmp = join(dirname(path), `.${basename(path)}.partial-${crypto.randomUUID().slice(0, 8)}`);
-  const bytes = new TextEncoder().encode(text);
-  try {
-    await Deno.writeFile(tmp, bytes, { createNew: true, mode: 0o644 });
-    await refuseExisting(path, force);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-  return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
+  const { writeOutputFile } = await import("../archive/writer.ts");
+  return await writeOutputFile(path, text, force);
 }
 
 /** The full package lists for the manifest: the current state, plus the image's OS list. */

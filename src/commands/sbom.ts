@@ -40,7 +40,7 @@ export async function sbomCommand(
   const { loadEnv, pickEnvName } = await import("../env/store.ts");
   const { imageFor, runtimeFor } = await import("../env/run.ts");
   const { hostUser } = await import("../env/host.ts");
-  const { writeFileAtomic } = await import("../env/config.ts");
+  const { writeFileAtomic } = await import("../util/atomic.ts");
   const { generateSbom } = await import("../sbom/mod.ts");
   const { info, out } = await import("../ui/output.ts");
   const { resolve } = await import("node:path");

@@ -46,7 +46,7 @@ export interface UninstallDeps {
   self?: string | null;
   /** Asks a yes/no question on the terminal. Default: a line read from stdin. */
   ask?: (question: string) => Promise<boolean>;
-  /** Whether there is a terminal to ask on. Default: stdin is a terminal. */
+  /** Whether there is a terminal to ask on. Default: stdin and stderr are terminals. */
   interactive?: boolean;
   os?: string;
 }
@@ -85,7 +85,7 @@ export async function uninstall(
   opts: UninstallOptions,
   deps: UninstallDeps = {},
 ): Promise<void> {
-  const { out, info, warn, isTty } = await import("../ui/output.ts");
+  const { out, info, warn } = await import("../ui/output.ts");
   const plan = await makePlan(ctx, opts, deps);
   const lines = describe(plan, opts);
 
@@ -101,7 +101,8 @@ export async function uninstall(
     return;
   }
   if (!opts.force) {
-    if (!(deps.interactive ?? isTty("stdin"))) {
+    const { canAsk, confirm } = await import("../ui/prompt.ts");
+    if (!(deps.interactive ?? canAsk())) {
       throw new UsageError(
         "venvoy uninstall asks before it removes anything, and there is no terminal to ask on",
         { hint: "see the list with 'venvoy uninstall --dry-run', then run it with --force" },
@@ -109,7 +110,7 @@ export async function uninstall(
     }
     info("venvoy uninstall will remove:");
     for (const l of lines) info(l);
-    const yes = await (deps.ask ?? askYesNo)("Remove all of this? [y/N] ");
+    const yes = await (deps.ask ?? confirm)("Remove all of this?");
     if (!yes) {
       out("Nothing was removed.");
       return;
@@ -220,13 +221,12 @@ async function recordedEnvs(
   ctx: CommandContext,
 ): Promise<{ name: string; refs: string[]; imageId: string | null }[]> {
   const { listEnvNames, envDir } = await import("../env/store.ts");
-  const { configPath, parseConfig } = await import("../env/config.ts");
+  const { readConfig } = await import("../env/config.ts");
   const { imageTag, isValidName } = await import("../env/names.ts");
   const out: { name: string; refs: string[]; imageId: string | null }[] = [];
   for (const name of await listEnvNames(ctx.paths).catch(() => [])) {
-    // Parsed, not read through readConfig: that writes its cache, and a dry run changes nothing.
-    const c = await Deno.readTextFile(configPath(envDir(ctx.paths, name)))
-      .then((t) => parseConfig(t), () => null).catch(() => null);
+    // No cache write: a dry run changes nothing.
+    const c = await readConfig(envDir(ctx.paths, name), { cache: false }).catch(() => null);
     if (!c) continue;
     // The image docker/podman hold (for a SIF environment, the image it was converted from).
     const refs = new Set<string>();
@@ -451,17 +451,4 @@ async function exists(path: string): Promise<boolean> {
 
 async function lstat(path: string): Promise<Deno.FileInfo | null> {
   return await Deno.lstat(path).catch(() => null);
-}
-
-async function askYesNo(question: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  Deno.stderr.writeSync(enc.encode(question));
-  const buf = new Uint8Array(1024);
-  let answer = "";
-  while (!answer.includes("\n")) {
-    const n = await Deno.stdin.read(buf);
-    if (n === null) break;
-    answer += new TextDecoder().decode(buf.subarray(0, n));
-  }
-  return /^\s*y(es)?\s*$/i.test(answer.split("\n")[0]);
 }

@@ -12,6 +12,7 @@ import {
   DOCKERIGNORE,
   type Kind,
   LOCK_FILE,
+  PERSIST_DIR,
   supportFiles,
 } from "../build/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
@@ -25,12 +26,13 @@ import {
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { captureImage, writeBasePackages } from "./capture.ts";
 import { hostCaBundle, hostPlatform, hostUser } from "./host.ts";
-import { type EnvConfig, readConfig, writeConfig, writeFileAtomic } from "./config.ts";
+import { type EnvConfig, readConfig, writeConfig } from "./config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { readGlobalConfig } from "./global.ts";
 import { imageTag, validateName } from "./names.ts";
 import type { StatePaths } from "./paths.ts";
 import { checkPinned, type Pin, pinBase } from "./pin.ts";
-import { withProgress } from "./progress.ts";
+import { withProgress } from "../ui/progress.ts";
 import { checkImageRef } from "../util/grammar.ts";
 import { ownerLabels } from "./owner.ts";
 import {
@@ -386,7 +388,7 @@ async function writeEnvFolder(
   const { dir, name, runtimeKind, requirementsText } = req;
   const { spec, kind, pin, baseImage, runtime, builder } = a;
   await Deno.mkdir(join(dir, "vendor"), { recursive: true });
-  await Deno.mkdir(join(dir, "persist"), { recursive: true });
+  await Deno.mkdir(join(dir, PERSIST_DIR), { recursive: true });
   await Deno.mkdir(join(dir, ".venvoy"), { recursive: true });
   for (const [file, text] of Object.entries(supportFiles())) {
     await writeIfChanged(join(dir, ".venvoy", file), text);

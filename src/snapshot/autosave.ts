@@ -14,7 +14,7 @@
  * The session's container writes into persist/ through a bind mount, so the host sees the
  * changes on every engine, Apptainer included.
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { warn } from "../ui/output.ts";
 import { type Snapshot, type SnapshotMeta, stateKey } from "./model.ts";
 import { readPackageState } from "./state.ts";

@@ -6,8 +6,8 @@
  * record is only trusted while it names the current latest snapshot file unchanged;
  * otherwise the snapshot itself is read, as before. No YAML here, on purpose.
  */
-import { join } from "node:path";
-import { writeFileAtomic } from "../env/config.ts";
+import { join } from "../util/path.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 
 export const LATEST_RECORD = ".latest-state";
 const YML_RE = /^environment_(\d{8}_\d{6})\.yml$/;

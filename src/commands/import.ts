@@ -89,6 +89,21 @@ Examples:
     });
 }
 
+/** The --json shape (snake_case, like every --json; docs/json.md). */
+export function importJson(res: ImportOutcome) {
+  return {
+    format: res.format,
+    name: res.name,
+    env_dir: res.envDir,
+    engine: res.engine,
+    image: res.image,
+    image_id: res.imageId,
+    ...(res.from ? { from: res.from } : {}),
+    snapshots: res.snapshots,
+    unmet: res.unmet,
+  };
+}
+
 export interface ImportOutcome {
   format: "archive" | "yaml" | "dockerfile";
   name: string;
@@ -130,7 +145,7 @@ export async function importCommand(
     warn,
     venvoyVersion: denoJson.version,
   });
-  if (opts.json) return printJson(res);
+  if (opts.json) return printJson(importJson(res));
   out(res.envDir);
   const origin = res.from
     ? ` (exported ${res.from.created} from ${res.from.engine} by venvoy ${res.from.venvoy_version})`

@@ -150,9 +150,25 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     : ociId;
   const { previous, dir } = req;
   const unchanged = !!previous && previous.image_id === imageId && previous.engine === runtime.name;
-  await listContents(ctx, req, { runtime, builder, imageRef, baseImage, unchanged });
+  const recordedVersion = await listContents(ctx, req, {
+    opts,
+    runtime,
+    builder,
+    imageRef,
+    baseImage,
+    unchanged,
+  });
   // The record, last: an environment exists once config.yaml does.
-  const config = configFor(ctx, req, { runtime, baseImage, kind, pin, imageRef, imageId, files });
+  const config = configFor(ctx, req, {
+    runtime,
+    baseImage,
+    kind,
+    pin,
+    imageRef,
+    imageId,
+    files,
+    recordedVersion,
+  });
   await writeConfig(dir, config);
   // The state this build starts from becomes a snapshot (unless it is the latest already).
   await recordSnapshot(ctx, dir, config);
@@ -162,7 +178,9 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
 
 /**
  * Step 6: what the image contains (base-packages.json), and the version check against the
- * base; skipped when the image is unchanged and was listed before.
+ * base; skipped when the image is unchanged, was listed before and no other version is
+ * asked for. R without --r-version on a given (or recorded) base takes the image's R.
+ * Returns the version to record.
  */
 async function listContents(
   ctx: InitContext,
@@ -173,13 +191,21 @@ async function listContents(
     imageRef: string;
     baseImage: string;
     unchanged: boolean;
+    opts: InitOptions;
   },
-): Promise<void> {
+): Promise<string> {
   const { dir, previous, runtimeKind, version } = req;
   const listed = await Deno.stat(join(dir, "base-packages.json")).then(() => true, () => false);
-  if (a.unchanged && listed) return;
-  const { runtime, imageRef, baseImage, builder } = a;
-  await checkContents({ ...ctx, runtime, imageRef, dir, runtimeKind, version, baseImage }).catch(
+  const { opts, runtime, imageRef, baseImage, builder } = a;
+  const rFromImage = runtimeKind === "r" && opts.rVersion === undefined &&
+    (opts.baseImage ?? previous?.base_image) !== undefined;
+  const expect = rFromImage ? null : version;
+  const recorded = runtimeKind === "r" ? previous?.r_version : previous?.python_version;
+  if (a.unchanged && listed && (expect === null || expect === recorded)) {
+    return rFromImage ? previous?.r_version ?? version : version;
+  }
+  const checked = { ...ctx, runtime, imageRef, dir, runtimeKind, version, expect, baseImage };
+  return await checkContents(checked).catch(
     async (e) => {
       // A new environment whose image is not what was asked for leaves no image behind.
       if (!previous && builder) {
@@ -558,6 +584,8 @@ function configFor(
     imageRef: string;
     imageId: string | null;
     files: { packages: string[]; devPackages: string[] };
+    /** The R version: as asked, or the base image's (R without --r-version). */
+    recordedVersion: string;
   },
 ): EnvConfig {
   const { name, runtimeKind, version, previous, asOf, cranTemplate } = req;
@@ -565,7 +593,7 @@ function configFor(
     name,
     runtime: runtimeKind,
     python_version: runtimeKind === "python" ? version : null,
-    r_version: runtimeKind === "r" ? version : null,
+    r_version: runtimeKind === "r" ? a.recordedVersion : null,
     created: previous?.created || (ctx.now?.() ?? new Date()).toISOString(),
     host: hostPlatform(),
     engine: a.runtime.name,
@@ -691,10 +719,12 @@ async function checkContents(a: {
   runtimeKind: "python" | "r";
   version: string;
   baseImage: string;
+  /** The version the image must have; null: whatever it has (the answer is its minor). */
+  expect: string | null;
   user?: { uid: number; gid: number };
   quiet?: boolean;
-}): Promise<void> {
-  const { runtime, imageRef, dir, runtimeKind, version, baseImage } = a;
+}): Promise<string> {
+  const { runtime, imageRef, dir, runtimeKind, version, expect, baseImage } = a;
   const ctx = { user: a.user };
   const quiet = a.quiet;
 
@@ -712,7 +742,7 @@ async function checkContents(a: {
       }`,
     });
   }
-  if (!(found === version || found.startsWith(`${version}.`))) {
+  if (expect !== null && !(found === expect || found.startsWith(`${expect}.`))) {
     const flag = runtimeKind === "python" ? "--python-version" : "--r-version";
     throw new VenvoyError(`the base image ${baseImage} has ${label} ${found}, not ${version}`, {
       hint: `pass ${flag} ${
@@ -721,4 +751,5 @@ async function checkContents(a: {
     });
   }
   await writeBasePackages(dir, cap.packages);
+  return expect ?? found.split(".").slice(0, 2).join(".");
 }

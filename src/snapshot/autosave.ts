@@ -15,21 +15,14 @@
  * changes on every engine, Apptainer included.
  */
 import { join } from "../util/path.ts";
+import { after, every, type Timer } from "../util/timer.ts";
 import { warn } from "../ui/output.ts";
 import { type Snapshot, type SnapshotMeta, stateKey } from "./model.ts";
-import { readPackageState } from "./state.ts";
+import { type CaptureOptions, currentSnapshot } from "./state.ts";
+
+export type { CaptureOptions };
 import { readLatestKey } from "./latest.ts";
 import type { WriteResult } from "./store.ts";
-
-export interface CaptureOptions {
-  /** `<VENVOY_HOME>/environments/<name>` */
-  envDir: string;
-  /** `<VENVOY_PROJECTS>/<name>` */
-  projectDir: string;
-  name: string;
-  /** From config.yaml (metaFromConfig); the package state is read from disk. */
-  meta: Omit<SnapshotMeta, "name"> & { name?: string };
-}
 
 export interface AutoSaveOptions extends CaptureOptions {
   /** Quiet time after the last change before saving. Default 1500 ms. */
@@ -62,15 +55,6 @@ export interface AutoSave {
 export async function captureSnapshot(options: CaptureOptions): Promise<WriteResult> {
   const { writeSnapshot } = await import("./store.ts");
   return await writeSnapshot(options.projectDir, await currentSnapshot(options));
-}
-
-/** What a snapshot taken now would hold (directory listings; no snapshot is read). */
-export async function currentSnapshot(options: CaptureOptions): Promise<Snapshot> {
-  const reading = await readPackageState(options.envDir);
-  const meta: SnapshotMeta = { ...options.meta, name: options.name };
-  if (reading.pythonVersion) meta.pythonVersion = reading.pythonVersion;
-  if (reading.channels.length && !meta.channels?.length) meta.channels = reading.channels;
-  return { meta, state: reading.state };
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -124,7 +108,7 @@ export function startAutoSave(options: AutoSaveOptions): AutoSave {
   let watcher: Deno.FsWatcher | null = null;
   let watchKey = "";
   let targets: string[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: Timer | undefined;
   let burstStart = 0;
   let chain: Promise<void> = Promise.resolve();
 
@@ -160,12 +144,12 @@ export function startAutoSave(options: AutoSaveOptions): AutoSave {
     if (stopped) return;
     const now = Date.now();
     if (timer === undefined) burstStart = now;
-    clearTimeout(timer);
+    timer?.cancel();
     const wait = Math.max(0, Math.min(debounceMs, burstStart + maxWaitMs - now));
-    timer = setTimeout(() => {
+    timer = after(wait, () => {
       timer = undefined;
       enqueue();
-    }, wait);
+    });
   }
 
   // The state this session last saved, or found already saved: the same state again needs
@@ -198,22 +182,22 @@ export function startAutoSave(options: AutoSaveOptions): AutoSave {
     return chain;
   }
 
-  const safety = safetyMs > 0 ? setInterval(() => enqueue(), safetyMs) : undefined;
+  const safety = safetyMs > 0 ? every(safetyMs, () => enqueue()) : undefined;
   // The first look records the state the session starts from (if it is new), and starts
   // the watches. Nothing can be missed by waiting: every look compares the whole state.
-  let starter: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
+  let starter: Timer | undefined = after(options.startDelayMs ?? 1000, () => {
     starter = undefined;
     enqueue();
-  }, options.startDelayMs ?? 1000);
+  });
 
   return {
     watched: () => [...targets],
     async stop() {
       if (stopped) return await chain;
       stopped = true;
-      clearTimeout(timer);
-      clearInterval(safety);
-      clearTimeout(starter);
+      timer?.cancel();
+      safety?.cancel();
+      starter?.cancel();
       timer = undefined;
       await chain;
       watcher?.close();

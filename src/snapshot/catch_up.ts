@@ -6,8 +6,8 @@
  * its latest state (latest.ts); no YAML is read. An environment with no history yet is left
  * alone (its first snapshot comes from init, import or a session).
  */
-import { join } from "node:path";
-import { currentSnapshot } from "./autosave.ts";
+import { join } from "../util/path.ts";
+import { currentSnapshot } from "./state.ts";
 import { latestId, readLatestKey } from "./latest.ts";
 import { metaFromConfig, stateKey } from "./model.ts";
 import type { WriteResult } from "./store.ts";

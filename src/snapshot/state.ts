@@ -12,7 +12,15 @@
 import { join } from "../util/path.ts";
 import { PERSIST_DIR } from "../build/plan.ts";
 import { SnapshotFormatError } from "./errors.ts";
-import { emptyState, normalizePythonName, type PackageState, type Pkg, sortPkgs } from "./model.ts";
+import {
+  emptyState,
+  normalizePythonName,
+  type PackageState,
+  type Pkg,
+  type Snapshot,
+  type SnapshotMeta,
+  sortPkgs,
+} from "./model.ts";
 import { isCondaPackage, isPythonName, isPythonVersion, isRPackage } from "../util/grammar.ts";
 
 /**
@@ -261,4 +269,23 @@ export async function readPackageState(envDir: string): Promise<StateReading> {
     channels: conda.channels,
     hasBase: baseText !== null,
   };
+}
+
+export interface CaptureOptions {
+  /** `<VENVOY_HOME>/environments/<name>` */
+  envDir: string;
+  /** `<VENVOY_PROJECTS>/<name>` */
+  projectDir: string;
+  name: string;
+  /** From config.yaml (metaFromConfig); the package state is read from disk. */
+  meta: Omit<SnapshotMeta, "name"> & { name?: string };
+}
+
+/** What a snapshot taken now would hold (directory listings; no snapshot is read). */
+export async function currentSnapshot(options: CaptureOptions): Promise<Snapshot> {
+  const reading = await readPackageState(options.envDir);
+  const meta: SnapshotMeta = { ...options.meta, name: options.name };
+  if (reading.pythonVersion) meta.pythonVersion = reading.pythonVersion;
+  if (reading.channels.length && !meta.channels?.length) meta.channels = reading.channels;
+  return { meta, state: reading.state };
 }

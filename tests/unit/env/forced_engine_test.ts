@@ -54,6 +54,8 @@ async function setup(root: string, env: Record<string, string>) {
   const cwd = join(root, "work");
   await Deno.mkdir(cwd);
   const runner = new LookupRecorder({ paths: ALL, env });
+  // The one command this test expects; anything else fails it (the strict fake).
+  runner.on(["/usr/bin/podman", "run", "--rm"], {});
   return {
     runner,
     ctx: {

@@ -350,7 +350,7 @@ async function writeArchiveExport(
   o: { output: string; projectDir: string; opts: ExportOptions; deps: ExportDeps },
 ): Promise<ExportOutcome> {
   const { exportArchive } = await import("../archive/mod.ts");
-  const { runtimeFor } = await import("../env/run.ts");
+  const { runtimeFor } = await import("../session/mod.ts");
   const { Interrupted, interruptible, Progress } = await import("../ui/progress.ts");
   const { basename, dirname, join } = await import("node:path");
   // Run records (and with --with-inputs their inputs), checked before any slow work.

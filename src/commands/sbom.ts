@@ -38,7 +38,7 @@ export async function sbomCommand(
   opts: SbomCommandOptions & { positional?: string; venvoyVersion?: string },
 ): Promise<void> {
   const { loadEnv, pickEnvName } = await import("../env/store.ts");
-  const { imageFor, runtimeFor } = await import("../env/run.ts");
+  const { imageFor, runtimeFor } = await import("../session/mod.ts");
   const { hostUser } = await import("../env/host.ts");
   const { writeFileAtomic } = await import("../env/config.ts");
   const { generateSbom } = await import("../sbom/mod.ts");

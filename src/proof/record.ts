@@ -257,7 +257,8 @@ async function inputEntries(cwd: string, given: string[]) {
  * from the record. Missing outputs are recorded in `missing_outputs`.
  */
 export async function recordRun(ctx: RecordContext, opts: RecordOptions): Promise<RecordResult> {
-  const { runEnv, runtimeFor, imageFor } = await import("../env/run.ts");
+  const { runEnv } = await import("../env/run.ts");
+  const { runtimeFor, imageFor } = await import("../session/mod.ts");
   const { loadEnv, pickEnvName } = await import("../env/store.ts");
   if (!opts.command) {
     throw new UsageError("record needs --command", {

@@ -57,7 +57,7 @@ requirements.txt are installed by the next \`venvoy init --force\`.`,
 export async function init(ctx: CommandContext, opts: InitOptions): Promise<void> {
   const { initEnv } = await import("../env/init.ts");
   const { info, out } = await import("../ui/output.ts");
-  const { VERSION } = await import("../cli.ts");
+  const { VERSION } = await import("../version.ts");
   const started = performance.now();
   const res = await initEnv({
     runner: ctx.runner,

@@ -44,7 +44,7 @@ export async function sbomCommand(
   const { generateSbom } = await import("../sbom/mod.ts");
   const { info, out } = await import("../ui/output.ts");
   const { resolve } = await import("node:path");
-  const venvoyVersion = opts.venvoyVersion ?? (await import("../cli.ts")).VERSION;
+  const venvoyVersion = opts.venvoyVersion ?? (await import("../version.ts")).VERSION;
   const name = await pickEnvName(
     ctx.paths,
     { positional: opts.positional, flag: opts.name },

@@ -23,7 +23,7 @@ one-liner updates venvoy too.`,
     )
     .action(async (opts, cmd) => {
       const { makeContext } = await import("./context.ts");
-      const { VERSION } = await import("../cli.ts");
+      const { VERSION } = await import("../version.ts");
       await update(makeContext(cmd.optsWithGlobals()), opts, { current: VERSION });
     });
 }

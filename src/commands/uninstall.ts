@@ -156,8 +156,10 @@ async function makePlan(
 
   if (!opts.keepImages) await findRuntimeObjects(ctx, plan);
   const { ApptainerRuntime } = await import("../runtime/apptainer.ts");
-  plan.sifs = (await new ApptainerRuntime(ctx.runner).listImages({ ...MANAGED_LABELS }))
-    .map((i) => i.id);
+  plan.sifs =
+    (await new ApptainerRuntime(ctx.runner, "apptainer", { sifRoot: ctx.paths.environments })
+      .listImages({ ...MANAGED_LABELS }))
+      .map((i) => i.id);
 
   for (const rc of rcCandidates({ home, env })) {
     const text = await readIfFile(rc);

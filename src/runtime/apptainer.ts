@@ -8,7 +8,6 @@ import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { sha256File } from "../util/hash.ts";
 import { runLogged } from "./build_log.ts";
 import { csvFields, mustSucceed, sessionRequest, sorted } from "./oci.ts";
-import { statePaths } from "../env/paths.ts";
 import {
   type ArchiveKind,
   type BuildRequest,
@@ -29,7 +28,15 @@ export class ApptainerRuntime implements ContainerRuntime {
   readonly name: "apptainer" | "singularity" = "apptainer";
   readonly produces = "sif" as const;
 
-  constructor(readonly runner: ProcessRunner, readonly binary = "apptainer") {}
+  /**
+   * `sifRoot`: the folder of venvoy's environment folders ($VENVOY_HOME/environments), where
+   * listImages looks for SIFs; the caller passes it (the runtime layer knows no state paths).
+   */
+  constructor(
+    readonly runner: ProcessRunner,
+    readonly binary = "apptainer",
+    readonly options: { sifRoot?: string } = {},
+  ) {}
 
   /**
    * A definition with a %post section needs --fakeroot, as root (the root capability set
@@ -168,12 +175,13 @@ export class ApptainerRuntime implements ContainerRuntime {
   }
 
   /**
-   * The SIF files in venvoy's environment folders ($VENVOY_HOME/environments/<name>/*.sif).
+   * The SIF files in venvoy's environment folders (`sifRoot`/<name>/*.sif; none without it).
    * They are venvoy's by where they are, so they carry MANAGED_LABELS without asking; the
    * SIF's own labels are read (one inspect each) only when the filter names other labels.
    */
   async listImages(labels: Record<string, string> = {}): Promise<ImageSummary[]> {
-    const root = statePaths((n) => this.runner.env(n)).environments;
+    const root = this.options.sifRoot;
+    if (!root) return [];
     const sifs: string[] = [];
     for (const env of await listDir(root)) {
       if (!env.isDirectory) continue;
@@ -206,8 +214,8 @@ async function listDir(dir: string): Promise<Deno.DirEntry[]> {
 export class SingularityRuntime extends ApptainerRuntime {
   override readonly name = "singularity" as const;
 
-  constructor(runner: ProcessRunner, binary = "singularity") {
-    super(runner, binary);
+  constructor(runner: ProcessRunner, binary = "singularity", options: { sifRoot?: string } = {}) {
+    super(runner, binary, options);
   }
 }
 

@@ -4,7 +4,7 @@
  * The tarball is a standard .tar.gz that builds the environment with plain docker or
  * podman and networking disabled:
  *
- *   Dockerfile          standalone (src/build/standalone.ts), offline: vendor/ + the lock
+ *   Dockerfile          standalone (src/recipe/standalone.ts), offline: vendor/ + the lock
  *   requirements.lock   every Python package with its sha256 (venvoy freeze)
  *   vendor/             the wheels the lock names, and R sources in vendor/R
  *   environment.yml     the latest snapshot (and renv.lock for R)
@@ -18,8 +18,8 @@
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { parseDocument } from "yaml";
-import { LOCK_FILE } from "../build/plan.ts";
-import { standaloneDockerfile, type StandaloneSpec } from "../build/standalone.ts";
+import { LOCK_FILE } from "../recipe/plan.ts";
+import { standaloneDockerfile, type StandaloneSpec } from "../recipe/standalone.ts";
 import { readBasePackages } from "../env/capture.ts";
 import { validateName } from "../env/names.ts";
 import type { StatePaths } from "../env/paths.ts";

@@ -305,7 +305,7 @@ async function importDockerfile(
   options: { opts: ImportOptions; deps: ImportDeps },
 ): Promise<ImportOutcome> {
   const { UsageError } = await import("../ui/errors.ts");
-  const { parseStandaloneDockerfile } = await import("../build/standalone.ts");
+  const { parseStandaloneDockerfile } = await import("../recipe/standalone.ts");
   const d = parseStandaloneDockerfile(await Deno.readTextFile(file));
   if (!d) {
     throw new UsageError(

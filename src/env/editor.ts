@@ -4,7 +4,7 @@
  * editor's dev-container URI. A missing editor falls back to a shell.
  */
 import { join } from "node:path";
-import { PERSIST } from "../build/mod.ts";
+import { PERSIST } from "../recipe/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
 import { csvFields } from "../runtime/oci.ts";

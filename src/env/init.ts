@@ -13,7 +13,7 @@ import {
   type Kind,
   LOCK_FILE,
   supportFiles,
-} from "../build/mod.ts";
+} from "../recipe/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import {
   type ApptainerRuntime,

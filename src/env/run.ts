@@ -4,7 +4,7 @@
  * live there), the home folder at its own path, and the host user's identity.
  */
 import { isAbsolute, join, resolve } from "../util/path.ts";
-import { ENTRY } from "../build/mod.ts";
+import { ENTRY } from "../recipe/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
 import { schedulerPassthrough } from "../hpc/passthrough.ts";

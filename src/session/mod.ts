@@ -4,7 +4,7 @@
  * it, which image, and the exact RunSpec. It sits below both, so neither imports the other.
  */
 import { join } from "../util/path.ts";
-import { asOfEnv, PERSIST } from "../build/mod.ts";
+import { asOfEnv, PERSIST } from "../recipe/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import {
   type ContainerRuntime,

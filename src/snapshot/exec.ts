@@ -5,7 +5,7 @@
  * to stderr (stdout is for results) and, when asked, is also kept for parsing.
  */
 import { join } from "node:path";
-import { ENTRY } from "../build/mod.ts";
+import { ENTRY } from "../recipe/mod.ts";
 import { hostCaBundle, hostUser } from "../env/host.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { imageFor, runtimeFor, sessionSpec } from "../session/mod.ts";

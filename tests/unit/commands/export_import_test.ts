@@ -23,7 +23,7 @@ import {
 import { statePaths } from "../../../src/env/paths.ts";
 import { readConfig } from "../../../src/env/config.ts";
 import type { InitContext, InitOptions } from "../../../src/env/init.ts";
-import { standaloneDockerfile } from "../../../src/build/standalone.ts";
+import { standaloneDockerfile } from "../../../src/recipe/standalone.ts";
 import type { SpawnedProcess, SpawnRequest } from "../../../src/process/mod.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";

@@ -9,7 +9,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { parse as parseYaml, parseDocument } from "yaml";
-import { imageTag, validateName } from "../env/names.ts";
+import { imageTag, validateName } from "../util/names.ts";
 import { parseEnvironmentYml } from "../snapshot/environment_yml.ts";
 import type { Snapshot } from "../snapshot/model.ts";
 import { parseRenvLock } from "../snapshot/renv_lock.ts";

@@ -21,7 +21,7 @@ import { parseDocument } from "yaml";
 import { LOCK_FILE } from "../recipe/plan.ts";
 import { standaloneDockerfile, type StandaloneSpec } from "../recipe/standalone.ts";
 import { readBasePackages } from "../env/capture.ts";
-import { validateName } from "../env/names.ts";
+import { validateName } from "../util/names.ts";
 import type { StatePaths } from "../env/paths.ts";
 import type { LoadedEnv } from "../env/store.ts";
 import type { ProcessRunner } from "../process/mod.ts";

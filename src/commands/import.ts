@@ -156,7 +156,7 @@ export async function importEnv(
 ): Promise<ImportOutcome> {
   const { UsageError } = await import("../ui/errors.ts");
   const { detectFormat } = await import("../archive/mod.ts");
-  const { validateName } = await import("../env/names.ts");
+  const { validateName } = await import("../util/names.ts");
   const st = await Deno.stat(file).catch(() => null);
   if (!st?.isFile) {
     throw new UsageError(`${file}: ${st ? "not a file" : "no such file"}`, {
@@ -358,7 +358,7 @@ async function rebuildFromPins(
   { opts, deps }: { opts: ImportOptions; deps: ImportDeps },
 ): Promise<ImportOutcome> {
   const { UsageError } = await import("../ui/errors.ts");
-  const { isValidName } = await import("../env/names.ts");
+  const { isValidName } = await import("../util/names.ts");
   const { basename, dirname, join } = await import("node:path");
   const snap = await import("../snapshot/mod.ts");
   const { refuseExistingEnvironment } = await import("../archive/mod.ts");

@@ -223,7 +223,7 @@ async function recordedEnvs(
 ): Promise<{ name: string; refs: string[]; imageId: string | null }[]> {
   const { listEnvNames, envDir } = await import("../env/store.ts");
   const { configPath, parseConfig } = await import("../env/config.ts");
-  const { imageTag, isValidName } = await import("../env/names.ts");
+  const { imageTag, isValidName } = await import("../util/names.ts");
   const out: { name: string; refs: string[]; imageId: string | null }[] = [];
   for (const name of await listEnvNames(ctx.paths).catch(() => [])) {
     // Parsed, not read through readConfig: that writes its cache, and a dry run changes nothing.

@@ -27,7 +27,7 @@ import { captureImage, writeBasePackages } from "./capture.ts";
 import { hostCaBundle, hostPlatform, hostUser } from "./host.ts";
 import { type EnvConfig, readConfig, writeConfig, writeFileAtomic } from "./config.ts";
 import { readGlobalConfig } from "./global.ts";
-import { imageTag, validateName } from "./names.ts";
+import { imageTag, validateName } from "../util/names.ts";
 import type { StatePaths } from "./paths.ts";
 import { checkPinned, type Pin, pinBase } from "./pin.ts";
 import { withProgress } from "./progress.ts";

@@ -12,7 +12,7 @@ import { OWNER_LABEL } from "../runtime/types.ts";
 import { ownerKey } from "./owner.ts";
 import { VenvoyError } from "../ui/errors.ts";
 import { readBasePackages } from "./capture.ts";
-import { imageTag } from "./names.ts";
+import { imageTag } from "../util/names.ts";
 import type { StatePaths } from "./paths.ts";
 import { envDir, listEnvNames, type LoadedEnv, loadEnv } from "./store.ts";
 

@@ -215,7 +215,7 @@ export async function verifyArchive(
   }
   const { resolveRuntime } = await import("../runtime/mod.ts");
   const { importArchive } = await import("../archive/import.ts");
-  const { runEnv } = await import("../env/run.ts");
+  const { runEnv } = await import("../session/run.ts");
   const { resolve } = await import("node:path");
   const archivePath = resolve(archive);
 

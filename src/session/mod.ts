@@ -1,5 +1,5 @@
 /**
- * The container session shared by `venvoy run` (src/env/run.ts) and the commands that run one
+ * The container session shared by `venvoy run` (src/session/run.ts) and the commands that run one
  * command inside an environment (src/snapshot/exec.ts, proof, sbom, export): which engine runs
  * it, which image, and the exact RunSpec. It sits below both, so neither imports the other.
  */

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { statePaths } from "../../../src/env/paths.ts";
-import { runEnv } from "../../../src/env/run.ts";
+import { runEnv } from "../../../src/session/run.ts";
 import { schedulerPassthrough } from "../../../src/hpc/passthrough.ts";
 import { sifNameFor } from "../../../src/hpc/sif.ts";
 import { RuntimeUnavailableError } from "../../../src/ui/errors.ts";

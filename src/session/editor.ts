@@ -9,10 +9,10 @@ import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
 import { csvFields } from "../runtime/oci.ts";
 import { UsageError } from "../ui/errors.ts";
-import { writeFileAtomic } from "./config.ts";
-import { editorFor, readGlobalConfig } from "./global.ts";
-import type { StatePaths } from "./paths.ts";
-import type { LoadedEnv } from "./store.ts";
+import { writeFileAtomic } from "../env/config.ts";
+import { editorFor, readGlobalConfig } from "../env/global.ts";
+import type { StatePaths } from "../env/paths.ts";
+import type { LoadedEnv } from "../env/store.ts";
 
 export interface EditorContext {
   runner: ProcessRunner;

@@ -9,12 +9,12 @@ import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
 import { schedulerPassthrough } from "../hpc/passthrough.ts";
 import { isSifEnv } from "../hpc/sif.ts";
-import { imageFor, runtimeFor, sessionSpec } from "../session/mod.ts";
+import { imageFor, runtimeFor, sessionSpec } from "./mod.ts";
 import { CommandExit, UsageError } from "../ui/errors.ts";
-import { hostCaBundle, hostUser } from "./host.ts";
-import type { StatePaths } from "./paths.ts";
-import { parseEnvPair } from "./spec.ts";
-import { type LoadedEnv, loadEnv, pickEnvName } from "./store.ts";
+import { hostCaBundle, hostUser } from "../env/host.ts";
+import type { StatePaths } from "../env/paths.ts";
+import { parseEnvPair } from "../env/spec.ts";
+import { type LoadedEnv, loadEnv, pickEnvName } from "../env/store.ts";
 
 export interface RunOptions {
   /** The positional NAME. */

@@ -110,5 +110,7 @@ export async function run(ctx: CommandContext, opts: RunOptions): Promise<void> 
     terminal: { stdin: isTty("stdin"), stdout: isTty("stdout") },
     stdinData,
     hostEnv: Deno.env.toObject(),
+    autoSaver: async (env, projects) =>
+      (await import("../snapshot/session_save.ts")).startSessionAutoSave(env, projects),
   }, opts);
 }

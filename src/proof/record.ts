@@ -294,7 +294,8 @@ export async function recordRun(ctx: RecordContext, opts: RecordOptions): Promis
   const started = now();
   let code = 0;
   try {
-    await runEnv(ctx, { name, command: opts.command });
+    const { startSessionAutoSave } = await import("../snapshot/session_save.ts");
+    await runEnv({ autoSaver: startSessionAutoSave, ...ctx }, { name, command: opts.command });
   } catch (e) {
     if (!(e instanceof CommandExit)) throw e;
     code = e.exitCode;

@@ -3,7 +3,7 @@
  * environment's persist/ folder at /opt/venvoy/persist (packages installed in a session
  * live there), the home folder at its own path, and the host user's identity.
  */
-import { isAbsolute, join, resolve } from "../util/path.ts";
+import { isAbsolute, resolve } from "../util/path.ts";
 import { ENTRY } from "../recipe/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
@@ -43,6 +43,11 @@ export interface RunContext {
   user?: { uid: number; gid: number };
   /** Auto-save snapshots while the session runs (default true). */
   autosave?: boolean;
+  /**
+   * Starts the auto-save (snapshot/session_save.ts startSessionAutoSave), given by the
+   * caller so this layer imports no snapshot code. Absent: no auto-save.
+   */
+  autoSaver?: (env: LoadedEnv, projects: string) => Promise<{ stop(): Promise<void> }>;
   /**
    * The host environment, for the scheduler's variables passed into the session
    * (src/hpc/passthrough.ts). Absent: none are passed.
@@ -108,9 +113,9 @@ async function whileAutoSaving<T>(
   env: LoadedEnv,
   session: () => Promise<T>,
 ): Promise<T> {
-  if (ctx.autosave === false) return await session();
+  if (ctx.autosave === false || !ctx.autoSaver) return await session();
   const running = session();
-  const saver = startSessionAutoSave(ctx, env).catch((e) => {
+  const saver = ctx.autoSaver(env, ctx.paths.projects).catch((e) => {
     ctx.note(`auto-save is off for this session: ${(e as Error).message}`);
     return null;
   });
@@ -119,22 +124,6 @@ async function whileAutoSaving<T>(
   } finally {
     await (await saver)?.stop();
   }
-}
-
-async function startSessionAutoSave(
-  ctx: RunContext,
-  env: LoadedEnv,
-): Promise<{ stop(): Promise<void> }> {
-  // Not snapshot/mod.ts: that brings the YAML library, which a session that changes no
-  // package never needs.
-  const { startAutoSave } = await import("../snapshot/autosave.ts");
-  const { metaFromConfig } = await import("../snapshot/model.ts");
-  return startAutoSave({
-    envDir: env.dir,
-    projectDir: join(ctx.paths.projects, env.name),
-    name: env.name,
-    meta: metaFromConfig(env.config as unknown as Record<string, unknown>),
-  });
 }
 
 async function runSession(

@@ -3,14 +3,7 @@ import restoreTemplate from "../../templates/archive/restore.sh" with { type: "t
 import readmeTemplate from "../../templates/archive/README.md" with { type: "text" };
 import { shellQuote } from "../process/mod.ts";
 import type { Manifest } from "./manifest.ts";
-
-/** Replaces every @@KEY@@; a key without a value is a bug, not a blank. */
-export function fill(template: string, values: Record<string, string>): string {
-  return template.replace(/@@([A-Z_]+)@@/g, (_whole, key: string) => {
-    if (!(key in values)) throw new Error(`internal: template value ${key} missing`);
-    return values[key];
-  });
-}
+import { fill } from "../util/template.ts";
 
 /** Values are shell-quoted: nothing in the manifest can inject shell code. */
 export function renderRestoreScript(m: Manifest): string {

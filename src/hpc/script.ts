@@ -7,7 +7,7 @@
 import slurmTemplate from "../../templates/jobs/slurm.sh.tmpl" with { type: "text" };
 import pbsTemplate from "../../templates/jobs/pbs.sh.tmpl" with { type: "text" };
 import lsfTemplate from "../../templates/jobs/lsf.sh.tmpl" with { type: "text" };
-import { fill } from "../archive/templates.ts";
+import { fill } from "../util/template.ts";
 import { shellQuote } from "../process/mod.ts";
 import { type JobSpec, noLineBreak, type SchedulerName } from "./job.ts";
 import type { SchedulerAdapter } from "./scheduler.ts";

@@ -475,6 +475,7 @@ export async function importTarballOffline(
   o: { name?: string; force?: boolean; engine: string },
 ): Promise<ImportedEnvironment> {
   const { initEnv } = await import("../env/init.ts");
+  const { captureEnvSnapshot } = await import("../snapshot/env_hooks.ts");
   return await importTarball(verified, {
     environmentsDir: ctx.paths.environments,
     projectsDir: ctx.paths.projects,
@@ -488,6 +489,7 @@ export async function importTarballOffline(
         engine: o.engine,
         venvoyVersion: ctx.venvoyVersion,
         note: ctx.note,
+        recordSnapshot: captureEnvSnapshot,
       }, { name, force: true, offline: true });
       return { image: res.config.image, imageId: res.config.image_id };
     },

@@ -411,6 +411,8 @@ async function rebuildFromPins(
       venvoyVersion: deps.venvoyVersion,
       note: deps.note,
       quiet: deps.progress === "quiet",
+      recordSnapshot: async (env, projects) =>
+        (await import("../snapshot/env_hooks.ts")).captureEnvSnapshot(env, projects),
     }, {
       name,
       runtime,

@@ -65,6 +65,8 @@ export async function init(ctx: CommandContext, opts: InitOptions): Promise<void
     engine: ctx.engine,
     venvoyVersion: VERSION,
     note: info,
+    recordSnapshot: async (env, projects) =>
+      (await import("../snapshot/env_hooks.ts")).captureEnvSnapshot(env, projects),
   }, opts);
   const c = res.config;
   const version = c.runtime === "python" ? `Python ${c.python_version}` : `R ${c.r_version}`;

@@ -111,6 +111,6 @@ export async function run(ctx: CommandContext, opts: RunOptions): Promise<void> 
     stdinData,
     hostEnv: Deno.env.toObject(),
     autoSaver: async (env, projects) =>
-      (await import("../snapshot/session_save.ts")).startSessionAutoSave(env, projects),
+      (await import("../snapshot/env_hooks.ts")).startSessionAutoSave(env, projects),
   }, opts);
 }

@@ -77,6 +77,14 @@ export interface InitContext {
   /** Host user for runs (tests inject it). */
   user?: { uid: number; gid: number };
   now?: () => Date;
+  /**
+   * Records the state the build starts from as a snapshot (snapshot/env_hooks.ts
+   * captureEnvSnapshot), given by the caller so env/ loads no snapshot code. Absent: none.
+   */
+  recordSnapshot?: (
+    env: { dir: string; name: string; config: EnvConfig },
+    projects: string,
+  ) => Promise<void>;
 }
 
 export interface InitResult {
@@ -414,14 +422,9 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
 }
 
 async function recordSnapshot(ctx: InitContext, dir: string, config: EnvConfig): Promise<void> {
-  const { captureSnapshot, metaFromConfig } = await import("../snapshot/mod.ts");
+  if (!ctx.recordSnapshot) return;
   try {
-    await captureSnapshot({
-      envDir: dir,
-      projectDir: join(ctx.paths.projects, config.name),
-      name: config.name,
-      meta: metaFromConfig(config as unknown as Record<string, unknown>),
-    });
+    await ctx.recordSnapshot({ dir, name: config.name, config }, ctx.paths.projects);
   } catch (e) {
     ctx.note(`venvoy: warning: could not save a snapshot: ${(e as Error).message}`);
   }

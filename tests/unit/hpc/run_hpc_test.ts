@@ -8,7 +8,7 @@ import { RecordingRunner } from "../../fakes/runner.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { statePaths } from "../../../src/env/paths.ts";
 import { runEnv } from "../../../src/session/run.ts";
-import { startSessionAutoSave } from "../../../src/snapshot/session_save.ts";
+import { startSessionAutoSave } from "../../../src/snapshot/env_hooks.ts";
 import { schedulerPassthrough } from "../../../src/hpc/passthrough.ts";
 import { sifNameFor } from "../../../src/hpc/sif.ts";
 import { RuntimeUnavailableError } from "../../../src/ui/errors.ts";

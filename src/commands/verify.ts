@@ -52,7 +52,7 @@ export async function verify(
   archive: string,
   opts: VerifyCommandOptions,
 ): Promise<void> {
-  const { verifyArchive, renderReport } = await import("../proof/verify.ts");
+  const { verifyArchive, renderReport } = await import("../archive/verify.ts");
   const { info, out, printJson } = await import("../ui/output.ts");
   const { CommandExit } = await import("../ui/errors.ts");
   const report = await verifyArchive(

@@ -104,11 +104,7 @@ export function defaultOutputName(name: string, format: ExportFormat, now = new 
 
 /** The argv that writes a docker-archive of `ref` to stdout. */
 export function saveToStdoutArgv(runtime: ContainerRuntime, ref: string): string[] {
-  if (runtime.name === "podman") {
-    return [runtime.binary, "save", "--format", "docker-archive", ref];
-  }
-  if (runtime.name === "docker") return [runtime.binary, "save", ref];
-  throw new VenvoyError(`internal: ${runtime.name} has no image store to save from`);
+  return runtime.saveToStdoutArgv(ref);
 }
 
 // deno-lint-ignore no-explicit-any

@@ -439,7 +439,8 @@ async function rebuildFromPins(
       old?.image_id && old.image_id !== result.config.image_id &&
       (old.engine === "podman" || old.engine === "docker")
     ) {
-      await ctx.runner.run({ cmd: [old.engine, "image", "rm", old.image_id] }).catch(() => {});
+      const { createRuntime } = await import("../runtime/mod.ts");
+      await createRuntime(old.engine, ctx.runner).remove(old.image_id).catch(() => {});
     }
   }
   if (

@@ -1,6 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import { basename, dirname, join } from "node:path";
-import { UsageError, VenvoyError } from "../ui/errors.ts";
+import { ProcessError, UsageError, VenvoyError } from "../ui/errors.ts";
 import type { ContainerRuntime } from "../runtime/types.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -116,7 +116,7 @@ export async function uninstall(
     }
   }
 
-  const failures = await execute(ctx, plan);
+  const failures = await execute(plan);
   for (const f of failures) warn(f);
   for (const n of plan.notes) info(`note: ${n}`);
   out(
@@ -337,7 +337,7 @@ function describe(plan: UninstallPlan, opts: UninstallOptions): string[] {
 }
 
 /** Removes what the plan lists, containers first and the binary last; returns failures. */
-async function execute(ctx: CommandContext, plan: UninstallPlan): Promise<string[]> {
+async function execute(plan: UninstallPlan): Promise<string[]> {
   const { editRcFile, removeBlock } = await import("../release/mod.ts");
   const failures: string[] = [];
   const attempt = async (what: string, fn: () => Promise<unknown>) => {
@@ -349,10 +349,11 @@ async function execute(ctx: CommandContext, plan: UninstallPlan): Promise<string
   };
   for (const c of plan.containers) {
     await attempt(c.label, async () => {
-      const res = await ctx.runner.run({ cmd: [c.binary, "rm", "-f", c.id] });
-      if (res.code !== 0 && !/no such container|no container with/i.test(res.stderr)) {
-        throw new Error(res.stderr.trim() || `exit ${res.code}`);
-      }
+      await c.runtime.removeContainer(c.id).catch((e) => {
+        // The engine's own words, as before the adapter did the removing.
+        if (e instanceof ProcessError) throw new Error(e.stderr.trim() || `exit ${e.code}`);
+        throw e;
+      });
     });
   }
   for (const i of plan.images) {

@@ -215,8 +215,8 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     pin = await offlinePin(builder, previous?.base_image_pinned || baseImage);
   } else if (builder) {
     pin = previous && previous.base_image === baseImage && previous.base_image_pinned
-      ? await checkPinned(ctx.runner, builder, previous.base_image_pinned)
-      : await pinBase(ctx.runner, builder, baseImage);
+      ? await checkPinned(builder, previous.base_image_pinned)
+      : await pinBase(builder, baseImage);
   } else {
     pin = await pinForDefinition(baseImage, previous);
   }
@@ -379,7 +379,7 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
       async (e) => {
         // A new environment whose image is not what was asked for leaves no image behind.
         if (!previous && builder) {
-          await ctx.runner.run({ cmd: [builder.binary, "image", "rm", tag] }).catch(() => {});
+          await builder.remove(tag).catch(() => {});
         }
         throw e;
       },
@@ -414,9 +414,7 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     runtime.produces === "image"
   ) {
     // The old image is untagged now; drop it unless something still uses it.
-    await ctx.runner.run({ cmd: [runtime.binary, "image", "rm", previous.image_id] }).catch(
-      () => {},
-    );
+    await runtime.remove(previous.image_id).catch(() => {});
   }
   return { dir, config, unchanged };
 }

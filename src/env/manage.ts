@@ -159,7 +159,7 @@ export async function deleteEnv(
     for (const c of containers) {
       const owner = c.labels[OWNER_LABEL];
       if (owner ? owner !== key : !(mine && c.image === env.config.image)) continue;
-      await runner.run({ cmd: [rt.binary, "rm", "-f", c.id] });
+      await rt.removeContainer(c.id).catch(() => {});
       removed.push(`container ${c.name || c.id}`);
     }
     if (info && !mine) {

@@ -126,6 +126,20 @@ export class ApptainerRuntime implements ContainerRuntime {
     return res.code;
   }
 
+  /** No image store: a pull goes through buildSif (docker:// sources). */
+  pull(_ref: string): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  /** Apptainer sessions are not containers venvoy names; there is nothing to remove. */
+  removeContainer(ref: string): Promise<void> {
+    return Promise.reject(new VenvoyError(`internal: ${this.name} has no container ${ref}`));
+  }
+
+  saveToStdoutArgv(_ref: string): string[] {
+    throw new VenvoyError(`internal: ${this.name} has no image store to save from`);
+  }
+
   /** A SIF is already a single portable file: saving copies it. */
   async save(ref: string, archivePath: string): Promise<ArchiveKind> {
     await Deno.copyFile(ref, archivePath);

@@ -98,6 +98,22 @@ export abstract class OciCli implements ContainerRuntime {
     return [];
   }
 
+  saveToStdoutArgv(ref: string): string[] {
+    return [this.binary, "save", ...this.saveFlags(), ref];
+  }
+
+  async pull(ref: string): Promise<boolean> {
+    return (await this.runner.run({ cmd: [this.binary, "pull", ref] })).code === 0;
+  }
+
+  async removeContainer(ref: string, options: { ignoreMissing?: boolean } = {}): Promise<void> {
+    const cmd = [this.binary, "rm", "-f", ...(options.ignoreMissing ? ["--ignore"] : []), ref];
+    const res = await this.runner.run({ cmd });
+    if (res.code !== 0 && !/no such container|no container with/i.test(res.stderr)) {
+      throw new ProcessError(cmd, res, { what: `${this.name} rm` });
+    }
+  }
+
   /**
    * `<engine> load -i`, then venvoy's own tag. With `expectId`, the loaded image must be
    * that ID before it is tagged; otherwise nothing is tagged and nothing removed (an ID

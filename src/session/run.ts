@@ -182,7 +182,7 @@ async function runSession(
   const code = await whileAutoSaving(ctx, env, () => runtime.run(spec));
   if (code >= 125 && runtime.produces === "image" && runtime.name === "podman") {
     // Interrupted or failed to start: make sure the container is gone (--rm may not have run).
-    await ctx.runner.run({ cmd: [runtime.binary, "rm", "-f", "--ignore", spec.name!] }).catch(
+    await runtime.removeContainer(spec.name!, { ignoreMissing: true }).catch(
       () => {},
     );
   }

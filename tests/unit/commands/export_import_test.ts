@@ -19,7 +19,7 @@ import {
   importEnv,
   lockBeside,
   requirementsText,
-} from "../../../src/commands/import.ts";
+} from "../../../src/archive/import_env.ts";
 import { statePaths } from "../../../src/env/paths.ts";
 import { readConfig } from "../../../src/env/config.ts";
 import type { InitContext, InitOptions } from "../../../src/env/init.ts";

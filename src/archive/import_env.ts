@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { detectFormat, importArchive, importFile, refuseExistingEnvironment } from "./mod.ts";
 import type { ImportedEnvironment } from "./mod.ts";
 import { importTarballOffline } from "./tarball.ts";
-import { IMPORT_ACCEPTS } from "./accepts.ts";
+import { IMPORT_ACCEPTS } from "./formats.ts";
 import { readGlobalConfig } from "../env/global.ts";
 import { initEnv } from "../env/init.ts";
 import type { StatePaths } from "../env/paths.ts";

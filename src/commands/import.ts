@@ -1,6 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
-import { IMPORT_ACCEPTS } from "../archive/accepts.ts";
+import { IMPORT_ACCEPTS } from "../archive/formats.ts";
 import type { ImportOptions } from "../archive/import_env.ts";
 import { VERSION } from "../version.ts";
 

@@ -13,7 +13,7 @@ import {
   exportEnv,
   lockPathFor,
   outputPath,
-} from "../../../src/commands/export.ts";
+} from "../../../src/archive/export_env.ts";
 import {
   IMPORT_ACCEPTS,
   importEnv,

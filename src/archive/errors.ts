@@ -49,3 +49,18 @@ export class ChecksumMismatchError extends ArchiveError {}
 
 /** The output exists and --force was not given. */
 export class OutputExistsError extends VenvoyError {}
+
+/** The refusal of an existing output file (export, standalone files). */
+export function outputExists(path: string): OutputExistsError {
+  return new OutputExistsError(`${path} already exists`, {
+    hint: "pass --force to replace it, or choose another --output",
+  });
+}
+
+/** Refuses an output path that is a folder, or that exists when `force` is not given. */
+export async function refuseExistingOutput(path: string, force = false): Promise<void> {
+  const st = await Deno.lstat(path).catch(() => null);
+  if (!st) return;
+  if (st.isDirectory) throw new OutputExistsError(`${path} is a folder`);
+  if (!force) throw outputExists(path);
+}

@@ -8,12 +8,11 @@
  * hashed on the way, then streamed into the archive. Memory stays bounded throughout.
  */
 import { removeStaleTempDirs } from "./staging.ts";
-import { basename, dirname, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from "node:path";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, ImageInfo } from "../runtime/types.ts";
 import { ProcessError, UsageError, VenvoyError } from "../ui/errors.ts";
-import { CONFIG_CACHE } from "../env/config.ts";
+import { CONFIG_CACHE, type EnvConfig, readConfig } from "../env/config.ts";
 import {
   CHECKSUMS_NAME,
   checksumsText,
@@ -107,25 +106,6 @@ export function saveToStdoutArgv(runtime: ContainerRuntime, ref: string): string
   return runtime.saveToStdoutArgv(ref);
 }
 
-// deno-lint-ignore no-explicit-any
-type Config = Record<string, any>;
-
-export async function readConfig(envDir: string): Promise<Config> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(join(envDir, "config.yaml"));
-  } catch (e) {
-    throw new VenvoyError(`cannot read ${join(envDir, "config.yaml")}: ${(e as Error).message}`, {
-      hint: "is this a venvoy environment folder? `venvoy list` shows the environments",
-    });
-  }
-  const data = parseYaml(text);
-  if (typeof data !== "object" || data === null) {
-    throw new VenvoyError(`${join(envDir, "config.yaml")} is not a YAML mapping`);
-  }
-  return data as Config;
-}
-
 async function readPackages(envDir: string): Promise<PackageLists> {
   try {
     const data = JSON.parse(await Deno.readTextFile(join(envDir, "base-packages.json")));
@@ -139,9 +119,9 @@ async function readPackages(envDir: string): Promise<PackageLists> {
 export async function exportArchive(options: ExportArchiveOptions): Promise<ExportResult> {
   const envDir = resolve(options.envDir);
   const output = resolve(options.output);
-  const config = await readConfig(envDir);
-  const name = String(config.name ?? basename(envDir));
-  const ref = options.image ?? (config.image ? String(config.image) : undefined);
+  const config = await readConfig(envDir, { cache: false });
+  const name = config.name;
+  const ref = options.image ?? (config.image || undefined);
   if (!ref) {
     throw new VenvoyError(`environment '${name}' has no image recorded in config.yaml`, {
       hint: `build it first: venvoy init --name ${name}`,
@@ -231,10 +211,9 @@ async function archiveSbom(
   envDir: string,
   ref: string,
 ): Promise<string> {
-  const { parseConfig } = await import("../env/config.ts");
   const { hostUser } = await import("../env/host.ts");
   const sbom = await import("../sbom/mod.ts");
-  const config = await parseConfig(await Deno.readTextFile(join(envDir, "config.yaml")));
+  const config = await readConfig(envDir, { cache: false });
   const common = {
     runtime: options.runtime,
     envDir,
@@ -254,7 +233,7 @@ async function archiveSbom(
 }
 
 function baseManifest(
-  config: Config,
+  config: EnvConfig,
   info: ImageInfo,
   o: {
     name: string;
@@ -288,7 +267,7 @@ function baseManifest(
       id: info.id || str(config.image_id),
       architecture: info.architecture || null,
       os: info.os || null,
-      base: str(config.base_image_pinned) ?? str(config.base_image),
+      base: config.base_image_pinned || null,
       docker_archive: o.dockerArchive,
       sif: o.sif,
     },

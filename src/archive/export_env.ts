@@ -5,7 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
-import { OutputExistsError } from "./errors.ts";
+import { outputExists, refuseExistingOutput } from "./errors.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { defaultOutputName, exportArchive, type ExportFormat, type ExportProgress } from "./mod.ts";
 import type { PackageLists } from "./manifest.ts";
 import { exportStandalone } from "./tarball.ts";
@@ -90,14 +91,7 @@ export async function outputPath(
 }
 
 async function refuseExisting(path: string, force?: boolean): Promise<void> {
-  const st = await Deno.lstat(path).catch(() => null);
-  if (!st) return;
-  if (st.isDirectory) throw new OutputExistsError(`${path} is a folder`);
-  if (!force) {
-    throw new OutputExistsError(`${path} already exists`, {
-      hint: "pass --force to replace it, or choose another --output",
-    });
-  }
+  await refuseExistingOutput(path, force);
 }
 
 /** Exports an environment; returns what was written (the command prints it). */
@@ -200,16 +194,12 @@ async function writeYamlExport(
 /** Writes a hidden temporary file beside `path`, then renames it into place. */
 async function writeNew(path: string, text: string, force?: boolean): Promise<ExportedFile> {
   await refuseExisting(path, force);
-  const tmp = join(dirname(path), `.${basename(path)}.partial-${crypto.randomUUID().slice(0, 8)}`);
   const bytes = new TextEncoder().encode(text);
-  try {
-    await Deno.writeFile(tmp, bytes, { createNew: true, mode: 0o644 });
-    await refuseExisting(path, force);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(path, bytes, {
+    mkdir: false,
+    createOnly: !force,
+    onExists: () => outputExists(path),
+  });
   return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 

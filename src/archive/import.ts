@@ -13,7 +13,9 @@ import { imageTag, validateName } from "../util/names.ts";
 import { parseEnvironmentYml } from "../snapshot/environment_yml.ts";
 import type { Snapshot } from "../snapshot/model.ts";
 import { parseRenvLock } from "../snapshot/renv_lock.ts";
-import { writeFileAtomic, writeSnapshot } from "../snapshot/store.ts";
+import { PERSIST_DIR } from "../recipe/plan.ts";
+import { writeSnapshot } from "../snapshot/store.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import type { ContainerRuntime } from "../runtime/types.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { ChecksumMismatchError, NameClashError, NotAnArchiveError } from "./errors.ts";
@@ -165,7 +167,7 @@ async function install(
     await Deno.mkdir(staging);
     await moveTree(join(verified.dir, ENV_PREFIX), staging);
     // Archives hold files, not empty folders: a session bind-mounts persist/, which must exist.
-    for (const d of ["persist", "vendor"]) {
+    for (const d of [PERSIST_DIR, "vendor"]) {
       const st = await Deno.lstat(join(staging, d)).catch(() => null);
       if (st && !st.isDirectory) {
         throw new NameClashError(
@@ -250,7 +252,7 @@ async function patchConfig(path: string, values: Record<string, string | null>):
   } catch { /* an archive without config.yaml gets a minimal one */ }
   const doc = parseDocument(text.trim() ? text : "{}");
   for (const [k, v] of Object.entries(values)) doc.set(k, v);
-  await writeFileAtomic(path, doc.toString());
+  await writeFileAtomic(path, doc.toString(), { fsync: true });
 }
 
 /** Renames `staging` to `envDir`; an existing folder is moved aside first, then removed. */
@@ -284,7 +286,7 @@ export async function replaceEnvironment<T>(
   build: () => Promise<T>,
   options: { keep?: string[] } = {},
 ): Promise<T> {
-  const keep = options.keep ?? ["persist"];
+  const keep = options.keep ?? [PERSIST_DIR];
   let aside: string | null = null;
   if (await Deno.lstat(envDir).then(() => true, () => false)) {
     aside = `${dirname(envDir)}/.${basename(envDir)}.replaced-${crypto.randomUUID().slice(0, 8)}`;

@@ -16,7 +16,7 @@
  * environment folder from env/ + vendor/ + the lock, and rebuilds it offline.
  */
 import { createHash } from "node:crypto";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { LOCK_FILE } from "../recipe/plan.ts";
 import { standaloneDockerfile, type StandaloneSpec } from "../recipe/standalone.ts";
@@ -28,6 +28,7 @@ import type { ProcessRunner } from "../process/mod.ts";
 import { VenvoyError } from "../ui/errors.ts";
 import { parseDistFilename } from "../snapshot/freeze.ts";
 import { directPackages } from "../snapshot/direct_url.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { sha256File } from "../util/hash.ts";
 import { pythonToFreeze, rToFreeze } from "../snapshot/freeze_run.ts";
 import type { Pkg } from "../snapshot/model.ts";
@@ -446,22 +447,14 @@ async function writeFileNew(
   text: string,
   force?: boolean,
 ): Promise<{ path: string; size: number; sha256: string }> {
-  const { OutputExistsError } = await import("./errors.ts");
-  const st = await Deno.lstat(path).catch(() => null);
-  if (st && (st.isDirectory || !force)) {
-    throw new OutputExistsError(`${path} already exists`, {
-      hint: "pass --force to replace it, or choose another --output",
-    });
-  }
+  const { outputExists, refuseExistingOutput } = await import("./errors.ts");
+  await refuseExistingOutput(path, force);
   const bytes = new TextEncoder().encode(text);
-  const tmp = join(dirname(path), `.${basename(path)}.partial-${crypto.randomUUID().slice(0, 8)}`);
-  try {
-    await Deno.writeFile(tmp, bytes, { createNew: true, mode: 0o644 });
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(path, bytes, {
+    mkdir: false,
+    createOnly: !force,
+    onExists: () => outputExists(path),
+  });
   return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 

@@ -2,8 +2,8 @@
 import restoreTemplate from "../../templates/archive/restore.sh" with { type: "text" };
 import readmeTemplate from "../../templates/archive/README.md" with { type: "text" };
 import { shellQuote } from "../process/mod.ts";
-import type { Manifest } from "./manifest.ts";
 import { fill } from "../util/template.ts";
+import type { Manifest } from "./manifest.ts";
 
 /** Values are shell-quoted: nothing in the manifest can inject shell code. */
 export function renderRestoreScript(m: Manifest): string {

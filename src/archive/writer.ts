@@ -9,7 +9,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createGzip, type Gzip } from "node:zlib";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
-import { OutputExistsError } from "./errors.ts";
+import { refuseExistingOutput } from "./errors.ts";
 import type { MemberEntry } from "./manifest.ts";
 import { BLOCK, encodeHeader, normalizeMemberPath, padded } from "./tar.ts";
 
@@ -70,7 +70,7 @@ export class TarGzWriter {
 
   /** Starts an archive at `path`; refuses an existing file unless `force`. */
   static async create(path: string, options: WriterOptions = {}): Promise<TarGzWriter> {
-    await refuseExisting(path, options.force);
+    await refuseExistingOutput(path, options.force);
     const tmp = join(
       dirname(path),
       `.${basename(path)}.partial-${crypto.randomUUID().slice(0, 8)}`,
@@ -222,7 +222,7 @@ export class TarGzWriter {
     await this.#write(new Uint8Array(BLOCK * 2));
     await this.#close();
     if (this.#failed) throw this.#wrap(this.#failed);
-    await refuseExisting(this.path, this.#options.force);
+    await refuseExistingOutput(this.path, this.#options.force);
     await Deno.rename(this.tmpPath, this.path);
     return { path: this.path, size: this.#compressed, sha256: this.#fileHash.digest("hex") };
   }
@@ -241,20 +241,6 @@ export class TarGzWriter {
       this.#file.once("error", () => resolve());
       this.#gzip.end();
     });
-  }
-}
-
-async function refuseExisting(path: string, force = false): Promise<void> {
-  try {
-    const st = await Deno.lstat(path);
-    if (st.isDirectory) throw new OutputExistsError(`${path} is a folder`);
-    if (!force) {
-      throw new OutputExistsError(`${path} already exists`, {
-        hint: "pass --force to replace it, or choose another --output",
-      });
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
 }
 

@@ -49,7 +49,8 @@ export async function configure(
 ): Promise<void> {
   const { readGlobalConfig, writeGlobalConfig, editorFor } = await import("../env/global.ts");
   const { loadEnv } = await import("../env/store.ts");
-  const { out, isTty } = await import("../ui/output.ts");
+  const { out } = await import("../ui/output.ts");
+  const { canAsk, select } = await import("../ui/prompt.ts");
   const { UsageError } = await import("../ui/errors.ts");
   if (opts.name) await loadEnv(ctx.paths, opts.name);
   const cfg = await readGlobalConfig(ctx.paths);
@@ -61,17 +62,18 @@ export async function configure(
       });
     }
     editor = opts.editor as Editor;
-  } else if (isTty("stdin") && isTty("stderr")) {
-    const { default: select } = await import("@inquirer/select");
-    editor = await select({
-      message: `Open which editor on \`venvoy run${opts.name ? ` ${opts.name}` : ""}\`?`,
-      default: opts.name ? editorFor(cfg, opts.name) : cfg.editor ?? "none",
-      choices: [
-        { value: "cursor" as const, name: "Cursor" },
-        { value: "code" as const, name: "VS Code" },
-        { value: "none" as const, name: "none: an interactive shell" },
-      ],
-    });
+  } else if (canAsk()) {
+    editor = await select(
+      `Open which editor on \`venvoy run${opts.name ? ` ${opts.name}` : ""}\`?`,
+      {
+        default: opts.name ? editorFor(cfg, opts.name) : cfg.editor ?? "none",
+        choices: [
+          { value: "cursor" as const, name: "Cursor" },
+          { value: "code" as const, name: "VS Code" },
+          { value: "none" as const, name: "none: an interactive shell" },
+        ],
+      },
+    );
   } else {
     const current = opts.name ? editorFor(cfg, opts.name) : cfg.editor ?? "none";
     // Never wait for input that cannot come: show the setting and how to change it.

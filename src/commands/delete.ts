@@ -28,21 +28,18 @@ export async function deleteCommand(
 ): Promise<void> {
   const { deleteEnv } = await import("../env/manage.ts");
   const { loadEnv } = await import("../env/store.ts");
-  const { info, isTty } = await import("../ui/output.ts");
+  const { info } = await import("../ui/output.ts");
   const { UsageError, VenvoyError } = await import("../ui/errors.ts");
   const env = await loadEnv(ctx.paths, name);
   if (!opts.force) {
-    if (!isTty("stdin") || !isTty("stderr")) {
+    const { canAsk, confirm } = await import("../ui/prompt.ts");
+    if (!canAsk()) {
       throw new UsageError(`not deleting '${name}' without confirmation (no terminal to ask on)`, {
         hint: `venvoy delete ${name} --force`,
       });
     }
-    const { default: confirm } = await import("@inquirer/confirm");
     const what = opts.purge ? "its image, folder and snapshot history" : "its image and folder";
-    const ok = await confirm({
-      message: `Delete '${name}' (${env.dir}), ${what}?`,
-      default: false,
-    });
+    const ok = await confirm(`Delete '${name}' (${env.dir}), ${what}?`);
     if (!ok) {
       throw new VenvoyError("nothing deleted", { hint: "pass --force to skip the question" });
     }

@@ -71,7 +71,7 @@ Bring it back with: venvoy import FILE [--name NEW]`,
 export async function exportCommand(ctx: CommandContext, opts: ExportOptions): Promise<void> {
   const { exportEnv } = await import("../archive/export_env.ts");
   const { info, out, printJson, warn } = await import("../ui/output.ts");
-  const { formatBytes } = await import("../ui/progress.ts");
+  const { formatBytes } = await import("../ui/bytes.ts");
   const res = await exportEnv(ctx, opts, {
     note: (m) => info(`venvoy: ${m}`),
     warn,

@@ -41,6 +41,7 @@ Examples:
 export async function freeze(ctx: CommandContext, opts: FreezeCommandOptions): Promise<void> {
   const { freezeEnv } = await import("../snapshot/freeze_run.ts");
   const { info, isTty, out, warn } = await import("../ui/output.ts");
+  const { formatBytes } = await import("../ui/bytes.ts");
   const res = await freezeEnv({
     runner: ctx.runner,
     paths: ctx.paths,
@@ -74,8 +75,8 @@ export async function freeze(ctx: CommandContext, opts: FreezeCommandOptions): P
     `Froze '${res.name}': ${res.python.length} Python wheel(s)${
       res.r.saved.length ? `, ${res.r.saved.length} R source package(s)` : ""
     }, vendor/ is ${
-      (res.vendorBytes / 1e6).toFixed(1)
-    } MB. Offline rebuild: venvoy init --name ${res.name} --force --offline`,
+      formatBytes(res.vendorBytes)
+    }. Offline rebuild: venvoy init --name ${res.name} --force --offline`,
   );
   out(res.lock);
 }

@@ -43,10 +43,11 @@ export async function restore(ctx: CommandContext, opts: RestoreCommandOptions):
   const { restoreEnv } = await import("../snapshot/restore_run.ts");
   const { renderDeviations, renderMismatches } = await import("../snapshot/restore.ts");
   const { VenvoyError } = await import("../ui/errors.ts");
-  const { info, isTty, out, warn } = await import("../ui/output.ts");
+  const { info, out, warn } = await import("../ui/output.ts");
   const { name, note } = await resolveEnvironmentName(ctx.paths, opts.name);
   if (note) info(`venvoy: ${note}`);
-  const interactive = isTty("stdin") && isTty("stderr");
+  const { canAsk } = await import("../ui/prompt.ts");
+  const interactive = canAsk();
   const res = await restoreEnv({
     runner: ctx.runner,
     paths: ctx.paths,
@@ -58,9 +59,8 @@ export async function restore(ctx: CommandContext, opts: RestoreCommandOptions):
     allowNearest: opts.allowNearest,
     ask: interactive
       ? async (entries) => {
-        const { default: select } = await import("@inquirer/select");
-        return await select({
-          message: `Restore '${name}' to which snapshot? (times are UTC)`,
+        const { select } = await import("../ui/prompt.ts");
+        return await select(`Restore '${name}' to which snapshot? (times are UTC)`, {
           choices: entries.map((e, i) => ({
             value: e,
             name: `${e.id}${i === 0 ? "  (latest)" : ""}`,

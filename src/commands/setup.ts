@@ -30,7 +30,7 @@ export async function setup(
   const { detect } = await import("../runtime/detect.ts");
   const { parseEditor, writableFolder } = await import("./configure.ts");
   const { readGlobalConfig, writeGlobalConfig } = await import("../env/global.ts");
-  const { out, isTty } = await import("../ui/output.ts");
+  const { out } = await import("../ui/output.ts");
   const { parseEngine } = await import("../runtime/mod.ts");
   const d = await detect(ctx.runner, { engine: parseEngine(ctx.engine, "--engine") });
   const editors = (["cursor", "code"] as const).filter((e) => ctx.runner.which(e));
@@ -51,10 +51,9 @@ export async function setup(
   }
   const cfg = await readGlobalConfig(ctx.paths);
   let editor = opts.editor ? await parseEditor(opts.editor) : cfg.editor ?? (editors[0] ?? "none");
-  if (!opts.yes && !opts.editor && isTty("stdin") && isTty("stderr")) {
-    const { default: select } = await import("@inquirer/select");
-    editor = await select({
-      message: "Open which editor on `venvoy run`?",
+  const { canAsk, select } = await import("../ui/prompt.ts");
+  if (!opts.yes && !opts.editor && canAsk()) {
+    editor = await select("Open which editor on `venvoy run`?", {
       default: editor,
       choices: [
         {

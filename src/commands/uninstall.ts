@@ -38,7 +38,7 @@ export type { UninstallOptions };
 export interface UninstallDeps extends PlanDeps {
   /** Asks a yes/no question on the terminal. Default: a line read from stdin. */
   ask?: (question: string) => Promise<boolean>;
-  /** Whether there is a terminal to ask on. Default: stdin is a terminal. */
+  /** Whether there is a terminal to ask on. Default: stdin and stderr are terminals. */
   interactive?: boolean;
 }
 
@@ -48,7 +48,7 @@ export async function uninstall(
   deps: UninstallDeps = {},
 ): Promise<void> {
   const { describePlan, executeUninstall, planUninstall } = await import("../release/uninstall.ts");
-  const { out, info, warn, isTty } = await import("../ui/output.ts");
+  const { out, info, warn } = await import("../ui/output.ts");
   const plan = await planUninstall(ctx, opts, deps);
   const lines = describePlan(plan, opts);
 
@@ -64,7 +64,8 @@ export async function uninstall(
     return;
   }
   if (!opts.force) {
-    if (!(deps.interactive ?? isTty("stdin"))) {
+    const { canAsk, confirm } = await import("../ui/prompt.ts");
+    if (!(deps.interactive ?? canAsk())) {
       throw new UsageError(
         "venvoy uninstall asks before it removes anything, and there is no terminal to ask on",
         { hint: "see the list with 'venvoy uninstall --dry-run', then run it with --force" },
@@ -72,7 +73,7 @@ export async function uninstall(
     }
     info("venvoy uninstall will remove:");
     for (const l of lines) info(l);
-    const yes = await (deps.ask ?? askYesNo)("Remove all of this? [y/N] ");
+    const yes = await (deps.ask ?? confirm)("Remove all of this?");
     if (!yes) {
       out("Nothing was removed.");
       return;
@@ -91,17 +92,4 @@ export async function uninstall(
   if (failures.length) {
     throw new VenvoyError(`${failures.length} item(s) could not be removed`);
   }
-}
-
-async function askYesNo(question: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  Deno.stderr.writeSync(enc.encode(question));
-  const buf = new Uint8Array(1024);
-  let answer = "";
-  while (!answer.includes("\n")) {
-    const n = await Deno.stdin.read(buf);
-    if (n === null) break;
-    answer += new TextDecoder().decode(buf.subarray(0, n));
-  }
-  return /^\s*y(es)?\s*$/i.test(answer.split("\n")[0]);
 }

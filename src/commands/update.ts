@@ -69,10 +69,8 @@ export async function update(
   const asset = r.assetName(r.hostTarget(deps.target));
   info(`Downloading ${asset} ${latest.text} from ${base}`);
   const bytes = await r.downloadVerified(base, asset);
-  const size = bytes.length < 1048576
-    ? `${Math.ceil(bytes.length / 1024)} KB`
-    : `${(bytes.length / 1048576).toFixed(1)} MB`;
-  info(`Checksum verified (${size}); checking that it runs`);
+  const { formatBytes } = await import("../ui/bytes.ts");
+  info(`Checksum verified (${formatBytes(bytes.length)}); checking that it runs`);
   const path = await r.replaceExecutable(self, bytes, {
     runner: ctx.runner,
     expectVersion: latest.text,

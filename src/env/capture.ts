@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import type { ContainerRuntime } from "../runtime/mod.ts";
 import { VenvoyError } from "../ui/errors.ts";
-import { writeFileAtomic } from "./config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 
 export interface PackageEntry {
   name: string;

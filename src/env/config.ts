@@ -8,7 +8,8 @@
  * parser's own code: an edit to the file, or another venvoy, simply misses the cache and
  * parses again. config.yaml stays the only source of truth; the cache can be deleted.
  */
-import { dirname, join } from "../util/path.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
+import { join } from "../util/path.ts";
 import { VenvoyError } from "../ui/errors.ts";
 import { sha256Hex } from "../util/hash.ts";
 import type { EnvRuntime } from "./spec.ts";
@@ -137,9 +138,21 @@ async function writeCache(envDir: string, key: string, config: EnvConfig): Promi
   } catch { /* a read-only environment folder: it is only a cache */ }
 }
 
-export async function readConfig(envDir: string): Promise<EnvConfig> {
+export async function readConfig(
+  envDir: string,
+  options: { cache?: boolean } = {},
+): Promise<EnvConfig> {
   const path = configPath(envDir);
-  const text = await Deno.readTextFile(path);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new VenvoyError(`cannot read ${path}: ${(e as Error).message}`, {
+      hint: "is this a venvoy environment folder? `venvoy list` shows the environments",
+    });
+  }
+  // Without the cache (export, dry runs): parse, and write nothing into the folder.
+  if (options.cache === false) return await parseConfig(text, path);
   const key = await cacheKey(text);
   try {
     const cached = JSON.parse(await Deno.readTextFile(join(envDir, CONFIG_CACHE)));
@@ -150,19 +163,6 @@ export async function readConfig(envDir: string): Promise<EnvConfig> {
   const config = await parseConfig(text, path);
   await writeCache(envDir, key, config);
   return config;
-}
-
-/** A temporary file in the same folder, then a rename: never half-written. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
 }
 
 export async function writeConfig(envDir: string, cfg: EnvConfig): Promise<void> {

@@ -1,6 +1,6 @@
 /** $VENVOY_HOME/config.yaml: global defaults written by `setup` and `configure`. */
 import { parse, stringify } from "yaml";
-import { writeFileAtomic } from "./config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import type { StatePaths } from "./paths.ts";
 
 export type Editor = "cursor" | "code" | "none";

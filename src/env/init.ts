@@ -12,6 +12,7 @@ import {
   DOCKERIGNORE,
   type Kind,
   LOCK_FILE,
+  PERSIST_DIR,
   supportFiles,
 } from "../recipe/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
@@ -25,12 +26,13 @@ import {
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { captureImage, writeBasePackages } from "./capture.ts";
 import { hostCaBundle, hostPlatform, hostUser } from "./host.ts";
-import { type EnvConfig, readConfig, writeConfig, writeFileAtomic } from "./config.ts";
+import { type EnvConfig, readConfig, writeConfig } from "./config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { readGlobalConfig } from "./global.ts";
 import { imageTag, validateName } from "../util/names.ts";
 import type { StatePaths } from "./paths.ts";
 import { checkPinned, type Pin, pinBase } from "./pin.ts";
-import { withProgress } from "./progress.ts";
+import { withProgress } from "../ui/progress.ts";
 import { checkImageRef } from "../util/grammar.ts";
 import { ownerLabels } from "./owner.ts";
 import {
@@ -244,7 +246,7 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     ...(cranUrl ? { cranUrl } : {}),
   };
   await Deno.mkdir(join(dir, "vendor"), { recursive: true });
-  await Deno.mkdir(join(dir, "persist"), { recursive: true });
+  await Deno.mkdir(join(dir, PERSIST_DIR), { recursive: true });
   await Deno.mkdir(join(dir, ".venvoy"), { recursive: true });
   for (const [file, text] of Object.entries(supportFiles())) {
     await writeIfChanged(join(dir, ".venvoy", file), text);

@@ -10,6 +10,7 @@ import {
 } from "../runtime/mod.ts";
 import { OWNER_LABEL } from "../runtime/types.ts";
 import { ownerKey } from "./owner.ts";
+import { formatBytes } from "../ui/bytes.ts";
 import { VenvoyError } from "../ui/errors.ts";
 import { readBasePackages } from "./capture.ts";
 import { imageTag } from "../util/names.ts";
@@ -88,18 +89,6 @@ export async function listEnvs(runner: ProcessRunner, paths: StatePaths): Promis
   return rows;
 }
 
-export function humanSize(bytes: number | null): string {
-  if (bytes === null) return "-";
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
-}
-
 export function listTable(rows: EnvRow[]): string[][] {
   const yn = (b: boolean | null) => (b === null ? "?" : b ? "yes" : "no");
   return [
@@ -109,7 +98,7 @@ export function listTable(rows: EnvRow[]): string[][] {
       `${r.runtime === "python" ? "Python" : "R"} ${r.version}`,
       r.engine,
       yn(r.built),
-      humanSize(r.size),
+      r.size === null ? "-" : formatBytes(r.size),
       r.created.slice(0, 16).replace("T", " "),
       r.last_snapshot ? r.last_snapshot.slice(0, 16).replace("T", " ") : "-",
       yn(r.running),

@@ -2,7 +2,7 @@
 import { join } from "../util/path.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { type EnvConfig, readConfig } from "./config.ts";
-import { isValidName, validateName } from "../util/names.ts";
+import { chooseEnvName, isValidName, validateName } from "../util/names.ts";
 import type { StatePaths } from "./paths.ts";
 
 export function envDir(paths: StatePaths, name: string): string {
@@ -68,18 +68,7 @@ export async function pickEnvName(
     });
   }
   const name = positional ?? flag;
-  if (name) return validateName(name);
-  const names = await listEnvNames(paths);
-  if (names.length === 1) {
-    note(`using the only environment, '${names[0]}'`);
-    return names[0];
-  }
-  if (names.length === 0) {
-    throw new VenvoyError("there are no environments yet", {
-      hint: "create one: venvoy init --name my-project",
-    });
-  }
-  throw new UsageError(`which environment? There are ${names.length}: ${names.join(", ")}`, {
-    hint: `name one: venvoy run ${names[0]}`,
-  });
+  const chosen = chooseEnvName(name || undefined, name ? [] : await listEnvNames(paths));
+  if (chosen.note) note(chosen.note);
+  return chosen.name;
 }

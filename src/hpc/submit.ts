@@ -11,7 +11,7 @@ import { detectHpc } from "../runtime/detect.ts";
 import { ProcessError, RuntimeUnavailableError, UsageError, VenvoyError } from "../ui/errors.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { loadEnv, pickEnvName } from "../env/store.ts";
-import { writeFileAtomic } from "../env/config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { selfPath } from "../release/self_replace.ts";
 import {
   type JobFlags,

@@ -10,7 +10,7 @@
 import { join, posix } from "node:path";
 import type { RunContext } from "../session/run.ts";
 import { CommandExit, UsageError, VenvoyError } from "../ui/errors.ts";
-import { writeFileAtomic } from "../snapshot/store.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import {
   collectEntries,
   type FileEntry,
@@ -90,7 +90,7 @@ export async function writeRecord(projectDir: string, record: RunRecord): Promis
   const dir = recordsDir(projectDir);
   await Deno.mkdir(dir, { recursive: true });
   const path = join(dir, `${record.id}.json`);
-  await writeFileAtomic(path, JSON.stringify(record, null, 2) + "\n");
+  await writeFileAtomic(path, JSON.stringify(record, null, 2) + "\n", { fsync: true });
   return path;
 }
 
@@ -103,7 +103,7 @@ async function keepTextOutputs(projectDir: string, cwd: string, outputs: FileEnt
     const blob = blobPath(projectDir, o.sha256);
     if (!(await exists(blob))) {
       await Deno.mkdir(join(projectDir, RECORDS_DIR, BLOBS_DIR), { recursive: true });
-      await writeFileAtomic(blob, new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes));
+      await writeFileAtomic(blob, bytes, { fsync: true });
     }
     o.kept = true;
   }

@@ -58,7 +58,10 @@ export interface Plan {
   finalEnv: [string, string][];
 }
 
+/** Where an environment's persist/ folder (PERSIST_DIR) is mounted in every session. */
 export const PERSIST = "/opt/venvoy/persist";
+/** The folder in an environment's directory that holds the packages added in sessions. */
+export const PERSIST_DIR = "persist";
 export const ENTRY = "/opt/venvoy/bin/venvoy-entry";
 export const SUPPORT_DIR = ".venvoy";
 export const USER = "venvoy";

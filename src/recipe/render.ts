@@ -6,6 +6,7 @@ import dockerfileTemplate from "../../templates/Dockerfile.tmpl" with { type: "t
 import definitionTemplate from "../../templates/venvoy.def.tmpl" with { type: "text" };
 import { type BuildSpec, ENTRY, type Plan, USER } from "./plan.ts";
 import { validateName } from "../util/names.ts";
+import { fill } from "../util/template.ts";
 import {
   checkBuildPath,
   checkImageRef,
@@ -51,13 +52,6 @@ export function checkBuildInputs(spec: BuildSpec, plan: Plan, format: "dockerfil
     // Steps are venvoy's own text; line continuations are the only line breaks allowed.
     checkLine("build step", s.replaceAll(" \\\n", " "));
   }
-}
-
-function fill(template: string, values: Record<string, string>): string {
-  return template.replace(/\{\{([A-Z_]+)\}\}/g, (m, key: string) => {
-    if (!(key in values)) throw new Error(`template placeholder ${m} has no value`);
-    return values[key];
-  });
 }
 
 /** Docker/Podman ENV value: double-quoted, with $PATH-style references kept. */

@@ -11,8 +11,9 @@
  * the bytes it had before the install. install.sh writes the same block the same way
  * (tests/unit/release/install_sh_test.ts holds the two to each other).
  */
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import type { EnvLookup } from "../env/paths.ts";
 
 export const BLOCK_BEGIN = "# >>> venvoy >>>";
@@ -249,15 +250,6 @@ export async function editRcFile(
     await Deno.remove(path);
     return "removed";
   }
-  await Deno.mkdir(dirname(real), { recursive: true });
-  const tmp = join(dirname(real), `.${basename(real)}.venvoy-${crypto.randomUUID().slice(0, 8)}`);
-  try {
-    await Deno.writeFile(tmp, byteStringToBytes(next), { mode });
-    await Deno.chmod(tmp, mode);
-    await Deno.rename(tmp, real);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(real, byteStringToBytes(next), { mode });
   return "written";
 }

@@ -6,7 +6,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { cacheDirs } from "../boot/packed.ts";
-import { configPath, parseConfig } from "../env/config.ts";
+import { readConfig } from "../env/config.ts";
 import { ownerKey } from "../env/owner.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { envDir, listEnvNames } from "../env/store.ts";
@@ -168,9 +168,8 @@ async function recordedEnvs(
 ): Promise<{ name: string; refs: string[]; imageId: string | null }[]> {
   const out: { name: string; refs: string[]; imageId: string | null }[] = [];
   for (const name of await listEnvNames(ctx.paths).catch(() => [])) {
-    // Parsed, not read through readConfig: that writes its cache, and a dry run changes nothing.
-    const c = await Deno.readTextFile(configPath(envDir(ctx.paths, name)))
-      .then((t) => parseConfig(t), () => null).catch(() => null);
+    // No cache write: a dry run changes nothing.
+    const c = await readConfig(envDir(ctx.paths, name), { cache: false }).catch(() => null);
     if (!c) continue;
     // The image docker/podman hold (for a SIF environment, the image it was converted from).
     const refs = new Set<string>();

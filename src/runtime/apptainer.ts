@@ -2,9 +2,10 @@
  * Apptainer: images are SIF files, not entries in a store. Singularity is the same
  * command line under another binary name.
  */
-import { basename, dirname, join } from "../util/path.ts";
+import { dirname, join } from "../util/path.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
+import { replaceAtomic } from "../util/atomic.ts";
 import { sha256File } from "../util/hash.ts";
 import { runLogged } from "./build_log.ts";
 import { csvFields, mustSucceed, sessionRequest, sorted } from "./oci.ts";
@@ -58,14 +59,13 @@ export class ApptainerRuntime implements ContainerRuntime {
         hint: "prove an offline rebuild with podman or docker (--engine podman)",
       });
     }
-    await Deno.mkdir(dirname(out), { recursive: true });
     // Build next to the target and rename, so a failed build never leaves a broken SIF.
-    const tmp = join(dirname(out), `.${basename(out)}.building`);
-    await runLogged(this.runner, {
-      cmd: this.buildSifArgv(source, tmp, req),
-      cwd: req.contextDir,
-    }, { what: `${this.name} build`, logPath: req.logPath });
-    await Deno.rename(tmp, out);
+    await replaceAtomic(out, async (tmp) => {
+      await runLogged(this.runner, {
+        cmd: this.buildSifArgv(source, tmp, req),
+        cwd: req.contextDir,
+      }, { what: `${this.name} build`, logPath: req.logPath });
+    }, { tmpSuffix: ".building" });
   }
 
   async build(req: BuildRequest): Promise<void> {

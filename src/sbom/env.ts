@@ -1,6 +1,6 @@
 /** `venvoy sbom NAME`: the SBOM of an environment, asked of its image through its runtime. */
 import { resolve } from "node:path";
-import { writeFileAtomic } from "../env/config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { hostUser } from "../env/host.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { loadEnv, pickEnvName } from "../env/store.ts";

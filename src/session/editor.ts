@@ -4,12 +4,12 @@
  * editor's dev-container URI. A missing editor falls back to a shell.
  */
 import { join } from "node:path";
-import { PERSIST } from "../recipe/mod.ts";
+import { PERSIST, PERSIST_DIR } from "../recipe/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
 import { csvFields } from "../runtime/oci.ts";
 import { UsageError } from "../ui/errors.ts";
-import { writeFileAtomic } from "../env/config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 import { editorFor, readGlobalConfig } from "../env/global.ts";
 import type { StatePaths } from "../env/paths.ts";
 import type { LoadedEnv } from "../env/store.ts";
@@ -50,7 +50,7 @@ export function devcontainerMount(m: Mount): string {
 export function devcontainerJson(env: LoadedEnv, s: EditorSession): Record<string, unknown> {
   const mount = devcontainerMount;
   const mounts = [
-    mount({ source: join(env.dir, "persist"), target: PERSIST }),
+    mount({ source: join(env.dir, PERSIST_DIR), target: PERSIST }),
     ...(s.home ? [mount({ source: s.home, target: s.home })] : []),
     ...s.extraMounts.map(mount),
   ];

@@ -13,6 +13,7 @@
  */
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PERSIST_DIR } from "../recipe/plan.ts";
 import { normalizePythonName } from "./model.ts";
 import { distInfoName } from "./state.ts";
 
@@ -108,7 +109,7 @@ async function listDir(dir: string): Promise<Deno.DirEntry[]> {
 export async function directPackages(envDir: string): Promise<Map<string, DirectPackage>> {
   const out = new Map<string, DirectPackage>();
   for (const prefix of ["python", "conda"]) {
-    const root = join(envDir, "persist", prefix);
+    const root = join(envDir, PERSIST_DIR, prefix);
     for (const lib of ["lib", "lib64"]) {
       for (const py of await listDir(join(root, lib))) {
         if (!py.isDirectory || !/^python\d/.test(py.name)) continue;
@@ -131,7 +132,7 @@ export async function directPackages(envDir: string): Promise<Map<string, Direct
 
 /** The path of a host file under `<envDir>/persist` as the container sees it. */
 export function containerPath(envDir: string, hostPath: string, persistMount: string): string {
-  const rel = relative(join(envDir, "persist"), hostPath);
+  const rel = relative(join(envDir, PERSIST_DIR), hostPath);
   if (rel.startsWith("..")) throw new Error(`internal: ${hostPath} is not in persist/`);
   return `${persistMount}/${rel.split(sep).join("/")}`;
 }

@@ -8,7 +8,7 @@
 import { basename, join } from "node:path";
 import freezeDirectScript from "../../templates/support/freeze_direct.py" with { type: "text" };
 import { LOCK_FILE, PERSIST } from "../recipe/mod.ts";
-import { writeFileAtomic } from "../env/config.ts";
+import { replaceAtomic, writeFileAtomic } from "../util/atomic.ts";
 import { readBasePackages } from "../env/capture.ts";
 import { type LoadedEnv, loadEnv, pickEnvName } from "../env/store.ts";
 import { VenvoyError } from "../ui/errors.ts";
@@ -234,11 +234,11 @@ async function dropWheels(vendor: string, p: Pkg, keep?: string): Promise<void> 
 /** Copies (or moves) a wheel into vendor/ under a temporary name, then renames it. */
 async function intoVendor(vendor: string, from: string, p: Pkg, move: boolean): Promise<void> {
   const name = basename(from);
-  const tmp = join(vendor, `.${name}.partial-${crypto.randomUUID().slice(0, 8)}`);
-  if (move) await Deno.rename(from, tmp);
-  else await Deno.copyFile(from, tmp);
-  await dropWheels(vendor, p, name);
-  await Deno.rename(tmp, join(vendor, name));
+  await replaceAtomic(join(vendor, name), async (tmp) => {
+    if (move) await Deno.rename(from, tmp);
+    else await Deno.copyFile(from, tmp);
+    await dropWheels(vendor, p, name);
+  }, { mkdir: false });
 }
 
 /**

@@ -3,7 +3,7 @@
  * changed since the previous one; and the full difference between two of them.
  */
 import { join } from "node:path";
-import { isValidName, validateName } from "../util/names.ts";
+import { chooseEnvName, isValidName, validateName } from "../util/names.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { changeLines, diffSnapshots, type SnapshotDiff, summarizeDiff } from "./diff.ts";
@@ -42,26 +42,14 @@ export async function knownEnvironments(paths: StatePaths): Promise<string[]> {
 }
 
 /**
- * The environment a command is about: --name, or the only one there is (with a note saying
- * so); otherwise a usage error that lists them.
+ * The environment a history command is about: chooseEnvName over the environments and the
+ * names that still have snapshots (a deleted environment's history stays reachable).
  */
 export async function resolveEnvironmentName(
   paths: StatePaths,
   name: string | undefined,
 ): Promise<{ name: string; note: string | null }> {
-  if (name !== undefined) return { name: validateName(name), note: null };
-  const known = await knownEnvironments(paths);
-  if (known.length === 1) {
-    return { name: known[0], note: `using '${known[0]}', the only environment` };
-  }
-  if (known.length === 0) {
-    throw new VenvoyError("there are no environments yet", {
-      hint: "create one with 'venvoy init --name NAME'",
-    });
-  }
-  throw new UsageError(`which environment? there are ${known.length}: ${known.join(", ")}`, {
-    hint: `pass --name, e.g. --name ${known[0]}`,
-  });
+  return chooseEnvName(name, name === undefined ? await knownEnvironments(paths) : []);
 }
 
 export function snapshotDir(paths: StatePaths, name: string): string {

@@ -7,7 +7,7 @@
  * otherwise the snapshot itself is read, as before. No YAML here, on purpose.
  */
 import { join } from "node:path";
-import { writeFileAtomic } from "../env/config.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
 
 export const LATEST_RECORD = ".latest-state";
 const YML_RE = /^environment_(\d{8}_\d{6})\.yml$/;

@@ -9,6 +9,7 @@
  * packages whose version differs from the image's. Image packages the snapshot does not
  * have can only go by rebuilding the image (the plan lists them).
  */
+import { PERSIST } from "../recipe/plan.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { diffSnapshots } from "./diff.ts";
 import {
@@ -22,8 +23,6 @@ import {
 import { rGetCalls } from "./renv_lock.ts";
 import type { SnapshotEntry } from "./store.ts";
 import { findSnapshot } from "./history.ts";
-
-export const PERSIST_MOUNT = "/opt/venvoy/persist";
 
 /** --snapshot, or the caller's prompt on a terminal; without either it is a usage error. */
 export function chooseSnapshot(
@@ -111,7 +110,7 @@ export function pipInstallArgv(pkgs: Pkg[], options: { python?: string } = {}): 
     "--disable-pip-version-check",
     "--ignore-installed",
     "--prefix",
-    `${PERSIST_MOUNT}/python`,
+    `${PERSIST}/python`,
     ...pkgs.map((p) => `${p.name}==${p.version}`),
   ];
 }
@@ -126,7 +125,7 @@ export function rInstallArgv(
 ): string[] {
   const q = (s: string) => JSON.stringify(s);
   const lines = [
-    `lib <- ${q(`${PERSIST_MOUNT}/R/library`)}`,
+    `lib <- ${q(`${PERSIST}/R/library`)}`,
     "dir.create(lib, recursive = TRUE, showWarnings = FALSE)",
     "failed <- character()",
     "get1 <- function(p, v, repo) {",
@@ -156,7 +155,7 @@ export function condaInstallArgv(
     "create",
     "--yes",
     "--prefix",
-    `${PERSIST_MOUNT}/conda`,
+    `${PERSIST}/conda`,
     "--override-channels",
     ...channels.flatMap((c) => ["--channel", c]),
     ...(options.pythonVersion ? [`python=${options.pythonVersion}`] : []),

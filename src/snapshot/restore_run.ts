@@ -10,6 +10,7 @@
  *   5. save the restored state as the latest snapshot.
  */
 import { join } from "node:path";
+import { PERSIST_DIR } from "../recipe/plan.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { type LoadedEnv, loadEnv } from "../env/store.ts";
 import { VenvoyError } from "../ui/errors.ts";
@@ -76,7 +77,7 @@ function captureOpts(paths: StatePaths, env: LoadedEnv) {
 async function setAside(
   envDir: string,
 ): Promise<{ restore(): Promise<void>; drop(): Promise<void> }> {
-  const persist = join(envDir, "persist");
+  const persist = join(envDir, PERSIST_DIR);
   const backup = join(persist, `.pre-restore-${Date.now()}`);
   await Deno.mkdir(join(backup, "R"), { recursive: true });
   const moved: string[] = [];

@@ -10,6 +10,7 @@
  * Reading is cheap: directory listings, plus one small file per R or conda package.
  */
 import { join } from "node:path";
+import { PERSIST_DIR } from "../recipe/plan.ts";
 import { SnapshotFormatError } from "./errors.ts";
 import { emptyState, normalizePythonName, type PackageState, type Pkg, sortPkgs } from "./model.ts";
 import { isCondaPackage, isPythonName, isPythonVersion, isRPackage } from "../util/grammar.ts";
@@ -37,7 +38,6 @@ export interface StateReading {
   hasBase: boolean;
 }
 
-export const PERSIST = "persist";
 export const BASE_PACKAGES = "base-packages.json";
 
 async function listDir(dir: string): Promise<Deno.DirEntry[]> {
@@ -241,7 +241,7 @@ export async function readPackageState(envDir: string): Promise<StateReading> {
   const basePath = join(envDir, BASE_PACKAGES);
   const baseText = await readText(basePath);
   const base = baseText === null ? emptyState() : await parseBasePackages(baseText, basePath);
-  const persist = join(envDir, PERSIST);
+  const persist = join(envDir, PERSIST_DIR);
   const condaPrefix = join(persist, "conda");
   const [py, condaPy, r, conda] = await Promise.all([
     readPythonPrefix(join(persist, "python")),

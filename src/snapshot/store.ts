@@ -13,7 +13,8 @@
  * never interleave. The timestamped .yml is renamed into place after its .lock, so it marks a
  * complete snapshot. Ids strictly increase, even for two snapshots within one second.
  */
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
+import { TMP_MARK, writeFileAtomic } from "../util/atomic.ts";
 import { parseEnvironmentYml, renderEnvironmentYml } from "./environment_yml.ts";
 import { writeLatestKey } from "./latest.ts";
 import { type Snapshot, stateKey } from "./model.ts";
@@ -31,7 +32,8 @@ export interface SnapshotEntry {
 
 export const ID_RE = /^\d{8}_\d{6}$/;
 const YML_RE = /^environment_(\d{8}_\d{6})\.yml$/;
-const TMP_MARK = ".tmp-";
+/** Snapshot files are flushed to disk before they are renamed into place. */
+const DURABLE = { fsync: true } as const;
 
 export function formatId(d: Date): string {
   const p = (n: number, w = 2) => String(n).padStart(w, "0");
@@ -45,27 +47,6 @@ export function parseId(id: string): Date | null {
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
   const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
   return formatId(t) === id ? t : null;
-}
-
-/** Writes `text` to `path` via a temporary file in the same folder and a rename. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-  const tmp = join(dirname(path), `.${basename(path)}${TMP_MARK}${Deno.pid}-${rand}`);
-  try {
-    const f = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
-    try {
-      const data = new TextEncoder().encode(text);
-      let n = 0;
-      while (n < data.length) n += await f.write(data.subarray(n));
-      await f.syncData();
-    } finally {
-      f.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
 }
 
 /** Runs `fn` holding the folder's exclusive lock (released by the kernel if we die). */
@@ -174,14 +155,14 @@ export async function writeSnapshot(
         repositories: repositoriesFor(full.state.r, meta.repositories),
         packages: full.state.r,
       });
-      await writeFileAtomic(entry.rLock, lock);
-      await writeFileAtomic(entry.yml, yml);
-      await writeFileAtomic(join(dir, "renv.lock"), lock);
+      await writeFileAtomic(entry.rLock, lock, DURABLE);
+      await writeFileAtomic(entry.yml, yml, DURABLE);
+      await writeFileAtomic(join(dir, "renv.lock"), lock, DURABLE);
     } else {
-      await writeFileAtomic(entry.yml, yml);
+      await writeFileAtomic(entry.yml, yml, DURABLE);
     }
-    await writeFileAtomic(join(dir, "environment.yml"), yml);
-    await writeFileAtomic(join(dir, ".last_updated"), meta.created + "\n");
+    await writeFileAtomic(join(dir, "environment.yml"), yml, DURABLE);
+    await writeFileAtomic(join(dir, ".last_updated"), meta.created + "\n", DURABLE);
     await writeLatestKey(dir, id, stateKey(full));
     return { written: true, entry };
   });

@@ -1,23 +1,21 @@
 /**
- * Progress on stderr for long steps, in three modes:
+ * The one progress display of venvoy: on stderr, for long steps, in three modes:
  *   "bar"   on a terminal: a byte bar with bytes and rate (cli-progress), or a spinner
  *           (yocto-spinner) for a step whose progress cannot be measured;
- *   "lines" when stderr is piped or TERM=dumb: a plain line when a step starts, one at most
- *           every `interval` while it runs, and one when it ends; nothing animated;
+ *   "lines" when stderr is piped, TERM=dumb or NO_COLOR is set: a plain line when a step
+ *           starts, one at most every `interval` while it runs, and one when it ends;
+ *           nothing animated, no escape sequences;
  *   "quiet" nothing at all.
- * Neither mode writes colour when NO_COLOR is set (the bar has none; yocto-spinner's
- * symbols follow node:tty's hasColors(), which honours NO_COLOR).
  */
-import process from "node:process";
 import { CommandExit } from "./errors.ts";
-import { isTty } from "./output.ts";
+import { formatBytes } from "./bytes.ts";
+import { colorEnabled } from "./output.ts";
 
 export type ProgressMode = "bar" | "lines" | "quiet";
 
-/** "bar" on an interactive terminal, else "lines". */
+/** "bar" on a terminal that takes colour and escapes (not TERM=dumb, no NO_COLOR), else "lines". */
 export function progressMode(): ProgressMode {
-  if (Deno.env.get("TERM") === "dumb") return "lines";
-  return isTty("stderr") ? "bar" : "lines";
+  return colorEnabled("stderr") ? "bar" : "lines";
 }
 
 export interface ProgressOptions {
@@ -28,19 +26,6 @@ export interface ProgressOptions {
   now?: () => number;
   /** Least time between two plain progress lines, in ms (default 15 s). */
   interval?: number;
-}
-
-const UNITS = ["B", "kB", "MB", "GB", "TB"];
-
-/** 1234567 -> "1.2 MB" (powers of 1000, like df -H and most download tools). */
-export function formatBytes(n: number): string {
-  let v = Math.max(0, n);
-  let u = 0;
-  while (v >= 1000 && u < UNITS.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return u === 0 ? `${Math.round(v)} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${UNITS[u]}`;
 }
 
 export function formatRate(bytes: number, ms: number): string {
@@ -72,15 +57,16 @@ export interface StepProgress {
 }
 
 // deno-lint-ignore no-explicit-any
-type Libs = { cliProgress: any; yoctoSpinner: any };
+type Libs = { cliProgress: any; yoctoSpinner: any; stderr: unknown };
 
 async function loadLibs(mode: ProgressMode): Promise<Libs | null> {
   if (mode !== "bar") return null;
-  const [{ default: cliProgress }, { default: yoctoSpinner }] = await Promise.all([
+  const [{ default: cliProgress }, { default: yoctoSpinner }, { stderr }] = await Promise.all([
     import("cli-progress"),
     import("yocto-spinner"),
+    import("node:process"),
   ]);
-  return { cliProgress, yoctoSpinner };
+  return { cliProgress, yoctoSpinner, stderr };
 }
 
 /**
@@ -213,7 +199,7 @@ function makeByteProgress(
     barsize: 25,
     hideCursor: true,
     clearOnComplete: true,
-    stream: process.stderr,
+    stream: libs.stderr,
     fps: 8,
   });
   bar.start(total || 1, 0, payload());
@@ -295,6 +281,23 @@ function makeStepProgress(
       spinner.error(label);
     },
   };
+}
+
+/** Runs `fn` as one unmeasured step: a spinner on a terminal, a start and an end line otherwise. */
+export async function withProgress<T>(
+  label: string,
+  fn: () => Promise<T>,
+  options: ProgressOptions & { quiet?: boolean } = {},
+): Promise<T> {
+  const step = await stepProgress(label, options.quiet ? { ...options, mode: "quiet" } : options);
+  try {
+    const result = await fn();
+    step.done();
+    return result;
+  } catch (e) {
+    step.fail();
+    throw e;
+  }
 }
 
 /** Thrown at the next progress callback after Ctrl-C; venvoy exits 130 once cleaned up. */

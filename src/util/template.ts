@@ -1,9 +1,11 @@
-/** Filling venvoy's text templates (templates/): one placeholder syntax, @@KEY@@. */
-
-/** Replaces every @@KEY@@; a key without a value is a bug, not a blank. */
+/**
+ * The one template filler: every `{{KEY}}` (upper-case letters and `_`) in the files of
+ * templates/ is replaced by its value. A key without a value is a bug in venvoy, not a
+ * blank. Values are inserted as given: callers quote them for the target format first.
+ */
 export function fill(template: string, values: Record<string, string>): string {
-  return template.replace(/@@([A-Z_]+)@@/g, (_whole, key: string) => {
-    if (!(key in values)) throw new Error(`internal: template value ${key} missing`);
+  return template.replace(/\{\{([A-Z_]+)\}\}/g, (_whole, key: string) => {
+    if (!Object.hasOwn(values, key)) throw new Error(`internal: template value ${key} missing`);
     return values[key];
   });
 }

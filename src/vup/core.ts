@@ -6,16 +6,8 @@
  * The file system is read with Deno's synchronous calls: a handful of stat calls is faster
  * than scheduling promises, and this runs on every `vup` activation.
  */
-import {
-  basename,
-  dirname,
-  isWithin,
-  join,
-  levelsUpTo,
-  normalize,
-  resolveUserPath,
-  tildify,
-} from "./paths.ts";
+import { basename, dirname, join } from "../util/path.ts";
+import { isWithin, levelsUpTo, normalize, resolveUserPath, tildify } from "./paths.ts";
 
 export interface VupContext {
   /** $HOME, normalised. */

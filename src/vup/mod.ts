@@ -3,9 +3,10 @@
  * binary named `vup-core`. See docs/vup.md.
  *
  * This is the instant path: it runs on every venv activation, so nothing under src/vup
- * imports the command framework, an npm module or anything outside src/vup (node: builtins
- * would be allowed, but even those are avoided). Output goes straight to Deno.stdout and
- * Deno.stderr; the exit status is returned, never Deno.exit'ed.
+ * imports the command framework, an npm module, a node: builtin or anything outside src/vup
+ * but src/util/path.ts (node:-free on POSIX). tests/unit/boot/loaded_modules_test.ts loads
+ * it and checks. Output goes straight to Deno.stdout and Deno.stderr; the exit status is
+ * returned, never Deno.exit'ed.
  */
 import {
   create,
@@ -79,7 +80,7 @@ export function currentDir(
 
 /**
  * The real home, cwd and environment. vup-core reads HOME and PWD itself rather than through
- * src/env/paths.ts, which imports node:path: the instant path loads nothing outside src/vup.
+ * src/env/paths.ts: the instant path loads nothing outside src/vup but src/util/path.ts.
  */
 function realContext(): VupContext | Outcome {
   const h = Deno.env.get("HOME");

@@ -1,31 +1,13 @@
 /**
- * POSIX path helpers for vup-core. Hand-written instead of node:path on purpose: vup-core is
- * the instant path and imports nothing (see ./mod.ts).
+ * vup's rules for paths relative to the home directory. The generic helpers (join, dirname,
+ * basename, resolve) are src/util/path.ts, which loads no node: module on POSIX: vup-core is
+ * the instant path (see ./mod.ts and tests/unit/boot/loaded_modules_test.ts).
  */
+import { dirname, resolve } from "../util/path.ts";
 
 /** Lexically normalises an absolute path: no `.`, `..`, repeated or trailing slashes. */
 export function normalize(p: string): string {
-  const out: string[] = [];
-  for (const part of p.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return "/" + out.join("/");
-}
-
-export function join(...parts: string[]): string {
-  return normalize(parts.join("/"));
-}
-
-/** The parent of a normalised absolute path; "/" for "/". */
-export function dirname(p: string): string {
-  const i = p.lastIndexOf("/");
-  return i <= 0 ? "/" : p.slice(0, i);
-}
-
-export function basename(p: string): string {
-  return p.slice(p.lastIndexOf("/") + 1);
+  return resolve(p.startsWith("/") ? p : `/${p}`);
 }
 
 /** True when `p` is `home` or below it (both normalised). */

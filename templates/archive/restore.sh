@@ -11,11 +11,11 @@
 # With venvoy installed, `venvoy import ARCHIVE.tar.gz` does all of this and more.
 set -eu
 
-ENV_NAME=@@ENV_NAME@@
-IMAGE_TAG=@@IMAGE_TAG@@
-IMAGE_ID=@@IMAGE_ID@@
-DOCKER_ARCHIVE=@@DOCKER_ARCHIVE@@
-SIF_MEMBER=@@SIF_MEMBER@@
+ENV_NAME={{ENV_NAME}}
+IMAGE_TAG={{IMAGE_TAG}}
+IMAGE_ID={{IMAGE_ID}}
+DOCKER_ARCHIVE={{DOCKER_ARCHIVE}}
+SIF_MEMBER={{SIF_MEMBER}}
 
 here=$(cd "$(dirname "$0")" && pwd)
 

@@ -38,7 +38,7 @@ Deno.test("history lists auto-saved snapshots, diffs them, and lists ids on a ba
 
   const list = await venvoy(["history", "--json"], { env });
   assertEquals(list.code, 0, list.stderr);
-  assert(list.stderr.includes("using 'demo', the only environment"), list.stderr);
+  assert(list.stderr.includes("using the only environment, 'demo'"), list.stderr);
   const j = JSON.parse(list.stdout);
   assertEquals(j.snapshots.map((s: { timestamp: string }) => s.timestamp), [
     third.entry.id,

@@ -27,9 +27,9 @@ import { standaloneDockerfile } from "../../../src/recipe/standalone.ts";
 import type { SpawnedProcess, SpawnRequest } from "../../../src/process/mod.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";
+import { formatBytes } from "../../../src/ui/bytes.ts";
 import {
   byteProgress,
-  formatBytes,
   Interrupted,
   interruptible,
   stepProgress,

@@ -1,4 +1,6 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { join } from "node:path";
+import { VenvoyError } from "../../../src/ui/errors.ts";
 import {
   CONFIG_CACHE,
   type EnvConfig,
@@ -174,4 +176,20 @@ Deno.test("requirements lines that name packages", () => {
     "numpy==2.1",
     "pandas",
   ]);
+});
+
+Deno.test("readConfig { cache: false } parses and writes nothing; a missing file says what it is", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "venvoy-config-nocache-" });
+  try {
+    await assert.rejects(readConfig(dir, { cache: false }), (e) => {
+      assert(e instanceof VenvoyError && /cannot read .*config\.yaml/.test(e.message), String(e));
+      return true;
+    });
+    await writeConfig(dir, cfg);
+    await Deno.remove(join(dir, CONFIG_CACHE));
+    assertEquals(await readConfig(dir, { cache: false }), cfg);
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["config.yaml"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

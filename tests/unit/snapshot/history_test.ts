@@ -107,14 +107,35 @@ Deno.test("the environment name: --name, else the only one, else a list", async 
   await Deno.mkdir(join(paths.environments, "alpha"), { recursive: true });
   assertEquals(await resolveEnvironmentName(paths, undefined), {
     name: "alpha",
-    note: "using 'alpha', the only environment",
+    note: "using the only environment, 'alpha'",
   });
   await writeSnapshot(join(paths.projects, "beta"), snap({ a: "1" }));
   await Deno.mkdir(join(paths.projects, "empty-folder"));
   await assert.rejects(resolveEnvironmentName(paths, undefined), (e) => {
-    assert(e instanceof UsageError && e.message.includes("there are 2: alpha, beta"), String(e));
+    assert(e instanceof UsageError && e.message.includes("There are 2: alpha, beta"), String(e));
     return true;
   });
   assertEquals((await resolveEnvironmentName(paths, "beta")).note, null);
   await assert.rejects(historyOf(paths, "alpha"), /'alpha' has no snapshots yet/);
+});
+
+Deno.test("one rule, one message: run's picker and history's say the same", async () => {
+  const { chooseEnvName } = await import("../../../src/util/names.ts");
+  const { pickEnvName } = await import("../../../src/env/store.ts");
+  const paths = await home();
+  const messages = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (e) {
+      return [String(e), (e as { hint?: string }).hint];
+    }
+    throw new Error("expected a refusal");
+  };
+  const none = await messages(resolveEnvironmentName(paths, undefined));
+  assertEquals(await messages(pickEnvName(paths, {}, () => {})), none);
+  assertEquals(await messages(Promise.resolve().then(() => chooseEnvName(undefined, []))), none);
+  assertEquals(
+    await messages(Promise.resolve().then(() => chooseEnvName(undefined, ["a", "b"]))),
+    ["UsageError: which environment? There are 2: a, b", "pass --name, e.g. --name a"],
+  );
 });

@@ -1,7 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { basename, dirname } from "../../../src/util/path.ts";
 import {
-  basename,
-  dirname,
   isWithin,
   levelsUpTo,
   normalize,

@@ -3,13 +3,11 @@
  * and writes the yaml (+ renv.lock), the standalone Dockerfile, the offline tarball or the
  * archive (with run records). The command (src/commands/export.ts) prints the result.
  */
-import { createHash } from "node:crypto";
 import { basename, dirname, join, resolve } from "node:path";
-import { outputExists, refuseExistingOutput } from "./errors.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { refuseExistingOutput } from "./errors.ts";
 import { defaultOutputName, exportArchive, type ExportFormat, type ExportProgress } from "./mod.ts";
 import type { PackageLists } from "./manifest.ts";
-import { exportStandalone } from "./tarball.ts";
+import { exportStandalone, writeFileNew } from "./tarball.ts";
 import { EXPORT_FORMATS } from "./formats.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { type LoadedEnv, loadEnv, pickEnvName } from "../env/store.ts";
@@ -183,24 +181,12 @@ async function writeYamlExport(
       hint: "see the warning above; `venvoy history` lists the snapshots",
     });
   }
-  const files = [await writeNew(output, text, o.force)];
+  const files = [await writeFileNew(output, text, o.force)];
   const lock = await Deno.readTextFile(join(projectDir, "renv.lock")).catch(() => null);
   if (lock !== null && (o.withLock || /^#.*renv\.lock/m.test(text))) {
-    files.push(await writeNew(lockPathFor(output), lock, o.force));
+    files.push(await writeFileNew(lockPathFor(output), lock, o.force));
   }
   return files;
-}
-
-/** Writes a hidden temporary file beside `path`, then renames it into place. */
-async function writeNew(path: string, text: string, force?: boolean): Promise<ExportedFile> {
-  await refuseExisting(path, force);
-  const bytes = new TextEncoder().encode(text);
-  await writeFileAtomic(path, bytes, {
-    mkdir: false,
-    createOnly: !force,
-    onExists: () => outputExists(path),
-  });
-  return { path, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
 /** The full package lists for the manifest: the current state, plus the image's OS list. */

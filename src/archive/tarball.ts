@@ -442,7 +442,8 @@ export async function exportStandalone(
   return { path: res.path, size: res.size, sha256: res.sha256 };
 }
 
-async function writeFileNew(
+/** A new output file (refused if it exists, unless `force`), written atomically; its sha256. */
+export async function writeFileNew(
   path: string,
   text: string,
   force?: boolean,

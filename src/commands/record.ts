@@ -1,6 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
 import type { RecordOptions } from "../proof/record.ts";
+import { CommandExit, VenvoyError } from "../ui/errors.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -48,7 +49,6 @@ Examples:
 export async function record(ctx: CommandContext, opts: RecordOptions): Promise<void> {
   const { recordRun } = await import("../proof/record.ts");
   const { info, isTty, out } = await import("../ui/output.ts");
-  const { CommandExit, VenvoyError } = await import("../ui/errors.ts");
   const { default: denoJson } = await import("../../deno.json", { with: { type: "json" } });
   const { record, path } = await recordRun({
     runner: ctx.runner,

@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
+import { VenvoyError } from "../ui/errors.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program
@@ -44,7 +45,6 @@ export async function update(
 ): Promise<void> {
   const r = await import("../release/mod.ts");
   const { out, info } = await import("../ui/output.ts");
-  const { VenvoyError } = await import("../ui/errors.ts");
 
   const base = r.releaseBase((n) => ctx.runner.env(n));
   const current = r.mustParseVersion(deps.current, "this venvoy's version");

@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
+import { CommandExit } from "../ui/errors.ts";
 
 export interface VerifyCommandOptions {
   record?: string;
@@ -54,7 +55,6 @@ export async function verify(
 ): Promise<void> {
   const { verifyArchive, renderReport } = await import("../archive/verify.ts");
   const { info, out, printJson } = await import("../ui/output.ts");
-  const { CommandExit } = await import("../ui/errors.ts");
   const report = await verifyArchive(
     { runner: ctx.runner, engine: ctx.engine, note: (m) => info(`venvoy: ${m}`) },
     archive,

@@ -270,10 +270,17 @@ export async function runEnv(ctx: RunContext, opts: RunOptions): Promise<void> {
   await runSession(ctx, opts, { env, runtime, image, home, extraMounts, extraEnv, tty });
 }
 
+/** How long a session runs before its auto-save starts watching (and its code is loaded). */
+export const AUTOSAVE_DELAY_MS = 1000;
+
 /**
  * Every package change in the session becomes a snapshot; the final one is written after
  * the container ends, also on failure and on Ctrl-C (the runner forwards the signal).
- * Started just after the container, so loading the snapshot code overlaps its start-up.
+ * The auto-save (its code and its watches) starts only once the session has run for
+ * AUTOSAVE_DELAY_MS: a batch command that ends before pays nothing while its container
+ * starts. At the end, a session whose package state has the stamp recorded when that state
+ * was last found saved (snapshot/quick.ts: a few stats) needs no final look; any other
+ * does the full one, as before.
  */
 async function whileAutoSaving<T>(
   ctx: RunContext,
@@ -282,14 +289,27 @@ async function whileAutoSaving<T>(
 ): Promise<T> {
   if (ctx.autosave === false) return await session();
   const running = session();
-  const saver = startSessionAutoSave(ctx, env).catch((e) => {
-    ctx.note(`auto-save is off for this session: ${(e as Error).message}`);
-    return null;
-  });
+  let saver: Promise<{ stop(): Promise<void> } | null> | null = null;
+  const start = () =>
+    saver ??= startSessionAutoSave(ctx, env).catch((e) => {
+      ctx.note(`auto-save is off for this session: ${(e as Error).message}`);
+      return null;
+    });
+  const timer = setTimeout(start, AUTOSAVE_DELAY_MS);
   try {
     return await running;
   } finally {
-    await (await saver)?.stop();
+    clearTimeout(timer);
+    if (saver || !(await unchangedSinceSaved(ctx, env))) await (await start())?.stop();
+  }
+}
+
+async function unchangedSinceSaved(ctx: RunContext, env: LoadedEnv): Promise<boolean> {
+  try {
+    const quick = await import("../snapshot/quick.ts");
+    return await quick.unchangedSinceSaved(env.dir, join(ctx.paths.projects, env.name));
+  } catch {
+    return false; // the full look decides
   }
 }
 
@@ -306,6 +326,8 @@ async function startSessionAutoSave(
     projectDir: join(ctx.paths.projects, env.name),
     name: env.name,
     meta: metaFromConfig(env.config as unknown as Record<string, unknown>),
+    // The session has run AUTOSAVE_DELAY_MS already: the first look is due now.
+    startDelayMs: 0,
   });
 }
 

@@ -13,6 +13,7 @@ import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, ImageInfo } from "../runtime/types.ts";
 import { ProcessError, UsageError, VenvoyError } from "../ui/errors.ts";
 import { CONFIG_CACHE, type EnvConfig, readConfig } from "../env/config.ts";
+import { STAMP_RECORD } from "../snapshot/quick.ts";
 import {
   CHECKSUMS_NAME,
   checksumsText,
@@ -345,6 +346,7 @@ const QUIET = new Set([
   "image.sif",
   "image.sif.source",
   CONFIG_CACHE,
+  STAMP_RECORD,
   ".venvoy",
   ".dockerignore",
   ".devcontainer",

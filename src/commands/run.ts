@@ -112,5 +112,7 @@ export async function run(ctx: CommandContext, opts: RunOptions): Promise<void> 
     hostEnv: Deno.env.toObject(),
     autoSaver: async (env, projects) =>
       (await import("../snapshot/env_hooks.ts")).startSessionAutoSave(env, projects),
+    savedUnchanged: async (env, projects) =>
+      (await import("../snapshot/env_hooks.ts")).unchangedSinceSaved(env, projects),
   }, opts);
 }

@@ -294,8 +294,15 @@ export async function recordRun(ctx: RecordContext, opts: RecordOptions): Promis
   const started = now();
   let code = 0;
   try {
-    const { startSessionAutoSave } = await import("../snapshot/env_hooks.ts");
-    await runEnv({ autoSaver: startSessionAutoSave, ...ctx }, { name, command: opts.command });
+    const hooks = await import("../snapshot/env_hooks.ts");
+    await runEnv(
+      {
+        autoSaver: hooks.startSessionAutoSave,
+        savedUnchanged: hooks.unchangedSinceSaved,
+        ...ctx,
+      },
+      { name, command: opts.command },
+    );
   } catch (e) {
     if (!(e instanceof CommandExit)) throw e;
     code = e.exitCode;

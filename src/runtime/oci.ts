@@ -228,7 +228,7 @@ export function sessionRequest(cmd: string[], spec: Pick<RunSpec, "interactive">
 }
 
 export function sorted(record?: Record<string, string>): [string, string][] {
-  return Object.entries(record ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return Object.entries(record ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
 }
 
 export async function mustSucceed(

@@ -49,6 +49,11 @@ export interface RunContext {
    */
   autoSaver?: (env: LoadedEnv, projects: string) => Promise<{ stop(): Promise<void> }>;
   /**
+   * Whether the package state still has the stamp recorded when it was last found saved
+   * (snapshot/env_hooks.ts unchangedSinceSaved); given with autoSaver. Absent: the full look.
+   */
+  savedUnchanged?: (env: LoadedEnv, projects: string) => Promise<boolean>;
+  /**
    * The host environment, for the scheduler's variables passed into the session
    * (src/hpc/passthrough.ts). Absent: none are passed.
    */
@@ -103,10 +108,17 @@ export async function runEnv(ctx: RunContext, opts: RunOptions): Promise<void> {
   await runSession(ctx, opts, { env, runtime, image, home, extraMounts, extraEnv, tty });
 }
 
+/** How long a session runs before its auto-save starts watching (and its code is loaded). */
+export const AUTOSAVE_DELAY_MS = 1000;
+
 /**
  * Every package change in the session becomes a snapshot; the final one is written after
  * the container ends, also on failure and on Ctrl-C (the runner forwards the signal).
- * Started just after the container, so loading the snapshot code overlaps its start-up.
+ * The auto-save (its code and its watches) starts only once the session has run for
+ * AUTOSAVE_DELAY_MS: a batch command that ends before pays nothing while its container
+ * starts. At the end, a session whose package state has the stamp recorded when that state
+ * was last found saved (snapshot/quick.ts: a few stats) needs no final look; any other
+ * does the full one, as before.
  */
 async function whileAutoSaving<T>(
   ctx: RunContext,
@@ -114,15 +126,28 @@ async function whileAutoSaving<T>(
   session: () => Promise<T>,
 ): Promise<T> {
   if (ctx.autosave === false || !ctx.autoSaver) return await session();
+  const autoSaver = ctx.autoSaver;
   const running = session();
-  const saver = ctx.autoSaver(env, ctx.paths.projects).catch((e) => {
-    ctx.note(`auto-save is off for this session: ${(e as Error).message}`);
-    return null;
-  });
+  let saver: Promise<{ stop(): Promise<void> } | null> | null = null;
+  const start = () =>
+    saver ??= autoSaver(env, ctx.paths.projects).catch((e) => {
+      ctx.note(`auto-save is off for this session: ${(e as Error).message}`);
+      return null;
+    });
+  const timer = setTimeout(start, AUTOSAVE_DELAY_MS);
   try {
     return await running;
   } finally {
-    await (await saver)?.stop();
+    clearTimeout(timer);
+    if (saver || !(await unchangedSinceSaved(ctx, env))) await (await start())?.stop();
+  }
+}
+
+async function unchangedSinceSaved(ctx: RunContext, env: LoadedEnv): Promise<boolean> {
+  try {
+    return await (ctx.savedUnchanged?.(env, ctx.paths.projects) ?? false);
+  } catch {
+    return false; // the full look decides
   }
 }
 

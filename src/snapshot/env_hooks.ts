@@ -27,7 +27,15 @@ export async function startSessionAutoSave(
     projectDir: join(projects, env.name),
     name: env.name,
     meta: metaFromConfig(env.config as unknown as Record<string, unknown>),
+    // The session has run session/run.ts's AUTOSAVE_DELAY_MS already: the first look is due now.
+    startDelayMs: 0,
   });
+}
+
+/** Whether the package state is as it was when last found saved (snapshot/quick.ts). */
+export async function unchangedSinceSaved(env: EnvAt, projects: string): Promise<boolean> {
+  const quick = await import("./quick.ts");
+  return await quick.unchangedSinceSaved(env.dir, join(projects, env.name));
 }
 
 /** The state an environment is in becomes a snapshot (unless it is the latest already). */

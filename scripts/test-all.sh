@@ -2,7 +2,9 @@
 # Every check venvoy has, one after another, with one total at the end:
 #   fmt --check, lint, check, unit tests, integration tests (real runtimes), shell tests
 #   (bats) and shellcheck. The last line is `N passed, N failed[, N skipped]`.
-# Deno test files count their tests; fmt, lint, check and shellcheck count one each.
+# Deno test files count their tests; fmt, lint, check and shellcheck count one each. A step
+# that cannot run counts as many skips as it holds tests (a missing bats: every @test), with
+# the reason in its summary line.
 # Set VENVOY_LAB_FAILED=1 (as .ci/run does) to count a failed lab set-up as a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -49,6 +51,14 @@ run_step() {
   summary+=("$(printf '%-18s %4d passed %4d failed %4d skipped (exit %d)' "$name" "$p" "$f" "$s" "$rc")")
 }
 
+# skip_step NAME COUNT WHY: a step that cannot run stands for COUNT tests, each skipped.
+skip_step() {
+  local name=$1 count=$2 why=$3
+  printf '\n===== %s: skipped\nSKIP %s: %d test(s): %s\n' "$name" "$name" "$count" "$why"
+  skipped=$((skipped + count))
+  summary+=("$(printf '%-18s %4d passed %4d failed %4d skipped (%s)' "$name" 0 0 "$count" "$why")")
+}
+
 if [[ ${VENVOY_LAB_FAILED:-0} == 1 ]]; then
   echo "the container lab did not set up: counted as one failure (see the log above)"
   failed=$((failed + 1))
@@ -65,13 +75,15 @@ for f in shell/*.bash install.sh scripts/*.sh .ci/run; do [[ -f $f ]] && shell_s
 if command -v shellcheck >/dev/null 2>&1; then
   run_step shellcheck one shellcheck "${shell_scripts[@]}"
 else
-  echo "SKIP shellcheck: not installed (apt-get install shellcheck)"; skipped=$((skipped + 1))
+  skip_step shellcheck 1 "shellcheck is not installed (apt-get install shellcheck)"
 fi
 if compgen -G "tests/shell/*.bats" >/dev/null; then
   if command -v bats >/dev/null 2>&1; then
     run_step shell bats bats --tap tests/shell
   else
-    echo "SKIP shell tests: bats is not installed (apt-get install bats)"; skipped=$((skipped + 1))
+    # Each @test line is one test that did not run.
+    skip_step shell "$(cat tests/shell/*.bats | grep -cE '^[[:space:]]*@test ')" \
+      "bats is not installed (apt-get install bats)"
   fi
 fi
 

@@ -26,12 +26,17 @@ import { register as registerUninstall } from "./commands/uninstall.ts";
 import { register as registerSbom } from "./commands/sbom.ts";
 import { register as registerRecord } from "./commands/record.ts";
 import { register as registerVerify } from "./commands/verify.ts";
+import { register as registerCompletions } from "./commands/completions.ts";
 
 export { VERSION };
 
 export type Program = ReturnType<typeof buildProgram>;
 
-export function buildProgram() {
+/**
+ * `completion: false` leaves out `completions` and `complete`: the completion library adds
+ * its own to that tree (src/commands/completions.ts).
+ */
+export function buildProgram(options: { completion?: boolean } = {}) {
   const program = new Command("venvoy")
     .description(
       "Reproducible, containerized Python and R environments, on Docker, Podman,\n" +
@@ -90,17 +95,15 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 no usable container runtime;
   registerUpdate(program);
   registerUninstall(program);
   registerSbom(program);
+  if (options.completion !== false) {
+    registerCompletions(program, () => buildProgram({ completion: false }) as unknown as Command);
+  }
   return program;
 }
 
 /** Parses and runs; throws typed errors for main.ts to turn into exit codes. */
 export async function runCli(argv: string[]): Promise<void> {
   const program = buildProgram();
-  if (argv[0] === "completions") {
-    const { default: tab } = await import("@bomb.sh/tab/commander");
-    // deno-lint-ignore no-explicit-any
-    tab(program as any, { completionCommandName: "completions" });
-  }
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {

@@ -1,9 +1,10 @@
 /**
  * The single-file build (dist/venvoy) carries most of venvoy as a packed folder of modules
  * (`deno bundle --code-splitting`): a JSON map of file names to sources, gzipped, then
- * base64, in one string literal. A string costs V8 and Deno almost nothing to scan, where a
- * megabyte of code costs ~15 ms on every start, and vup-core, which answers on every venv
- * activation, never needs that code. Any other command unpacks the folder once per version
+ * base64, in one string literal. A string is cheap for V8 and Deno to scan, where a megabyte
+ * of code costs tens of milliseconds on every start (docs/vup.md, "How the single file stays
+ * fast", has the measurement), and vup-core, which answers on every venv activation, never
+ * needs that code. Any other command unpacks the folder once per version
  * into the user's cache folder and imports its entry from there, so each command loads
  * only the modules (and the node: built-ins) it uses.
  *

@@ -45,6 +45,10 @@ export async function history(ctx: CommandContext, opts: HistoryOptions): Promis
   }
   const { name, note } = await h.resolveEnvironmentName(ctx.paths, opts.name);
   if (note) info(`venvoy: ${note}`);
+  // Reading it records what changed since the last snapshot (commands/context.ts); the
+  // history of a deleted environment is still shown.
+  const { envExists, loadEnv } = await import("../env/store.ts");
+  if (await envExists(ctx.paths, name)) await loadEnv(ctx.paths, name);
   if (opts.diff) {
     const r = await h.diffByIds(ctx.paths, [opts.diff[0], opts.diff[1]], { name });
     if (opts.json) return printJson(h.diffResultJson(r));

@@ -1,7 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
 import { IMPORT_ACCEPTS } from "../archive/formats.ts";
-import type { ImportOptions } from "../archive/import_env.ts";
+import type { ImportOptions, ImportOutcome } from "../archive/import_env.ts";
 import { VERSION } from "../version.ts";
 
 const SHARED_HELP = `
@@ -75,6 +75,21 @@ Examples:
     });
 }
 
+/** The --json shape (snake_case, like every --json; docs/json.md). */
+export function importJson(res: ImportOutcome) {
+  return {
+    format: res.format,
+    name: res.name,
+    env_dir: res.envDir,
+    engine: res.engine,
+    image: res.image,
+    image_id: res.imageId,
+    ...(res.from ? { from: res.from } : {}),
+    snapshots: res.snapshots,
+    unmet: res.unmet,
+  };
+}
+
 export async function importCommand(
   ctx: CommandContext,
   file: string,
@@ -89,7 +104,7 @@ export async function importCommand(
     warn,
     venvoyVersion: VERSION,
   });
-  if (opts.json) return printJson(res);
+  if (opts.json) return printJson(importJson(res));
   out(res.envDir);
   const origin = res.from
     ? ` (exported ${res.from.created} from ${res.from.engine} by venvoy ${res.from.venvoy_version})`

@@ -9,7 +9,7 @@ export function register(program: Command<[], { engine?: string; debug?: true }>
     .option("--name <name>", "environment name (default venvoy-env)")
     .option("--runtime <runtime>", "python or r (default python)")
     .option("--python-version <version>", "Python 3.9 to 3.13 (default 3.11)")
-    .option("--r-version <version>", "R 4.2 to 4.5 (default 4.4)")
+    .option("--r-version <version>", "R 4.2 to 4.5 (default 4.4; with --base-image, the R it has)")
     .option(
       "--base-image <image>",
       "base image (default python:<ver>-slim, or rocker/r-ver:<ver> for R); pinned on first use",

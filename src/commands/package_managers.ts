@@ -1,17 +1,20 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
+import type { ManagerInfo } from "../env/manage.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program
     .command("package-managers")
     .description("what pip, uv, mamba and R are for, and which an environment has")
     .option("--name <name>", "show which managers this environment has")
+    .option("--json", "print the same as JSON, for scripts")
     .addHelpText(
       "after",
       `
 Examples:
   venvoy package-managers
-  venvoy package-managers --name study`,
+  venvoy package-managers --name study
+  venvoy package-managers --name study --json | jq -r '.managers[] | select(.present) | .name'`,
     )
     .action(async (opts, cmd) => {
       const { makeContext } = await import("./context.ts");
@@ -21,13 +24,14 @@ Examples:
 
 export async function packageManagersCommand(
   ctx: CommandContext,
-  opts: { name?: string },
+  opts: { name?: string; json?: boolean },
 ): Promise<void> {
   const { packageManagers } = await import("../env/manage.ts");
   const { loadEnv } = await import("../env/store.ts");
-  const { out } = await import("../ui/output.ts");
+  const { out, printJson } = await import("../ui/output.ts");
   const env = opts.name ? await loadEnv(ctx.paths, opts.name) : null;
   const managers = await packageManagers(env);
+  if (opts.json) return printJson(packageManagersJson(env, managers));
   const lines: string[] = [];
   for (const m of managers) {
     const mark = m.present === null
@@ -44,6 +48,25 @@ export async function packageManagersCommand(
     "them into the image.",
   );
   out(lines.join("\n"));
+}
+
+/** The --json shape (snake_case, like every --json; docs/json.md). */
+export function packageManagersJson(
+  env: { name: string; config: { as_of?: string | null } } | null,
+  managers: ManagerInfo[],
+) {
+  const asOf = env?.config.as_of ?? null;
+  return {
+    environment: env?.name ?? null,
+    as_of: asOf,
+    managers: managers.map((m) => ({
+      name: m.name,
+      for: m.for,
+      examples: m.examples,
+      present: m.present,
+      version: m.version ?? null,
+    })),
+  };
 }
 
 /** pip 26.0 added --uploaded-prior-to (PIP_UPLOADED_PRIOR_TO); older pip ignores the date. */

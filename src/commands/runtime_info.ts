@@ -35,6 +35,7 @@ export async function runtimeInfo(ctx: CommandContext, opts: { json?: boolean })
   if (!d.chosen) throw noRuntimeError(d);
 }
 
+/** The --json shape (snake_case, like every --json; docs/json.md). */
 export function toJson(d: Detection) {
   return {
     runtime: d.runtime,
@@ -45,9 +46,9 @@ export function toJson(d: Detection) {
     hpc: {
       detected: d.hpc.hpc,
       scheduler: d.hpc.scheduler,
-      inJob: d.hpc.inJob,
+      in_job: d.hpc.inJob,
       evidence: d.hpc.evidence,
-      weakSignals: d.hpc.weakSignals,
+      weak_signals: d.hpc.weakSignals,
     },
     runtimes: d.runtimes.map((r) => ({
       name: r.name,
@@ -56,7 +57,7 @@ export function toJson(d: Detection) {
       usable: r.usable,
       reason: r.reason,
       backend: r.backend ?? null,
-      aliasOf: r.aliasOf ?? null,
+      alias_of: r.aliasOf ?? null,
     })),
     platform: d.platform,
   };

@@ -8,6 +8,7 @@ export function register(program: Command<[], { engine?: string; debug?: true }>
     .alias("upgrade")
     .description("update venvoy to the latest release (environments are not touched)")
     .option("--check", "only say whether a newer release exists; change nothing")
+    .option("--json", "print the result as JSON, for scripts")
     .addHelpText(
       "after",
       `
@@ -15,6 +16,7 @@ Examples:
   venvoy update              install the latest release in place of this venvoy
   venvoy upgrade             the same
   venvoy update --check      only report whether a newer release exists
+  venvoy update --check --json | jq .update_available
   VENVOY_RELEASE_URL=https://mirror.example.org/venvoy venvoy update
 
 Releases come from VENVOY_RELEASE_URL, or else the project's latest GitHub release. The
@@ -38,24 +40,45 @@ export interface UpdateDeps {
   target?: string;
 }
 
+/** The --json shape (snake_case, like every --json; docs/json.md). */
+export interface UpdateJson {
+  current: string;
+  latest: string;
+  release_url: string;
+  update_available: boolean;
+  updated: boolean;
+  /** The executable replaced, when updated. */
+  path: string | null;
+}
+
 export async function update(
   ctx: CommandContext,
-  opts: { check?: boolean },
+  opts: { check?: boolean; json?: boolean },
   deps: UpdateDeps,
 ): Promise<void> {
   const r = await import("../release/mod.ts");
-  const { out, info } = await import("../ui/output.ts");
+  const { out, info, printJson } = await import("../ui/output.ts");
 
   const base = r.releaseBase((n) => ctx.runner.env(n));
   const current = r.mustParseVersion(deps.current, "this venvoy's version");
   const latest = await r.releaseVersion(base);
   const order = r.compareVersions(latest, current);
+  const result = (updated: boolean, path: string | null): UpdateJson => ({
+    current: current.text,
+    latest: latest.text,
+    release_url: base,
+    update_available: order > 0,
+    updated,
+    path,
+  });
   if (order <= 0) {
+    if (opts.json) return printJson(result(false, null));
     const note = order < 0 ? ` (the release at ${base} is older: ${latest.text})` : "";
     out(`venvoy ${current.text} is up to date${note}`);
     return;
   }
   if (opts.check) {
+    if (opts.json) return printJson(result(false, null));
     out(`venvoy ${latest.text} is available (this is ${current.text}); run 'venvoy update'`);
     return;
   }
@@ -75,5 +98,6 @@ export async function update(
     runner: ctx.runner,
     expectVersion: latest.text,
   });
+  if (opts.json) return printJson(result(true, path));
   out(`Updated venvoy ${current.text} -> ${latest.text} (${path})`);
 }

@@ -374,10 +374,18 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
   const unchanged = !!previous && previous.image_id === imageId && previous.engine === runtime.name;
 
   // 6. What the image contains, and the version check against the base.
+  // R without --r-version on a given (or recorded) base: that image's R is the version.
+  const rFromImage = runtimeKind === "r" && opts.rVersion === undefined &&
+    (opts.baseImage ?? previous?.base_image) !== undefined;
+  let recordedVersion = rFromImage ? previous?.r_version ?? version : version;
   const basePackagesPath = join(dir, "base-packages.json");
   const haveBasePackages = await Deno.stat(basePackagesPath).then(() => true, () => false);
-  if (!(unchanged && haveBasePackages)) {
-    await checkContents({ ...ctx, runtime, imageRef, dir, runtimeKind, version, baseImage }).catch(
+  const expect = rFromImage ? null : version;
+  const recorded = runtimeKind === "r" ? previous?.r_version : previous?.python_version;
+  // An unchanged image was checked last time, unless another version is asked for now.
+  if (!(unchanged && haveBasePackages && (expect === null || expect === recorded))) {
+    const checked = { ...ctx, runtime, imageRef, dir, runtimeKind, version, expect, baseImage };
+    recordedVersion = await checkContents(checked).catch(
       async (e) => {
         // A new environment whose image is not what was asked for leaves no image behind.
         if (!previous && builder) {
@@ -393,7 +401,7 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
     name,
     runtime: runtimeKind,
     python_version: runtimeKind === "python" ? version : null,
-    r_version: runtimeKind === "r" ? version : null,
+    r_version: runtimeKind === "r" ? recordedVersion : null,
     created: previous?.created || (ctx.now?.() ?? new Date()).toISOString(),
     host: hostPlatform(),
     engine: runtime.name,
@@ -524,11 +532,13 @@ async function checkContents(a: {
   dir: string;
   runtimeKind: "python" | "r";
   version: string;
+  /** The version the image must have; null: whatever it has (the answer is its minor). */
+  expect: string | null;
   baseImage: string;
   user?: { uid: number; gid: number };
   quiet?: boolean;
-}): Promise<void> {
-  const { runtime, imageRef, dir, runtimeKind, version, baseImage } = a;
+}): Promise<string> {
+  const { runtime, imageRef, dir, runtimeKind, version, expect, baseImage } = a;
   const ctx = { user: a.user };
   const quiet = a.quiet;
 
@@ -546,7 +556,7 @@ async function checkContents(a: {
       }`,
     });
   }
-  if (!(found === version || found.startsWith(`${version}.`))) {
+  if (expect !== null && !(found === expect || found.startsWith(`${expect}.`))) {
     const flag = runtimeKind === "python" ? "--python-version" : "--r-version";
     throw new VenvoyError(`the base image ${baseImage} has ${label} ${found}, not ${version}`, {
       hint: `pass ${flag} ${
@@ -555,4 +565,5 @@ async function checkContents(a: {
     });
   }
   await writeBasePackages(dir, cap.packages);
+  return expect ?? found.split(".").slice(0, 2).join(".");
 }

@@ -38,6 +38,17 @@ export interface LoadedEnv {
   config: EnvConfig;
 }
 
+/**
+ * Runs on every environment loadEnv returns, before returning it. The command layer sets it
+ * (commands/context.ts): a snapshot of persist/ changes made outside venvoy. null: none.
+ */
+export type EnvReadHook = (paths: StatePaths, env: LoadedEnv) => Promise<void>;
+let readHook: EnvReadHook | null = null;
+
+export function setEnvReadHook(hook: EnvReadHook | null): void {
+  readHook = hook;
+}
+
 export async function loadEnv(paths: StatePaths, name: string): Promise<LoadedEnv> {
   validateName(name);
   if (!(await envExists(paths, name))) {
@@ -49,7 +60,9 @@ export async function loadEnv(paths: StatePaths, name: string): Promise<LoadedEn
     });
   }
   const dir = envDir(paths, name);
-  return { name, dir, config: await readConfig(dir) };
+  const env = { name, dir, config: await readConfig(dir) };
+  if (readHook) await readHook(paths, env);
+  return env;
 }
 
 /**

@@ -67,7 +67,7 @@ export async function captureSnapshot(options: CaptureOptions): Promise<WriteRes
 }
 
 /** What a snapshot taken now would hold (directory listings; no snapshot is read). */
-async function currentSnapshot(options: CaptureOptions): Promise<Snapshot> {
+export async function currentSnapshot(options: CaptureOptions): Promise<Snapshot> {
   const reading = await readPackageState(options.envDir);
   const meta: SnapshotMeta = { ...options.meta, name: options.name };
   if (reading.pythonVersion) meta.pythonVersion = reading.pythonVersion;

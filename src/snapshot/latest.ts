@@ -2,7 +2,7 @@
  * A small record beside the snapshots: the latest snapshot's id, its file's size and
  * modification time, and the state key of what it holds. With it, the auto-save of a session
  * that changed no package decides "nothing to write" from directory listings alone, without
- * reading the snapshot (which needs the YAML library, ~15 ms on every `venvoy run`). The
+ * reading the snapshot (which needs the YAML library: its cost is in env/config.ts). The
  * record is only trusted while it names the current latest snapshot file unchanged;
  * otherwise the snapshot itself is read, as before. No YAML here, on purpose.
  */

@@ -202,7 +202,7 @@ export interface Validation {
   message: string;
 }
 
-/** R8: 0 valid, 1 not found, 2 not a directory, 3 no bin/activate. */
+/** `vup-core validate` (docs/vup.md): 0 valid, 1 not found, 2 not a directory, 3 no bin/activate. */
 export function validateVenv(home: string, path: string): Validation {
   const shown = tildify(home, path);
   const k = kindOf(path);
@@ -232,7 +232,7 @@ export interface FindOptions {
 }
 
 /**
- * Checks one level (R1.3). Returns the venv path, or null after adding any warning.
+ * Checks one level: its .venv/<name>. Returns the venv path, or null after adding any warning.
  */
 function checkLevel(
   ctx: VupContext,
@@ -355,7 +355,7 @@ export function collectVenvs(
   return { rows, warnings };
 }
 
-/** R3.2: `*` or space, a space, the name padded to the longest plus two spaces, the ~ path. */
+/** `vup ls`: `*` or space, a space, the name padded to the longest plus two spaces, the ~ path. */
 export function formatTable(home: string, rows: VenvRow[]): string[] {
   const width = Math.max(0, ...rows.map((r) => r.name.length));
   return rows.map((r) =>
@@ -385,7 +385,7 @@ export function ls(ctx: VupContext, opts: LsOptions = {}): Outcome {
 
 // ---------------------------------------------------------------------------- init and new
 
-/** R4.1 / R5.1: the cwd within ~, otherwise ~. */
+/** Where `vup init` and `vup new` create .venv/: the cwd within ~, otherwise ~. */
 export function createTarget(ctx: VupContext): string {
   return isWithin(ctx.home, ctx.cwd) ? ctx.cwd : ctx.home;
 }
@@ -435,7 +435,7 @@ export async function create(
       );
     }
     try {
-      Deno.mkdirSync(dotVenv); // R5.3: outside ~, make ~/.venv/ for the user.
+      Deno.mkdirSync(dotVenv); // outside ~, make ~/.venv/ for the user.
     } catch (e) {
       return fail(`cannot create ${shownDot}: ${(e as Error).message}`);
     }
@@ -468,7 +468,7 @@ export async function create(
 export const NOT_BRANCH = "venvs must be removed from their branch directory.";
 
 /**
- * Everything `vup rm` checks before it asks for confirmation (R6.1-R6.3). Prints the venv
+ * Everything `vup rm` checks before it asks for confirmation. Prints the venv
  * path, the ~ form of its .venv/, and `active` or an empty line; the shell function asks,
  * deactivates and deletes.
  */

@@ -272,3 +272,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "env on podman: R without --r-version takes the base image's R (4.2, not the default)",
+  ignore: !rImage,
+  sanitizeResources: false,
+  fn: async () => {
+    const sb = new Sandbox();
+    const name = "it-env-r-from-image";
+    try {
+      const init = ["--engine", "podman", "init", "--runtime", "r", "--name", name];
+      await sb.ok([...init, "--base-image", R_BASE]);
+      const config = join(sb.env.VENVOY_HOME, "environments", name, "config.yaml");
+      assert.match(await Deno.readTextFile(config), /^r_version: "?4\.2"?$/m);
+      // A rebuild keeps the recorded base, and so its R.
+      await sb.ok([...init, "--force"]);
+      assert.match(await Deno.readTextFile(config), /^r_version: "?4\.2"?$/m);
+      // A version given is still checked against the image.
+      const bad = await sb.venvoy([...init, "--force", "--r-version", "4.4"]);
+      assertEquals(bad.code, 1, bad.stderr);
+      assert.match(bad.stderr, /has R 4\.2\.\d+, not 4\.4/);
+    } finally {
+      await sb.cleanup([name]);
+    }
+  },
+});

@@ -62,7 +62,7 @@ Deno.test({
     const r2 = await info(["singularity"]);
     const j2 = JSON.parse(r2.stdout);
     assertEquals(j2.runtime, "singularity");
-    assertEquals(j2.runtimes[0].aliasOf, "apptainer");
+    assertEquals(j2.runtimes[0].alias_of, "apptainer");
   },
 });
 
@@ -85,7 +85,7 @@ Deno.test({
     });
     const j = JSON.parse(r.stdout);
     assertEquals(j.runtime, "apptainer");
-    assertEquals([j.hpc.detected, j.hpc.scheduler, j.hpc.inJob], [true, "slurm", true]);
+    assertEquals([j.hpc.detected, j.hpc.scheduler, j.hpc.in_job], [true, "slurm", true]);
     assert(j.hpc.evidence.includes("SLURM_JOB_ID=4242"));
     const text = await venvoy(["runtime-info"], {
       env: { SLURM_JOB_ID: "4242" },

@@ -1,0 +1,38 @@
+import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { join } from "node:path";
+import { captureSnapshot } from "../../../src/snapshot/autosave.ts";
+import { catchUpSnapshot } from "../../../src/snapshot/catch_up.ts";
+import { listSnapshots } from "../../../src/snapshot/store.ts";
+
+Deno.test("catchUpSnapshot: none without history, none when unchanged, one after a change", async () => {
+  const root = await Deno.makeTempDir({ prefix: "venvoy-catchup-" });
+  try {
+    const env = {
+      name: "demo",
+      dir: join(root, "env"),
+      config: { name: "demo", runtime: "python", python_version: "3.11" },
+    };
+    const projects = join(root, "projects");
+    const site = join(env.dir, "persist/python/lib/python3.11/site-packages");
+    await Deno.mkdir(site, { recursive: true });
+    // No history yet: init, import or a session starts it, not a read.
+    assertEquals(await catchUpSnapshot(env, projects), null);
+    assertEquals(await listSnapshots(join(projects, "demo")), []);
+
+    await captureSnapshot({
+      envDir: env.dir,
+      projectDir: join(projects, "demo"),
+      name: "demo",
+      meta: { runtime: "python", pythonVersion: "3.11" },
+    });
+    assertEquals(await catchUpSnapshot(env, projects), null, "unchanged");
+
+    await Deno.mkdir(join(site, "numpy-2.1.0.dist-info"));
+    const r = await catchUpSnapshot(env, projects);
+    assert(r?.written, "the change is recorded");
+    assertEquals((await listSnapshots(join(projects, "demo"))).length, 2);
+    assertEquals(await catchUpSnapshot(env, projects), null, "and only once");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

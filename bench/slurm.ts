@@ -126,6 +126,41 @@ try {
     `${TASKS}-task array of \`apptainer exec SIF true\`: median makespan ` +
       `${median(spans.apptainer).toFixed(3)} s (${show(spans.apptainer)})`,
   );
+  // Where the time goes: CPU per session (user + system, the command and its children, by
+  // bash's `times`), one after another as the user. The array is CPU-bound on a small node,
+  // so these add up to the makespans.
+  const cpuDir = await c.userDir("cpu");
+  const empty = join(cpuDir, "empty.js");
+  await c.giveFile(empty, "", 0o644);
+  const cpuOf = async (cmd: string): Promise<number> => {
+    const n = 10;
+    const res = await c.asUser([
+      "bash",
+      "-c",
+      `for ((i = 0; i < ${n}; i++)); do ${cmd} >/dev/null 2>&1 || exit 1; done; times`,
+    ], { cwd: cpuDir });
+    if (res.code !== 0) throw new Error(`${cmd} failed: ${res.stderr}`);
+    const [u, s] = res.stdout.trim().split("\n").pop()!.split(/\s+/).map((t) => {
+      const m = /^(\d+)m([\d.]+)s$/.exec(t);
+      return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+    });
+    return ((u + s) / n) * 1000;
+  };
+  const cpu: [string, number][] = [];
+  for (
+    const [what, cmd] of [
+      ["apptainer exec SIF true (by hand)", kinds.apptainer],
+      ["venvoy run --command true (all of it)", kinds.venvoy],
+      ["deno run of an empty script", `deno run --no-config --no-lock --quiet ${empty}`],
+      ["venvoy --version", "venvoy --version"],
+    ]
+  ) cpu.push([what, await cpuOf(cmd)]);
+  console.log("CPU per session (user + system; the mean of 10 in a row):");
+  for (const [what, ms] of cpu) console.log(`  ${what.padEnd(40)} ${ms.toFixed(0).padStart(4)} ms`);
+  console.log(
+    `  venvoy's own share of a session: ${(cpu[1][1] - cpu[0][1]).toFixed(0)} ms, of which ` +
+      `Deno's start and exit: ${cpu[2][1].toFixed(0)} ms`,
+  );
   const ratio = median(spans.venvoy) / median(spans.apptainer);
   console.log(`ratio: ${ratio.toFixed(3)} (target <= ${TARGET})`);
   failed = ratio > TARGET;

@@ -3,8 +3,8 @@
  * start-up stays fast and everything still bundles (string-literal imports).
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import denoJson from "../deno.json" with { type: "json" };
 import { UsageError } from "./ui/errors.ts";
+import { VERSION } from "./version.ts";
 import { ENGINE_NAMES } from "./runtime/types.ts";
 import { register as registerRuntimeInfo } from "./commands/runtime_info.ts";
 import { register as registerInit } from "./commands/init.ts";
@@ -28,7 +28,7 @@ import { register as registerRecord } from "./commands/record.ts";
 import { register as registerVerify } from "./commands/verify.ts";
 import { register as registerCompletions } from "./commands/completions.ts";
 
-export const VERSION: string = denoJson.version;
+export { VERSION };
 
 export type Program = ReturnType<typeof buildProgram>;
 

@@ -13,6 +13,7 @@ import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, ImageInfo } from "../runtime/types.ts";
 import { ProcessError, UsageError, VenvoyError } from "../ui/errors.ts";
 import { CONFIG_CACHE, type EnvConfig, readConfig } from "../env/config.ts";
+import { STAMP_RECORD } from "../snapshot/quick.ts";
 import {
   CHECKSUMS_NAME,
   checksumsText,
@@ -103,11 +104,7 @@ export function defaultOutputName(name: string, format: ExportFormat, now = new 
 
 /** The argv that writes a docker-archive of `ref` to stdout. */
 export function saveToStdoutArgv(runtime: ContainerRuntime, ref: string): string[] {
-  if (runtime.name === "podman") {
-    return [runtime.binary, "save", "--format", "docker-archive", ref];
-  }
-  if (runtime.name === "docker") return [runtime.binary, "save", ref];
-  throw new VenvoyError(`internal: ${runtime.name} has no image store to save from`);
+  return runtime.saveToStdoutArgv(ref);
 }
 
 async function readPackages(envDir: string): Promise<PackageLists> {
@@ -349,6 +346,7 @@ const QUIET = new Set([
   "image.sif",
   "image.sif.source",
   CONFIG_CACHE,
+  STAMP_RECORD,
   ".venvoy",
   ".dockerignore",
   ".devcontainer",

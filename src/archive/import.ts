@@ -9,11 +9,11 @@
  */
 import { basename, dirname, join } from "node:path";
 import { parse as parseYaml, parseDocument } from "yaml";
-import { imageTag, validateName } from "../env/names.ts";
+import { imageTag, validateName } from "../util/names.ts";
 import { parseEnvironmentYml } from "../snapshot/environment_yml.ts";
 import type { Snapshot } from "../snapshot/model.ts";
 import { parseRenvLock } from "../snapshot/renv_lock.ts";
-import { PERSIST_DIR } from "../build/plan.ts";
+import { PERSIST_DIR } from "../recipe/plan.ts";
 import { writeSnapshot } from "../snapshot/store.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import type { ContainerRuntime } from "../runtime/types.ts";

@@ -4,7 +4,7 @@
  * The tarball is a standard .tar.gz that builds the environment with plain docker or
  * podman and networking disabled:
  *
- *   Dockerfile          standalone (src/build/standalone.ts), offline: vendor/ + the lock
+ *   Dockerfile          standalone (src/recipe/standalone.ts), offline: vendor/ + the lock
  *   requirements.lock   every Python package with its sha256 (venvoy freeze)
  *   vendor/             the wheels the lock names, and R sources in vendor/R
  *   environment.yml     the latest snapshot (and renv.lock for R)
@@ -17,10 +17,10 @@
  */
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import { LOCK_FILE } from "../build/plan.ts";
-import { standaloneDockerfile, type StandaloneSpec } from "../build/standalone.ts";
+import { LOCK_FILE } from "../recipe/plan.ts";
+import { standaloneDockerfile, type StandaloneSpec } from "../recipe/standalone.ts";
 import { readBasePackages } from "../env/capture.ts";
-import { validateName } from "../env/names.ts";
+import { validateName } from "../util/names.ts";
 import type { StatePaths } from "../env/paths.ts";
 import type { LoadedEnv } from "../env/store.ts";
 import type { ProcessRunner } from "../process/mod.ts";
@@ -450,6 +450,7 @@ export async function importTarballOffline(
   o: { name?: string; force?: boolean; engine: string },
 ): Promise<ImportedEnvironment> {
   const { initEnv } = await import("../env/init.ts");
+  const { captureEnvSnapshot } = await import("../snapshot/env_hooks.ts");
   return await importTarball(verified, {
     environmentsDir: ctx.paths.environments,
     projectsDir: ctx.paths.projects,
@@ -463,6 +464,7 @@ export async function importTarballOffline(
         engine: o.engine,
         venvoyVersion: ctx.venvoyVersion,
         note: ctx.note,
+        recordSnapshot: captureEnvSnapshot,
       }, { name, force: true, offline: true });
       return { image: res.config.image, imageId: res.config.image_id };
     },

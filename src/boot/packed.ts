@@ -224,15 +224,83 @@ export async function unpack(p: PackedModule): Promise<Unpacked> {
   return data;
 }
 
-/** Keeps the newest `keep` other unpacked versions (two installs may alternate); drops the rest. */
-function prune(dir: string, current: string, keep = 2) {
+/**
+ * When a version's folder counts as in use: its `.complete` marker's modification time,
+ * which every venvoy that loads from the folder sets at start (when older than TOUCH_MS)
+ * and then every TOUCH_MS while it runs (keepFresh). prune() removes only folders unused
+ * for PRUNE_MS, so it never pulls the modules from under a running venvoy (an open
+ * `venvoy run` while the user upgrades, or two builds used side by side), which would
+ * otherwise crash at its next lazy import.
+ */
+export const TOUCH_MS = 60 * 60 * 1000;
+export const PRUNE_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** The last-use time of an unpacked folder (or of an old single-file `.mjs`), or null. */
+function lastUse(path: string): number | null {
   try {
-    const others = [...Deno.readDirSync(dir)]
-      .filter((e) => /^rest-[0-9a-f]{16}(\.mjs)?$/.test(e.name) && e.name !== current)
-      .map((e) => ({ path: `${dir}/${e.name}`, mtime: Deno.lstatSync(`${dir}/${e.name}`).mtime }))
-      .sort((a, b) => (b.mtime?.getTime() ?? 0) - (a.mtime?.getTime() ?? 0));
-    for (const old of others.slice(keep)) Deno.removeSync(old.path, { recursive: true });
-  } catch { /* a cache that cannot be tidied still works */ }
+    const st = Deno.lstatSync(path);
+    if (st.isDirectory) return Deno.lstatSync(`${path}/${COMPLETE}`).mtime?.getTime() ?? null;
+    return st.mtime?.getTime() ?? null;
+  } catch {
+    return null; // no marker: an incomplete folder, judged by the folder itself below
+  }
+}
+
+/**
+ * Drops other versions' folders that no venvoy has used for PRUNE_MS. A folder is first
+ * renamed aside and its marker looked at again, so a venvoy that marked it in between
+ * (starting just then) keeps it: it is renamed back.
+ */
+export function prune(dir: string, current: string, now: number = Date.now()): void {
+  const old = (t: number | null | undefined) => t !== null && t !== undefined && now - t > PRUNE_MS;
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return; // a cache that cannot be tidied still works
+  }
+  for (const e of entries) {
+    // Other versions, and what a crashed unpack or prune left (`.<pid>.tmp`, `.<pid>.prune`).
+    if (!/^rest-[0-9a-f]{16}(\.mjs)?(\.\d+\.(tmp|prune))?$/.test(e.name)) continue;
+    if (e.name === current || e.name.startsWith(`${current}.`)) continue;
+    const path = `${dir}/${e.name}`;
+    try {
+      const used = lastUse(path) ?? Deno.lstatSync(path).mtime?.getTime();
+      if (!old(used)) continue;
+      if (/\.(tmp|prune)$/.test(e.name)) {
+        Deno.removeSync(path, { recursive: true });
+        continue;
+      }
+      const aside = `${path}.${Deno.pid}.prune`;
+      Deno.renameSync(path, aside);
+      const again = lastUse(aside) ?? used;
+      if (!old(again)) {
+        try {
+          Deno.renameSync(aside, path);
+          continue;
+        } catch { /* unpacked afresh meanwhile: this copy goes */ }
+      }
+      Deno.removeSync(aside, { recursive: true });
+    } catch { /* gone already, or not ours to tidy */ }
+  }
+}
+
+/** Marks `folder` as in use now (its `.complete` marker's time). */
+function touch(folder: string): void {
+  try {
+    const now = new Date();
+    Deno.utimeSync(`${folder}/${COMPLETE}`, now, now);
+  } catch { /* a read-only cache: pruning is then not ours either */ }
+}
+
+/**
+ * Keeps `folder` marked as in use while this process runs: an hourly timer that does not
+ * keep the process alive. Returns its stop function.
+ */
+export function keepFresh(folder: string, everyMs: number = TOUCH_MS): () => void {
+  const id = setInterval(() => touch(folder), everyMs);
+  Deno.unrefTimer(id);
+  return () => clearInterval(id);
 }
 
 function writeFolder(tmp: string, data: Unpacked, p: PackedModule) {
@@ -248,14 +316,23 @@ function writeFolder(tmp: string, data: Unpacked, p: PackedModule) {
   });
 }
 
-/** True if `folder` is a complete unpacked folder of this build, ours, and not a link. */
-function complete(folder: string, p: PackedModule): boolean {
+/**
+ * True if `folder` is a complete unpacked folder of this build, ours, and not a link. With
+ * `mark`, a marker older than TOUCH_MS is touched (the folder is in use: prune keeps it).
+ */
+function complete(folder: string, p: PackedModule, mark = false): boolean {
   try {
     const st = Deno.lstatSync(folder);
     if (st.isSymlink || !st.isDirectory) return false;
     if (posix() && (st.uid !== uid() || ((st.mode ?? 0) & 0o022) !== 0)) return false;
-    if (unsafeFile(`${folder}/${COMPLETE}`)) return false;
-    const [sha] = Deno.readTextFileSync(`${folder}/${COMPLETE}`).split("\n");
+    const marker = `${folder}/${COMPLETE}`;
+    if (unsafeFile(marker)) return false;
+    // Touched before it is read: a prune that renamed the folder aside meanwhile sees the
+    // new time and puts it back; one that removed it already leaves no marker to read.
+    if (mark && Date.now() - (Deno.lstatSync(marker).mtime?.getTime() ?? 0) > TOUCH_MS) {
+      touch(folder);
+    }
+    const [sha] = Deno.readTextFileSync(marker).split("\n");
     return sha === p.sha;
   } catch {
     return false;
@@ -301,7 +378,7 @@ export async function unpackedFolder(p: PackedModule, dirs = cacheDirs()): Promi
   const dir = safeCacheDir(dirs);
   const name = folderName(p);
   const final = `${dir}/${name}`;
-  if (complete(final, p)) return final;
+  if (complete(final, p, true)) return final;
   const data = await unpack(p);
   const tmp = `${final}.${Deno.pid}.tmp`;
   try {

@@ -6,6 +6,7 @@
  * commands, so no other command pays for it.
  */
 import type { Command } from "@commander-js/extra-typings";
+import { UsageError } from "../ui/errors.ts";
 
 export const COMPLETION_SHELLS = ["bash", "zsh", "fish", "powershell"] as const;
 
@@ -45,7 +46,6 @@ Examples:
     )
     .action(async (shell) => {
       if (!(COMPLETION_SHELLS as readonly string[]).includes(shell)) {
-        const { UsageError } = await import("../ui/errors.ts");
         throw new UsageError(`unsupported shell '${shell}'`, {
           hint: `use one of ${COMPLETION_SHELLS.join(", ")}`,
         });

@@ -1,6 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
 import type { Editor } from "../env/global.ts";
+import { UsageError } from "../ui/errors.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program
@@ -24,9 +25,8 @@ Without a terminal, give the choice as a flag: it never waits for input.`,
     });
 }
 
-export async function parseEditor(value: string): Promise<Editor> {
+export function parseEditor(value: string): Editor {
   if (value === "cursor" || value === "code" || value === "none") return value;
-  const { UsageError } = await import("../ui/errors.ts");
   throw new UsageError(`unknown editor '${value}'`, { hint: "use --editor cursor, code or none" });
 }
 
@@ -51,17 +51,11 @@ export async function configure(
   const { loadEnv } = await import("../env/store.ts");
   const { out } = await import("../ui/output.ts");
   const { canAsk, select } = await import("../ui/prompt.ts");
-  const { UsageError } = await import("../ui/errors.ts");
   if (opts.name) await loadEnv(ctx.paths, opts.name);
   const cfg = await readGlobalConfig(ctx.paths);
   let editor: Editor;
   if (opts.editor) {
-    if (!["cursor", "code", "none"].includes(opts.editor)) {
-      throw new UsageError(`unknown editor '${opts.editor}'`, {
-        hint: "use --editor cursor, code or none",
-      });
-    }
-    editor = opts.editor as Editor;
+    editor = parseEditor(opts.editor);
   } else if (canAsk()) {
     editor = await select(
       `Open which editor on \`venvoy run${opts.name ? ` ${opts.name}` : ""}\`?`,

@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
+import { UsageError, VenvoyError } from "../ui/errors.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program
@@ -29,7 +30,6 @@ export async function deleteCommand(
   const { deleteEnv } = await import("../env/manage.ts");
   const { loadEnv } = await import("../env/store.ts");
   const { info } = await import("../ui/output.ts");
-  const { UsageError, VenvoyError } = await import("../ui/errors.ts");
   const env = await loadEnv(ctx.paths, name);
   if (!opts.force) {
     const { canAsk, confirm } = await import("../ui/prompt.ts");

@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
+import { UsageError } from "../ui/errors.ts";
 
 export interface HistoryOptions {
   name?: string;
@@ -35,7 +36,6 @@ Examples:
 }
 
 export async function history(ctx: CommandContext, opts: HistoryOptions): Promise<void> {
-  const { UsageError } = await import("../ui/errors.ts");
   const h = await import("../snapshot/history.ts");
   const { info, out, printJson, table } = await import("../ui/output.ts");
   if (opts.diff && opts.diff.length !== 2) {

@@ -57,7 +57,7 @@ requirements.txt are installed by the next \`venvoy init --force\`.`,
 export async function init(ctx: CommandContext, opts: InitOptions): Promise<void> {
   const { initEnv } = await import("../env/init.ts");
   const { info, out } = await import("../ui/output.ts");
-  const { VERSION } = await import("../cli.ts");
+  const { VERSION } = await import("../version.ts");
   const started = performance.now();
   const res = await initEnv({
     runner: ctx.runner,
@@ -65,6 +65,8 @@ export async function init(ctx: CommandContext, opts: InitOptions): Promise<void
     engine: ctx.engine,
     venvoyVersion: VERSION,
     note: info,
+    recordSnapshot: async (env, projects) =>
+      (await import("../snapshot/env_hooks.ts")).captureEnvSnapshot(env, projects),
   }, opts);
   const c = res.config;
   const version = c.runtime === "python" ? `Python ${c.python_version}` : `R ${c.r_version}`;

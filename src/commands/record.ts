@@ -1,6 +1,8 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
 import type { RecordOptions } from "../proof/record.ts";
+import { CommandExit, VenvoyError } from "../ui/errors.ts";
+import { VERSION } from "../version.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -48,8 +50,6 @@ Examples:
 export async function record(ctx: CommandContext, opts: RecordOptions): Promise<void> {
   const { recordRun } = await import("../proof/record.ts");
   const { info, isTty, out } = await import("../ui/output.ts");
-  const { CommandExit, VenvoyError } = await import("../ui/errors.ts");
-  const { default: denoJson } = await import("../../deno.json", { with: { type: "json" } });
   const { record, path } = await recordRun({
     runner: ctx.runner,
     paths: ctx.paths,
@@ -58,7 +58,7 @@ export async function record(ctx: CommandContext, opts: RecordOptions): Promise<
     note: (m) => info(`venvoy: ${m}`),
     terminal: { stdin: isTty("stdin"), stdout: isTty("stdout") },
     stdinData: false,
-    venvoyVersion: denoJson.version,
+    venvoyVersion: VERSION,
   }, opts);
   out(path);
   info(

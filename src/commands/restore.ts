@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
+import { VenvoyError } from "../ui/errors.ts";
 
 export interface RestoreCommandOptions {
   name?: string;
@@ -42,7 +43,6 @@ export async function restore(ctx: CommandContext, opts: RestoreCommandOptions):
   const { resolveEnvironmentName } = await import("../snapshot/history.ts");
   const { restoreEnv } = await import("../snapshot/restore_run.ts");
   const { renderDeviations, renderMismatches } = await import("../snapshot/restore.ts");
-  const { VenvoyError } = await import("../ui/errors.ts");
   const { info, out, warn } = await import("../ui/output.ts");
   const { name, note } = await resolveEnvironmentName(ctx.paths, opts.name);
   if (note) info(`venvoy: ${note}`);

@@ -1,6 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
-import type { RunOptions } from "../env/run.ts";
+import type { RunOptions } from "../session/run.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -94,7 +94,7 @@ export function parseRunArgs(argv: string[]): RunOptions | null {
 }
 
 export async function run(ctx: CommandContext, opts: RunOptions): Promise<void> {
-  const { runEnv } = await import("../env/run.ts");
+  const { runEnv } = await import("../session/run.ts");
   const { info, isTty } = await import("../ui/output.ts");
   let stdinData = false;
   try {
@@ -110,5 +110,9 @@ export async function run(ctx: CommandContext, opts: RunOptions): Promise<void> 
     terminal: { stdin: isTty("stdin"), stdout: isTty("stdout") },
     stdinData,
     hostEnv: Deno.env.toObject(),
+    autoSaver: async (env, projects) =>
+      (await import("../snapshot/env_hooks.ts")).startSessionAutoSave(env, projects),
+    savedUnchanged: async (env, projects) =>
+      (await import("../snapshot/env_hooks.ts")).unchangedSinceSaved(env, projects),
   }, opts);
 }

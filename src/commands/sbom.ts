@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
+import { VERSION } from "../version.ts";
 
 export interface SbomCommandOptions {
   name?: string;
@@ -37,39 +38,22 @@ export async function sbomCommand(
   ctx: CommandContext,
   opts: SbomCommandOptions & { positional?: string; venvoyVersion?: string },
 ): Promise<void> {
-  const { loadEnv, pickEnvName } = await import("../env/store.ts");
-  const { imageFor, runtimeFor } = await import("../env/run.ts");
-  const { hostUser } = await import("../env/host.ts");
-  const { writeFileAtomic } = await import("../util/atomic.ts");
-  const { generateSbom } = await import("../sbom/mod.ts");
+  const { sbomOfEnv } = await import("../sbom/env.ts");
   const { info, out } = await import("../ui/output.ts");
-  const { resolve } = await import("node:path");
-  const venvoyVersion = opts.venvoyVersion ?? (await import("../cli.ts")).VERSION;
-  const name = await pickEnvName(
-    ctx.paths,
-    { positional: opts.positional, flag: opts.name },
-    (m) => info(`venvoy: ${m}`),
-  );
-  const env = await loadEnv(ctx.paths, name);
-  const runtime = await runtimeFor(ctx, env);
-  const image = imageFor(runtime, env);
-  const res = await generateSbom({
-    runtime,
-    envDir: env.dir,
-    config: env.config,
-    image,
-    venvoyVersion,
-    user: hostUser(),
+  const res = await sbomOfEnv(ctx, {
+    positional: opts.positional,
+    name: opts.name,
+    output: opts.output,
+    venvoyVersion: opts.venvoyVersion ?? VERSION,
+    note: (m) => info(`venvoy: ${m}`),
   });
   const c = res.counts;
   const summary =
     `${c.total} components: ${c.os} OS, ${c.python} Python, ${c.r} R, ${c.conda} conda`;
-  if (opts.output) {
-    const path = resolve(opts.output);
-    await writeFileAtomic(path, res.text);
-    info(`Wrote ${path} (CycloneDX 1.5, ${summary})`);
+  if (res.path) {
+    info(`Wrote ${res.path} (CycloneDX 1.5, ${summary})`);
   } else {
     out(res.text.replace(/\n$/, ""));
-    info(`CycloneDX 1.5 SBOM of '${name}': ${summary}`);
+    info(`CycloneDX 1.5 SBOM of '${res.name}': ${summary}`);
   }
 }

@@ -50,7 +50,7 @@ export async function setup(
     lines.push(`${label.padEnd(16)} ${dir}: ${err ? `NOT writable (${err})` : "writable"}`);
   }
   const cfg = await readGlobalConfig(ctx.paths);
-  let editor = opts.editor ? await parseEditor(opts.editor) : cfg.editor ?? (editors[0] ?? "none");
+  let editor = opts.editor ? parseEditor(opts.editor) : cfg.editor ?? (editors[0] ?? "none");
   const { canAsk, select } = await import("../ui/prompt.ts");
   if (!opts.yes && !opts.editor && canAsk()) {
     editor = await select("Open which editor on `venvoy run`?", {

@@ -8,6 +8,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import vupBash from "../../shell/vup.bash" with { type: "text" };
 import type { ShellName as Shell } from "../release/rc_block.ts";
+import { UsageError } from "../ui/errors.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program
@@ -23,7 +24,6 @@ Examples:
 vup is bash-only for now: for zsh and fish this prints a comment and no code.`,
     )
     .action(async (shell) => {
-      const { UsageError } = await import("../ui/errors.ts");
       const { isShellName } = await import("../release/rc_block.ts");
       if (!isShellName(shell)) {
         throw new UsageError(`unsupported shell '${shell}'`, { hint: "use bash, zsh or fish" });

@@ -1,6 +1,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
 import type { SubmitOptions } from "../hpc/submit.ts";
+import { CommandExit } from "../ui/errors.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program
@@ -61,7 +62,6 @@ export async function submit(
 ): Promise<void> {
   const { submitJob } = await import("../hpc/submit.ts");
   const { info, out, printJson } = await import("../ui/output.ts");
-  const { CommandExit } = await import("../ui/errors.ts");
   const r = await submitJob(
     {
       runner: ctx.runner,

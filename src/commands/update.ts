@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
+import { VenvoyError } from "../ui/errors.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program
@@ -25,7 +26,7 @@ one-liner updates venvoy too.`,
     )
     .action(async (opts, cmd) => {
       const { makeContext } = await import("./context.ts");
-      const { VERSION } = await import("../cli.ts");
+      const { VERSION } = await import("../version.ts");
       await update(makeContext(cmd.optsWithGlobals()), opts, { current: VERSION });
     });
 }
@@ -57,7 +58,6 @@ export async function update(
 ): Promise<void> {
   const r = await import("../release/mod.ts");
   const { out, info, printJson } = await import("../ui/output.ts");
-  const { VenvoyError } = await import("../ui/errors.ts");
 
   const base = r.releaseBase((n) => ctx.runner.env(n));
   const current = r.mustParseVersion(deps.current, "this venvoy's version");

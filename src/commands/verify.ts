@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import type { CommandContext } from "./context.ts";
+import { CommandExit } from "../ui/errors.ts";
 
 export interface VerifyCommandOptions {
   record?: string;
@@ -52,9 +53,8 @@ export async function verify(
   archive: string,
   opts: VerifyCommandOptions,
 ): Promise<void> {
-  const { verifyArchive, renderReport } = await import("../proof/verify.ts");
+  const { verifyArchive, renderReport } = await import("../archive/verify.ts");
   const { info, out, printJson } = await import("../ui/output.ts");
-  const { CommandExit } = await import("../ui/errors.ts");
   const report = await verifyArchive(
     { runner: ctx.runner, engine: ctx.engine, note: (m) => info(`venvoy: ${m}`) },
     archive,

@@ -14,7 +14,7 @@ import {
   LOCK_FILE,
   PERSIST_DIR,
   supportFiles,
-} from "../build/mod.ts";
+} from "../recipe/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import {
   type ApptainerRuntime,
@@ -29,7 +29,7 @@ import { hostCaBundle, hostPlatform, hostUser } from "./host.ts";
 import { type EnvConfig, readConfig, writeConfig } from "./config.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { readGlobalConfig } from "./global.ts";
-import { imageTag, validateName } from "./names.ts";
+import { imageTag, validateName } from "../util/names.ts";
 import type { StatePaths } from "./paths.ts";
 import { checkPinned, type Pin, pinBase } from "./pin.ts";
 import { withProgress } from "../ui/progress.ts";
@@ -79,6 +79,14 @@ export interface InitContext {
   /** Host user for runs (tests inject it). */
   user?: { uid: number; gid: number };
   now?: () => Date;
+  /**
+   * Records the state the build starts from as a snapshot (snapshot/env_hooks.ts
+   * captureEnvSnapshot), given by the caller so env/ loads no snapshot code. Absent: none.
+   */
+  recordSnapshot?: (
+    env: { dir: string; name: string; config: EnvConfig },
+    projects: string,
+  ) => Promise<void>;
 }
 
 export interface InitResult {
@@ -141,7 +149,7 @@ interface InitEngines {
 export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<InitResult> {
   const req = await checkRequest(ctx, opts);
   const { runtime, builder } = await chooseEngines(ctx, req, opts);
-  const { baseImage, kind, pin } = await pinTheBase(ctx, req, { opts, builder });
+  const { baseImage, kind, pin } = await pinTheBase(req, { opts, builder });
   const spec = await buildSpec(ctx, req, { kind, pin, builder, offline: opts.offline });
   const files = await writeEnvFolder(ctx, req, { spec, kind, pin, baseImage, runtime, builder });
   const { imageRef, ociId } = await buildImage(req, { spec, runtime, builder, ctx, opts });
@@ -172,7 +180,7 @@ export async function initEnv(ctx: InitContext, opts: InitOptions): Promise<Init
   await writeConfig(dir, config);
   // The state this build starts from becomes a snapshot (unless it is the latest already).
   await recordSnapshot(ctx, dir, config);
-  await dropReplacedImage(ctx, previous, { runtime, ociId });
+  await dropReplacedImage(previous, { runtime, ociId });
   return { dir, config, unchanged };
 }
 
@@ -186,40 +194,34 @@ async function listContents(
   ctx: InitContext,
   req: InitRequest,
   a: {
+    opts: InitOptions;
     runtime: ContainerRuntime;
     builder: ContainerRuntime | null;
     imageRef: string;
     baseImage: string;
     unchanged: boolean;
-    opts: InitOptions;
   },
 ): Promise<string> {
   const { dir, previous, runtimeKind, version } = req;
-  const listed = await Deno.stat(join(dir, "base-packages.json")).then(() => true, () => false);
   const { opts, runtime, imageRef, baseImage, builder } = a;
   const rFromImage = runtimeKind === "r" && opts.rVersion === undefined &&
     (opts.baseImage ?? previous?.base_image) !== undefined;
   const expect = rFromImage ? null : version;
   const recorded = runtimeKind === "r" ? previous?.r_version : previous?.python_version;
+  const listed = await Deno.stat(join(dir, "base-packages.json")).then(() => true, () => false);
   if (a.unchanged && listed && (expect === null || expect === recorded)) {
     return rFromImage ? previous?.r_version ?? version : version;
   }
   const checked = { ...ctx, runtime, imageRef, dir, runtimeKind, version, expect, baseImage };
-  return await checkContents(checked).catch(
-    async (e) => {
-      // A new environment whose image is not what was asked for leaves no image behind.
-      if (!previous && builder) {
-        await ctx.runner.run({ cmd: [builder.binary, "image", "rm", imageTag(req.name)] })
-          .catch(() => {});
-      }
-      throw e;
-    },
-  );
+  return await checkContents(checked).catch(async (e) => {
+    // A new environment whose image is not what was asked for leaves no image behind.
+    if (!previous && builder) await builder.remove(imageTag(req.name)).catch(() => {});
+    throw e;
+  });
 }
 
 /** Step 8: the image a rebuild replaced is untagged now; drop it unless something uses it. */
 async function dropReplacedImage(
-  ctx: InitContext,
   previous: EnvConfig | null,
   a: { runtime: ContainerRuntime; ociId: string | null },
 ): Promise<void> {
@@ -228,9 +230,7 @@ async function dropReplacedImage(
     previous?.image_id && previous.image_id !== ociId && previous.engine === runtime.name &&
     runtime.produces === "image"
   ) {
-    await ctx.runner.run({ cmd: [runtime.binary, "image", "rm", previous.image_id] }).catch(
-      () => {},
-    );
+    await runtime.remove(previous.image_id).catch(() => {});
   }
 }
 
@@ -335,7 +335,6 @@ async function chooseEngines(
 
 /** Step 3: the base, pinned once; a --force rebuild checks the recorded pin. */
 async function pinTheBase(
-  ctx: InitContext,
   req: InitRequest,
   a: { opts: InitOptions; builder: ContainerRuntime | null },
 ): Promise<{ baseImage: string; kind: Kind; pin: Pin }> {
@@ -359,8 +358,8 @@ async function pinTheBase(
     pin = await offlinePin(builder, previous?.base_image_pinned || baseImage);
   } else if (builder) {
     pin = previous && previous.base_image === baseImage && previous.base_image_pinned
-      ? await checkPinned(ctx.runner, builder, previous.base_image_pinned)
-      : await pinBase(ctx.runner, builder, baseImage);
+      ? await checkPinned(builder, previous.base_image_pinned)
+      : await pinBase(builder, baseImage);
   } else {
     pin = await pinForDefinition(baseImage, previous);
   }
@@ -611,14 +610,9 @@ function configFor(
 }
 
 async function recordSnapshot(ctx: InitContext, dir: string, config: EnvConfig): Promise<void> {
-  const { captureSnapshot, metaFromConfig } = await import("../snapshot/mod.ts");
+  if (!ctx.recordSnapshot) return;
   try {
-    await captureSnapshot({
-      envDir: dir,
-      projectDir: join(ctx.paths.projects, config.name),
-      name: config.name,
-      meta: metaFromConfig(config as unknown as Record<string, unknown>),
-    });
+    await ctx.recordSnapshot({ dir, name: config.name, config }, ctx.paths.projects);
   } catch (e) {
     ctx.note(`venvoy: warning: could not save a snapshot: ${(e as Error).message}`);
   }
@@ -718,9 +712,9 @@ async function checkContents(a: {
   dir: string;
   runtimeKind: "python" | "r";
   version: string;
-  baseImage: string;
   /** The version the image must have; null: whatever it has (the answer is its minor). */
   expect: string | null;
+  baseImage: string;
   user?: { uid: number; gid: number };
   quiet?: boolean;
 }): Promise<string> {

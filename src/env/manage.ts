@@ -13,7 +13,7 @@ import { ownerKey } from "./owner.ts";
 import { formatBytes } from "../ui/bytes.ts";
 import { VenvoyError } from "../ui/errors.ts";
 import { readBasePackages } from "./capture.ts";
-import { imageTag } from "./names.ts";
+import { imageTag } from "../util/names.ts";
 import type { StatePaths } from "./paths.ts";
 import { envDir, listEnvNames, type LoadedEnv, loadEnv } from "./store.ts";
 
@@ -148,7 +148,7 @@ export async function deleteEnv(
     for (const c of containers) {
       const owner = c.labels[OWNER_LABEL];
       if (owner ? owner !== key : !(mine && c.image === env.config.image)) continue;
-      await runner.run({ cmd: [rt.binary, "rm", "-f", c.id] });
+      await rt.removeContainer(c.id).catch(() => {});
       removed.push(`container ${c.name || c.id}`);
     }
     if (info && !mine) {

@@ -3,7 +3,6 @@
  * survive save/load; local digests do not), the repository digest for registry images.
  */
 import type { ContainerRuntime, ImageInfo } from "../runtime/mod.ts";
-import type { ProcessRunner } from "../process/mod.ts";
 import { VenvoyError } from "../ui/errors.ts";
 
 export interface Pin {
@@ -50,14 +49,12 @@ export function pinFromInfo(ref: string, info: ImageInfo): Pin {
 
 /** Pins `ref` on an OCI engine, pulling a registry image if it is not present. */
 export async function pinBase(
-  runner: ProcessRunner,
   builder: ContainerRuntime,
   ref: string,
 ): Promise<Pin> {
   let info = await builder.inspect(ref);
   if (!info && !isLocalRef(ref)) {
-    const res = await runner.run({ cmd: [builder.binary, "pull", ref] });
-    if (res.code === 0) info = await builder.inspect(ref);
+    if (await builder.pull(ref)) info = await builder.inspect(ref);
   }
   if (!info) throw missingBase(ref, builder.binary);
   return pinFromInfo(ref, info);
@@ -65,7 +62,6 @@ export async function pinBase(
 
 /** A pinned base recorded earlier: it must still be there (pull a digest if not). */
 export async function checkPinned(
-  runner: ProcessRunner,
   builder: ContainerRuntime,
   pinned: string,
 ): Promise<Pin> {
@@ -73,8 +69,7 @@ export async function checkPinned(
   const ref = local ? pinned.replace(/^sha256:/, "") : pinned;
   let info = await builder.inspect(ref);
   if (!info && !local) {
-    const res = await runner.run({ cmd: [builder.binary, "pull", ref] });
-    if (res.code === 0) info = await builder.inspect(ref);
+    if (await builder.pull(ref)) info = await builder.inspect(ref);
   }
   if (!info) {
     throw new VenvoyError(`the pinned base image ${pinned} is no longer available`, {

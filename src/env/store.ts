@@ -2,7 +2,7 @@
 import { join } from "../util/path.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { type EnvConfig, readConfig } from "./config.ts";
-import { chooseEnvName, isValidName, validateName } from "./names.ts";
+import { chooseEnvName, isValidName, validateName } from "../util/names.ts";
 import type { StatePaths } from "./paths.ts";
 
 export function envDir(paths: StatePaths, name: string): string {

@@ -78,7 +78,7 @@ export async function ensureSif(
   const sif = join(env.dir, sifNameFor(id));
   if (await exists(sif)) return sif;
   // Not snapshot/mod.ts: only the lock helper is needed, and only here.
-  const { withFileLock } = await import("../snapshot/store.ts");
+  const { withFileLock } = await import("../util/lock.ts");
   return await withFileLock(join(env.dir, ".sif.lock"), async () => {
     // Another session may have converted it while this one waited.
     if (await exists(sif)) return sif;

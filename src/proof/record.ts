@@ -8,7 +8,7 @@
  *                           (`export --with-inputs`), named by their sha256
  */
 import { join, posix } from "node:path";
-import type { RunContext } from "../env/run.ts";
+import type { RunContext } from "../session/run.ts";
 import { CommandExit, UsageError, VenvoyError } from "../ui/errors.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import {
@@ -252,12 +252,13 @@ async function inputEntries(cwd: string, given: string[]) {
 }
 
 /**
- * Runs the command in the environment (src/env/run.ts, exactly as `venvoy run --command`),
+ * Runs the command in the environment (src/session/run.ts, exactly as `venvoy run --command`),
  * then writes the run record. A failed command is recorded too; the caller learns its code
  * from the record. Missing outputs are recorded in `missing_outputs`.
  */
 export async function recordRun(ctx: RecordContext, opts: RecordOptions): Promise<RecordResult> {
-  const { runEnv, runtimeFor, imageFor } = await import("../env/run.ts");
+  const { runEnv } = await import("../session/run.ts");
+  const { runtimeFor, imageFor } = await import("../session/mod.ts");
   const { loadEnv, pickEnvName } = await import("../env/store.ts");
   if (!opts.command) {
     throw new UsageError("record needs --command", {
@@ -293,7 +294,15 @@ export async function recordRun(ctx: RecordContext, opts: RecordOptions): Promis
   const started = now();
   let code = 0;
   try {
-    await runEnv(ctx, { name, command: opts.command });
+    const hooks = await import("../snapshot/env_hooks.ts");
+    await runEnv(
+      {
+        autoSaver: hooks.startSessionAutoSave,
+        savedUnchanged: hooks.unchangedSinceSaved,
+        ...ctx,
+      },
+      { name, command: opts.command },
+    );
   } catch (e) {
     if (!(e instanceof CommandExit)) throw e;
     code = e.exitCode;

@@ -9,7 +9,6 @@ import { replaceAtomic } from "../util/atomic.ts";
 import { sha256File } from "../util/hash.ts";
 import { runLogged } from "./build_log.ts";
 import { csvFields, mustSucceed, sessionRequest, sorted } from "./oci.ts";
-import { statePaths } from "../env/paths.ts";
 import {
   type ArchiveKind,
   type BuildRequest,
@@ -30,7 +29,15 @@ export class ApptainerRuntime implements ContainerRuntime {
   readonly name: "apptainer" | "singularity" = "apptainer";
   readonly produces = "sif" as const;
 
-  constructor(readonly runner: ProcessRunner, readonly binary = "apptainer") {}
+  /**
+   * `sifRoot`: the folder of venvoy's environment folders ($VENVOY_HOME/environments), where
+   * listImages looks for SIFs; the caller passes it (the runtime layer knows no state paths).
+   */
+  constructor(
+    readonly runner: ProcessRunner,
+    readonly binary = "apptainer",
+    readonly options: { sifRoot?: string } = {},
+  ) {}
 
   /**
    * A definition with a %post section needs --fakeroot, as root (the root capability set
@@ -119,6 +126,20 @@ export class ApptainerRuntime implements ContainerRuntime {
     return res.code;
   }
 
+  /** No image store: a pull goes through buildSif (docker:// sources). */
+  pull(_ref: string): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  /** Apptainer sessions are not containers venvoy names; there is nothing to remove. */
+  removeContainer(ref: string): Promise<void> {
+    return Promise.reject(new VenvoyError(`internal: ${this.name} has no container ${ref}`));
+  }
+
+  saveToStdoutArgv(_ref: string): string[] {
+    throw new VenvoyError(`internal: ${this.name} has no image store to save from`);
+  }
+
   /** A SIF is already a single portable file: saving copies it. */
   async save(ref: string, archivePath: string): Promise<ArchiveKind> {
     await Deno.copyFile(ref, archivePath);
@@ -168,12 +189,13 @@ export class ApptainerRuntime implements ContainerRuntime {
   }
 
   /**
-   * The SIF files in venvoy's environment folders ($VENVOY_HOME/environments/<name>/*.sif).
+   * The SIF files in venvoy's environment folders (`sifRoot`/<name>/*.sif; none without it).
    * They are venvoy's by where they are, so they carry MANAGED_LABELS without asking; the
    * SIF's own labels are read (one inspect each) only when the filter names other labels.
    */
   async listImages(labels: Record<string, string> = {}): Promise<ImageSummary[]> {
-    const root = statePaths((n) => this.runner.env(n)).environments;
+    const root = this.options.sifRoot;
+    if (!root) return [];
     const sifs: string[] = [];
     for (const env of await listDir(root)) {
       if (!env.isDirectory) continue;
@@ -206,8 +228,8 @@ async function listDir(dir: string): Promise<Deno.DirEntry[]> {
 export class SingularityRuntime extends ApptainerRuntime {
   override readonly name = "singularity" as const;
 
-  constructor(runner: ProcessRunner, binary = "singularity") {
-    super(runner, binary);
+  constructor(runner: ProcessRunner, binary = "singularity", options: { sifRoot?: string } = {}) {
+    super(runner, binary, options);
   }
 }
 

@@ -15,7 +15,7 @@ export { ApptainerRuntime, DockerRuntime, PodmanRuntime, SingularityRuntime };
 export function createRuntime(
   name: EngineName,
   runner: ProcessRunner,
-  probe?: Pick<RuntimeProbe, "path" | "backend">,
+  probe?: Pick<RuntimeProbe, "path" | "backend"> & { sifRoot?: string },
 ): ContainerRuntime {
   const binary = probe?.path ?? name;
   switch (name) {
@@ -24,9 +24,9 @@ export function createRuntime(
     case "podman":
       return new PodmanRuntime(runner, binary);
     case "apptainer":
-      return new ApptainerRuntime(runner, binary);
+      return new ApptainerRuntime(runner, binary, { sifRoot: probe?.sifRoot });
     case "singularity":
-      return new SingularityRuntime(runner, binary);
+      return new SingularityRuntime(runner, binary, { sifRoot: probe?.sifRoot });
   }
 }
 

@@ -98,6 +98,22 @@ export abstract class OciCli implements ContainerRuntime {
     return [];
   }
 
+  saveToStdoutArgv(ref: string): string[] {
+    return [this.binary, "save", ...this.saveFlags(), ref];
+  }
+
+  async pull(ref: string): Promise<boolean> {
+    return (await this.runner.run({ cmd: [this.binary, "pull", ref] })).code === 0;
+  }
+
+  async removeContainer(ref: string, options: { ignoreMissing?: boolean } = {}): Promise<void> {
+    const cmd = [this.binary, "rm", "-f", ...(options.ignoreMissing ? ["--ignore"] : []), ref];
+    const res = await this.runner.run({ cmd });
+    if (res.code !== 0 && !/no such container|no container with/i.test(res.stderr)) {
+      throw new ProcessError(cmd, res, { what: `${this.name} rm` });
+    }
+  }
+
   /**
    * `<engine> load -i`, then venvoy's own tag. With `expectId`, the loaded image must be
    * that ID before it is tagged; otherwise nothing is tagged and nothing removed (an ID
@@ -212,7 +228,7 @@ export function sessionRequest(cmd: string[], spec: Pick<RunSpec, "interactive">
 }
 
 export function sorted(record?: Record<string, string>): [string, string][] {
-  return Object.entries(record ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return Object.entries(record ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
 }
 
 export async function mustSucceed(

@@ -120,6 +120,15 @@ export interface ContainerRuntime {
     options?: { target?: string; kind?: ArchiveKind; expectId?: string },
   ): Promise<string>;
   remove(ref: string): Promise<void>;
+  /** Pulls `ref` into the engine's store; false when that failed (or there is no store). */
+  pull(ref: string): Promise<boolean>;
+  /**
+   * Stops and removes a container (`rm -f`); a missing one is no error. `ignoreMissing`
+   * adds podman's own --ignore (used where the container may never have started).
+   */
+  removeContainer(ref: string, options?: { ignoreMissing?: boolean }): Promise<void>;
+  /** The argv that writes a docker-archive of `ref` to stdout (engines with a store). */
+  saveToStdoutArgv(ref: string): string[];
   /** Containers (or Apptainer instances) carrying all these labels. */
   listContainers(labels?: Record<string, string>): Promise<ContainerInfo[]>;
   /**

@@ -13,7 +13,7 @@
  */
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PERSIST_DIR } from "../build/plan.ts";
+import { PERSIST_DIR } from "../recipe/plan.ts";
 import { normalizePythonName } from "./model.ts";
 import { distInfoName } from "./state.ts";
 

@@ -5,10 +5,10 @@
  * to stderr (stdout is for results) and, when asked, is also kept for parsing.
  */
 import { join } from "node:path";
-import { ENTRY } from "../build/mod.ts";
+import { ENTRY } from "../recipe/mod.ts";
 import { hostCaBundle, hostUser } from "../env/host.ts";
 import type { StatePaths } from "../env/paths.ts";
-import { imageFor, runtimeFor, sessionSpec } from "../env/run.ts";
+import { imageFor, runtimeFor, sessionSpec } from "../session/mod.ts";
 import type { LoadedEnv } from "../env/store.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount, RunSpec } from "../runtime/mod.ts";

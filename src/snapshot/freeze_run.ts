@@ -7,7 +7,7 @@
  */
 import { basename, join } from "node:path";
 import freezeDirectScript from "../../templates/support/freeze_direct.py" with { type: "text" };
-import { LOCK_FILE, PERSIST } from "../build/mod.ts";
+import { LOCK_FILE, PERSIST } from "../recipe/mod.ts";
 import { replaceAtomic, writeFileAtomic } from "../util/atomic.ts";
 import { readBasePackages } from "../env/capture.ts";
 import { type LoadedEnv, loadEnv, pickEnvName } from "../env/store.ts";

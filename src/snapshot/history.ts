@@ -3,7 +3,7 @@
  * changed since the previous one; and the full difference between two of them.
  */
 import { join } from "node:path";
-import { chooseEnvName, isValidName, validateName } from "../env/names.ts";
+import { chooseEnvName, isValidName, validateName } from "../util/names.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { changeLines, diffSnapshots, type SnapshotDiff, summarizeDiff } from "./diff.ts";

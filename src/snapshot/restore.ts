@@ -9,7 +9,7 @@
  * packages whose version differs from the image's. Image packages the snapshot does not
  * have can only go by rebuilding the image (the plan lists them).
  */
-import { PERSIST } from "../build/plan.ts";
+import { PERSIST } from "../recipe/plan.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { diffSnapshots } from "./diff.ts";
 import {

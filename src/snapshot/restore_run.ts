@@ -10,7 +10,7 @@
  *   5. save the restored state as the latest snapshot.
  */
 import { join } from "node:path";
-import { PERSIST_DIR } from "../build/plan.ts";
+import { PERSIST_DIR } from "../recipe/plan.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { type LoadedEnv, loadEnv } from "../env/store.ts";
 import { VenvoyError } from "../ui/errors.ts";

@@ -10,7 +10,7 @@
  * Reading is cheap: directory listings, plus one small file per R or conda package.
  */
 import { join } from "../util/path.ts";
-import { PERSIST_DIR } from "../build/plan.ts";
+import { PERSIST_DIR } from "../recipe/plan.ts";
 import { SnapshotFormatError } from "./errors.ts";
 import {
   emptyState,

@@ -19,6 +19,7 @@ import { parseEnvironmentYml, renderEnvironmentYml } from "./environment_yml.ts"
 import { writeLatestKey } from "./latest.ts";
 import { type Snapshot, stateKey } from "./model.ts";
 import { parseRenvLock, renderRenvLock, repositoriesFor } from "./renv_lock.ts";
+import { withFileLock } from "../util/lock.ts";
 
 export interface SnapshotEntry {
   /** YYYYMMDD_HHMMSS, as in the file name. */
@@ -52,21 +53,6 @@ export function parseId(id: string): Date | null {
 export async function withStoreLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   await Deno.mkdir(dir, { recursive: true });
   return await withFileLock(join(dir, ".lock"), fn);
-}
-
-/** Runs `fn` holding an exclusive flock on `path` (created if absent; the kernel frees it). */
-export async function withFileLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  const f = await Deno.open(path, { read: true, write: true, create: true });
-  try {
-    await f.lock(true);
-    try {
-      return await fn();
-    } finally {
-      await f.unlock().catch(() => {});
-    }
-  } finally {
-    f.close();
-  }
 }
 
 /** Snapshots in `dir`, newest first; an absent folder has none. */

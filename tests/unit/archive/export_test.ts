@@ -202,6 +202,8 @@ Deno.test("exportArchive: persist/home, credentials and unknown files stay out (
     await Deno.writeTextFile(join(envDir, "persist", "python", ".netrc"), SECRET);
     await Deno.writeTextFile(join(envDir, "notes-with-token.txt"), SECRET);
     await Deno.writeTextFile(join(envDir, "build.log"), "building\n");
+    // The auto-save's stamp of a saved state (snapshot/quick.ts): venvoy's own, left out quietly.
+    await Deno.writeTextFile(join(envDir, ".autosave-stamp"), "stamp\n");
     await Deno.mkdir(join(envDir, "vendor"));
     await Deno.writeTextFile(join(envDir, "vendor", "six-1.16.0-py2.py3-none-any.whl"), "w");
     // A link in an allowed folder does not smuggle a file from outside into the archive.

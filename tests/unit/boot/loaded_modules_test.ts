@@ -152,7 +152,7 @@ Deno.test("`venvoy run NAME --command …` starts its container before any node:
       }, log);
       const before = scriptsIn(await Deno.readTextFile(atRun).catch(() => ""));
       assert.ok(
-        before.some((s) => ours(s) === "src/env/run.ts"),
+        before.some((s) => ours(s) === "src/session/run.ts"),
         `podman run never started\n${stderr}`,
       );
       assert.deepEqual(before.filter((s) => isNode(s) && !base.has(s)), []);

@@ -5,7 +5,9 @@ import {
   fileUrl,
   folderName,
   importPacked,
+  keepFresh,
   pack,
+  prune,
   unpack,
   unpackedFolder,
   unsafeReason,
@@ -117,25 +119,39 @@ Deno.test("no cache folder, or one that is a file: a clear error naming XDG_CACH
   });
 });
 
-Deno.test("a new version keeps the two newest other versions and drops older ones", async () => {
+const DAY = 24 * 60 * 60 * 1000;
+const ago = (ms: number) => new Date(Date.now() - ms);
+const setUse = (folder: string, when: Date) => Deno.utimeSync(`${folder}/.complete`, when, when);
+const useOf = (folder: string) => Deno.lstatSync(`${folder}/.complete`).mtime!.getTime();
+
+Deno.test("a new version drops only other versions unused for more than 7 days", async () => {
   await withTmp(async (dir) => {
     const cache = `${dir}/cache`;
     await Deno.mkdir(cache, { mode: 0o700 });
-    const old = ["rest-0000000000000001", "rest-0000000000000002.mjs", "rest-0000000000000003"];
-    old.forEach((n, i) => {
-      if (n.endsWith(".mjs")) Deno.writeTextFileSync(`${cache}/${n}`, "x");
-      else Deno.mkdirSync(`${cache}/${n}`);
-      Deno.utimeSync(`${cache}/${n}`, 1000 + i, 1000 + i);
-    });
+    const mk = (name: string, used: Date, marker = true) => {
+      Deno.mkdirSync(`${cache}/${name}`);
+      if (marker) {
+        Deno.writeTextFileSync(`${cache}/${name}/.complete`, "x\n");
+        setUse(`${cache}/${name}`, used);
+      } else Deno.utimeSync(`${cache}/${name}`, used, used);
+    };
+    mk("rest-0000000000000001", ago(30 * DAY)); // unused for a month: goes
+    mk("rest-0000000000000002", ago(6 * DAY)); // used 6 days ago: stays
+    mk("rest-0000000000000003", ago(8 * DAY)); // goes
+    mk("rest-0000000000000004.123.tmp", ago(9 * DAY), false); // a crashed unpack: goes
+    mk("rest-0000000000000005.77.tmp", ago(60_000), false); // an unpack now: stays
+    Deno.writeTextFileSync(`${cache}/rest-0000000000000006.mjs`, "x"); // old single file
+    Deno.utimeSync(`${cache}/rest-0000000000000006.mjs`, ago(10 * DAY), ago(10 * DAY));
     Deno.writeTextFileSync(`${cache}/notes.txt`, "not ours");
+    Deno.utimeSync(`${cache}/notes.txt`, ago(99 * DAY), ago(99 * DAY));
     const p = await pack("main.js", FILES);
     await unpackedFolder(p, [cache]);
     assert.deepEqual(
       [...Deno.readDirSync(cache)].map((e) => e.name).sort(),
       [
         "notes.txt",
-        old[1],
-        old[2],
+        "rest-0000000000000002",
+        "rest-0000000000000005.77.tmp",
         folderName(p),
       ].sort(),
     );
@@ -360,4 +376,49 @@ Deno.test("rewriteChunk: lazy createRequire, checked run-time chunk imports, and
     () => rewriteChunk("d.js", "import * as __deno_internal_createRequire from 'x';"),
     /d.js: Deno's createRequire banner changed/,
   );
+});
+
+Deno.test("race: upgrading while an old venvoy runs never removes the modules it still needs", async () => {
+  await withTmp(async (dir) => {
+    const cache = `${dir}/cache`;
+    const m = await markerPack(dir);
+    // Version A was unpacked a month ago and not used since.
+    const a = await unpackedFolder(m.p, [cache]);
+    setUse(a, ago(30 * DAY));
+    Deno.utimeSync(a, ago(30 * DAY), ago(30 * DAY));
+    // Now a session of A starts (`venvoy run`, still open) ...
+    await importPacked(m.p, [cache]);
+    assert.deepEqual(result(m.key), [42, fileUrl(`${a}/main.js`)]);
+    assert.ok(Date.now() - useOf(a) < 60_000, "starting marks the folder as in use");
+    // ... while the user installs three newer versions (each unpacks and prunes).
+    for (const v of [1, 2, 3]) {
+      await unpackedFolder(
+        await pack("main.js", { ...FILES, "chunk-A1.js": `export const x = ${v};\n` }),
+        [
+          cache,
+        ],
+      );
+    }
+    // The open session's next lazy import still finds its module.
+    const late = await globalThis.__venvoyImport!("./late-B1.js") as { late: number };
+    assert.equal(late.late, 7);
+    // Once unused for more than 7 days, the next unpack of another version removes it.
+    setUse(a, ago(8 * DAY));
+    prune(cache, "rest-ffffffffffffffff");
+    assert.ok(absent(a));
+  });
+});
+
+Deno.test("keepFresh marks the folder as in use while the process runs", async () => {
+  await withTmp(async (dir) => {
+    Deno.writeTextFileSync(`${dir}/.complete`, "x\n");
+    setUse(dir, ago(30 * DAY));
+    const stop = keepFresh(dir, 10);
+    try {
+      await new Promise((r) => setTimeout(r, 80));
+      assert.ok(Date.now() - useOf(dir) < 60_000);
+    } finally {
+      stop();
+    }
+  });
 });

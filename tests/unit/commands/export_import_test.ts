@@ -13,17 +13,17 @@ import {
   exportEnv,
   lockPathFor,
   outputPath,
-} from "../../../src/commands/export.ts";
+} from "../../../src/archive/export_env.ts";
 import {
   IMPORT_ACCEPTS,
   importEnv,
   lockBeside,
   requirementsText,
-} from "../../../src/commands/import.ts";
+} from "../../../src/archive/import_env.ts";
 import { statePaths } from "../../../src/env/paths.ts";
 import { readConfig } from "../../../src/env/config.ts";
 import type { InitContext, InitOptions } from "../../../src/env/init.ts";
-import { standaloneDockerfile } from "../../../src/build/standalone.ts";
+import { standaloneDockerfile } from "../../../src/recipe/standalone.ts";
 import type { SpawnedProcess, SpawnRequest } from "../../../src/process/mod.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";

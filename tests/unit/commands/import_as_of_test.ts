@@ -1,6 +1,6 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
-import { importEnv } from "../../../src/commands/import.ts";
+import { importEnv } from "../../../src/archive/import_env.ts";
 import { statePaths } from "../../../src/env/paths.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import type { InitContext, InitOptions } from "../../../src/env/init.ts";
@@ -69,7 +69,7 @@ Deno.test("import of an environment.yml with x-venvoy.as_of rebuilds as of that 
       return { dir, config, unchanged: false };
     };
     const res = await importEnv(
-      { runner: new RecordingRunner(), engine: null, debug: false, paths },
+      { runner: new RecordingRunner(), engine: null, paths },
       yml,
       { name: "copy" },
       {

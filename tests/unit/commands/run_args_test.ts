@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { buildProgram } from "../../../src/cli.ts";
 import { parseRunArgs } from "../../../src/commands/run.ts";
-import type { RunOptions } from "../../../src/env/run.ts";
+import type { RunOptions } from "../../../src/session/run.ts";
 
 /** What commander hands to `run`'s action for these arguments (the action is swapped). */
 async function viaCommander(argv: string[]): Promise<RunOptions> {

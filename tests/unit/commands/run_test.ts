@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { statePaths } from "../../../src/env/paths.ts";
-import { runEnv } from "../../../src/env/run.ts";
+import { runEnv } from "../../../src/session/run.ts";
 import { CommandExit } from "../../../src/ui/errors.ts";
 import { writeGlobalConfig } from "../../../src/env/global.ts";
-import { attachUri } from "../../../src/env/editor.ts";
+import { attachUri } from "../../../src/session/editor.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 
 // Rootful podman runs as the host uid:gid; rootless maps the user with keep-id.

@@ -1,8 +1,8 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { asOfTimestamp, cranUrlFor, parseAsOf, parseCranUrl } from "../../../src/env/spec.ts";
 import { type EnvConfig, parseConfig, renderConfig } from "../../../src/env/config.ts";
-import { sessionSpec } from "../../../src/env/run.ts";
-import { type BuildSpec, definition, dockerfile } from "../../../src/build/mod.ts";
+import { sessionSpec } from "../../../src/session/mod.ts";
+import { type BuildSpec, definition, dockerfile } from "../../../src/recipe/mod.ts";
 import {
   parseEnvironmentYml,
   renderEnvironmentYml,

@@ -11,7 +11,7 @@ import {
 } from "../../../src/env/config.ts";
 import { parseEnvPair, parseVersion } from "../../../src/env/spec.ts";
 import { isLocalRef, pinFromInfo, repoOf } from "../../../src/env/pin.ts";
-import { parseMount } from "../../../src/env/run.ts";
+import { parseMount } from "../../../src/session/run.ts";
 import { parseCapture } from "../../../src/env/capture.ts";
 import { listedPackages } from "../../../src/env/init.ts";
 import { tempDir } from "../../fakes/tmp.ts";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { statePaths } from "../../../src/env/paths.ts";
-import { runEnv } from "../../../src/env/run.ts";
+import { runEnv } from "../../../src/session/run.ts";
 
 /** Records the PATH lookups too. */
 class LookupRecorder extends RecordingRunner {

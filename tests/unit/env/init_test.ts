@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { type InitContext, initEnv } from "../../../src/env/init.ts";
 import { readConfig } from "../../../src/env/config.ts";
 import { statePaths } from "../../../src/env/paths.ts";
-import { LOCK_FILE } from "../../../src/build/mod.ts";
+import { LOCK_FILE } from "../../../src/recipe/mod.ts";
 import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";
 import type { RunRequest } from "../../../src/process/mod.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { statePaths } from "../../../src/env/paths.ts";
-import { runEnv } from "../../../src/env/run.ts";
+import { runEnv } from "../../../src/session/run.ts";
+import { startSessionAutoSave } from "../../../src/snapshot/env_hooks.ts";
 import { schedulerPassthrough } from "../../../src/hpc/passthrough.ts";
 import { sifNameFor } from "../../../src/hpc/sif.ts";
 import { RuntimeUnavailableError } from "../../../src/ui/errors.ts";
@@ -177,7 +178,7 @@ Deno.test("run in a job, apptainer: --cleanenv kept, variables passed with --env
 
 Deno.test("run --read-only on podman: persist/ readonly; --gpus adds the CDI device", async () => {
   const { ctx, runner, dir } = await setup();
-  await runEnv({ ...ctx, autosave: true }, {
+  await runEnv({ ...ctx, autosave: true, autoSaver: startSessionAutoSave }, {
     name: "study",
     command: "true",
     readOnly: true,

@@ -116,7 +116,7 @@ Deno.test("placeRecords: checked records and blobs land in the project; hostile 
 });
 
 Deno.test("export: --with-inputs goes with --format archive only (exit 2)", async () => {
-  const { exportEnv } = await import("../../../src/commands/export.ts");
+  const { exportEnv } = await import("../../../src/archive/export_env.ts");
   const { RecordingRunner } = await import("../../fakes/runner.ts");
   const { statePaths } = await import("../../../src/env/paths.ts");
   const root = await tempDir("venvoy export ");

@@ -127,7 +127,8 @@ Deno.test("apptainer listImages: the SIFs in the environment folders, with no pr
   const home = await venvoyHomeWithSifs();
   try {
     const r = new RecordingRunner({ env: { HOME: "/nonexistent", VENVOY_HOME: home } });
-    const rows = await new ApptainerRuntime(r).listImages({ ...MANAGED_LABELS });
+    const rows = await new ApptainerRuntime(r, "apptainer", { sifRoot: join(home, "environments") })
+      .listImages({ ...MANAGED_LABELS });
     assertEquals(r.argvs, []);
     const alpha = join(home, "environments", "alpha", "image.sif");
     const beta = join(home, "environments", "beta", "image.sif");
@@ -150,7 +151,8 @@ Deno.test("apptainer listImages: other labels are read from each SIF and filtere
     const r = new RecordingRunner({ env: { HOME: "/nonexistent", VENVOY_HOME: home } })
       .on(["apptainer", "inspect", "--json", "--labels", alpha], { stdout: labelsOf("alpha") })
       .on(["apptainer", "inspect", "--json", "--labels", beta], { stdout: labelsOf("beta") });
-    const rows = await new ApptainerRuntime(r).listImages({ "org.venvoy.env": "beta" });
+    const rows = await new ApptainerRuntime(r, "apptainer", { sifRoot: join(home, "environments") })
+      .listImages({ "org.venvoy.env": "beta" });
     assertEquals(r.argvs, [
       ["apptainer", "inspect", "--json", "--labels", alpha],
       ["apptainer", "inspect", "--json", "--labels", beta],
@@ -167,7 +169,12 @@ Deno.test("apptainer listImages: no environments folder yet is an empty list", a
   const home = await tempDir("venvoy-list-images-");
   try {
     const r = new RecordingRunner({ env: { HOME: "/x", VENVOY_HOME: join(home, "absent") } });
-    assertEquals(await new ApptainerRuntime(r, "singularity").listImages(), []);
+    assertEquals(
+      await new ApptainerRuntime(r, "singularity", {
+        sifRoot: join(home, "absent", "environments"),
+      }).listImages(),
+      [],
+    );
   } finally {
     await Deno.remove(home, { recursive: true });
   }

@@ -121,7 +121,7 @@ Deno.test("the environment name: --name, else the only one, else a list", async 
 });
 
 Deno.test("one rule, one message: run's picker and history's say the same", async () => {
-  const { chooseEnvName } = await import("../../../src/env/names.ts");
+  const { chooseEnvName } = await import("../../../src/util/names.ts");
   const { pickEnvName } = await import("../../../src/env/store.ts");
   const paths = await home();
   const messages = async (p: Promise<unknown>) => {

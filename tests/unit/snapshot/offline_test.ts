@@ -5,12 +5,12 @@
  */
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
-import { dockerfile } from "../../../src/build/mod.ts";
+import { dockerfile } from "../../../src/recipe/mod.ts";
 import {
   fromForPin,
   parseStandaloneDockerfile,
   standaloneDockerfile,
-} from "../../../src/build/standalone.ts";
+} from "../../../src/recipe/standalone.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { parseUnavailableLines, rDownloadArgv } from "../../../src/snapshot/freeze.ts";
 import { sha256File } from "../../../src/util/hash.ts";

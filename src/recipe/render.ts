@@ -5,7 +5,7 @@
 import dockerfileTemplate from "../../templates/Dockerfile.tmpl" with { type: "text" };
 import definitionTemplate from "../../templates/venvoy.def.tmpl" with { type: "text" };
 import { type BuildSpec, ENTRY, type Plan, USER } from "./plan.ts";
-import { validateName } from "../env/names.ts";
+import { validateName } from "../util/names.ts";
 import { fill } from "../util/template.ts";
 import {
   checkBuildPath,

@@ -8,9 +8,9 @@ import { dirname, join } from "node:path";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { CommandExit, UsageError, VenvoyError } from "../ui/errors.ts";
-import { collectEntries, type FileEntry, firstDifference } from "./files.ts";
-import { withEnv } from "./env_runner.ts";
-import { blobPath, listRecords, RECORD_ID_RE, type RunRecord } from "./record.ts";
+import { collectEntries, type FileEntry, firstDifference } from "../proof/files.ts";
+import { withEnv } from "../proof/env_runner.ts";
+import { blobPath, listRecords, RECORD_ID_RE, type RunRecord } from "../proof/record.ts";
 
 export type OutputStatus = "same" | "differs" | "missing" | "extra";
 
@@ -214,8 +214,8 @@ export async function verifyArchive(
     });
   }
   const { resolveRuntime } = await import("../runtime/mod.ts");
-  const { importArchive } = await import("../archive/import.ts");
-  const { runEnv } = await import("../env/run.ts");
+  const { importArchive } = await import("./import.ts");
+  const { runEnv } = await import("../session/run.ts");
   const { resolve } = await import("node:path");
   const archivePath = resolve(archive);
 

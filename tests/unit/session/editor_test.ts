@@ -1,5 +1,5 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { devcontainerJson, devcontainerMount } from "../../../src/env/editor.ts";
+import { devcontainerJson, devcontainerMount } from "../../../src/session/editor.ts";
 import type { EnvConfig } from "../../../src/env/config.ts";
 import type { LoadedEnv } from "../../../src/env/store.ts";
 import { PodmanRuntime } from "../../../src/runtime/mod.ts";

@@ -1,5 +1,5 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { imageTag, isValidName, validateName } from "../../../src/env/names.ts";
+import { imageTag, isValidName, validateName } from "../../../src/util/names.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
 
 Deno.test("valid names", () => {

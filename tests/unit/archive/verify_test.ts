@@ -11,10 +11,10 @@ import {
   storageConf,
   verifyArchive,
   type VerifyReport,
-} from "../../../src/proof/verify.ts";
+} from "../../../src/archive/verify.ts";
 import type { RunRecord } from "../../../src/proof/record.ts";
 import { RuntimeUnavailableError, UsageError } from "../../../src/ui/errors.ts";
-import { validRecord } from "./fixtures.ts";
+import { validRecord } from "../proof/fixtures.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");

@@ -15,7 +15,7 @@
  * `ARG PIP_CERT` (empty): set with --build-arg, pip uses a mirror or a proxy's CA bundle.
  */
 import { LOCK_FILE, VENDOR } from "./plan.ts";
-import { validateName } from "../env/names.ts";
+import { validateName } from "../util/names.ts";
 import {
   checkCondaChannel,
   checkCondaPackage,

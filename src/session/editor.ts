@@ -4,15 +4,15 @@
  * editor's dev-container URI. A missing editor falls back to a shell.
  */
 import { join } from "node:path";
-import { PERSIST, PERSIST_DIR } from "../build/mod.ts";
+import { PERSIST, PERSIST_DIR } from "../recipe/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
 import { csvFields } from "../runtime/oci.ts";
 import { UsageError } from "../ui/errors.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
-import { editorFor, readGlobalConfig } from "./global.ts";
-import type { StatePaths } from "./paths.ts";
-import type { LoadedEnv } from "./store.ts";
+import { editorFor, readGlobalConfig } from "../env/global.ts";
+import type { StatePaths } from "../env/paths.ts";
+import type { LoadedEnv } from "../env/store.ts";
 
 export interface EditorContext {
   runner: ProcessRunner;

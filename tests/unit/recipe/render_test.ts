@@ -1,6 +1,6 @@
 /**
  * Snapshot tests of rendered Dockerfiles and definitions. After an intended change:
- *   UPDATE_SNAPSHOTS=1 deno test -A tests/unit/build
+ *   UPDATE_SNAPSHOTS=1 deno test -A tests/unit/recipe
  */
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -12,7 +12,7 @@ import {
   DOCKERIGNORE,
   planFor,
   supportFiles,
-} from "../../../src/build/mod.ts";
+} from "../../../src/recipe/mod.ts";
 
 const dir = fileURLToPath(new URL("./snapshots/", import.meta.url));
 

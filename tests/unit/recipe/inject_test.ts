@@ -5,8 +5,8 @@
  */
 import assert, { deepStrictEqual as assertEquals, rejects, throws } from "node:assert/strict";
 import { join } from "node:path";
-import { type BuildSpec, definition, dockerfile } from "../../../src/build/mod.ts";
-import { standaloneDockerfile, type StandaloneSpec } from "../../../src/build/standalone.ts";
+import { type BuildSpec, definition, dockerfile } from "../../../src/recipe/mod.ts";
+import { standaloneDockerfile, type StandaloneSpec } from "../../../src/recipe/standalone.ts";
 import { initEnv } from "../../../src/env/init.ts";
 import { parseEnvironmentYml } from "../../../src/snapshot/environment_yml.ts";
 import { distInfoName, readPackageState } from "../../../src/snapshot/state.ts";

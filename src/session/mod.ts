@@ -1,0 +1,191 @@
+/**
+ * The container session shared by `venvoy run` (src/session/run.ts) and the commands that run one
+ * command inside an environment (src/snapshot/exec.ts, proof, sbom, export): which engine runs
+ * it, which image, and the exact RunSpec. It sits below both, so neither imports the other.
+ */
+import { join } from "../util/path.ts";
+import { asOfEnv, PERSIST } from "../recipe/mod.ts";
+import type { ProcessRunner } from "../process/mod.ts";
+import {
+  type ContainerRuntime,
+  createRuntime,
+  type EngineName,
+  isEngineName,
+  type Mount,
+  parseEngine,
+  type RunSpec,
+} from "../runtime/mod.ts";
+import { isSifEnv, prepareHint, sifNameFor } from "../hpc/sif.ts";
+import { RuntimeUnavailableError, VenvoyError } from "../ui/errors.ts";
+import type { LoadedEnv } from "../env/store.ts";
+
+/** What choosing a runtime needs: the runner and the forced engine (--engine), if any. */
+export interface EngineChoice {
+  runner: ProcessRunner;
+  engine: string | null;
+}
+
+export const CA_TARGET = "/opt/venvoy/ca-bundle.crt";
+
+const SIF_ENGINES: EngineName[] = ["apptainer", "singularity"];
+
+/**
+ * The engine recorded at init, or the one forced (--engine, VENVOY_ENGINE), without probing
+ * any runtime (run must start fast): a PATH lookup of its program only. With `sifFallback`,
+ * an environment built with podman or docker runs with Apptainer (or Singularity) where its
+ * engine is missing, as on a compute node (its image is converted to a SIF: hpc/sif.ts).
+ */
+export function runtimeFor(
+  ctx: EngineChoice,
+  env: LoadedEnv,
+  options: { sifFallback?: boolean } = {},
+): Promise<ContainerRuntime> {
+  return Promise.resolve(pickRuntime(ctx, env, options));
+}
+
+function pickRuntime(
+  ctx: EngineChoice,
+  env: LoadedEnv,
+  options: { sifFallback?: boolean },
+): ContainerRuntime {
+  const forced = parseEngine(ctx.engine, "--engine") ??
+    parseEngine(ctx.runner.env("VENVOY_ENGINE"), "VENVOY_ENGINE");
+  if (forced) {
+    const path = ctx.runner.which(forced);
+    if (!path) {
+      throw new RuntimeUnavailableError(`${forced} was asked for but is not installed here`, {
+        hint: `install it, or use another engine (venvoy runtime-info lists them)`,
+      });
+    }
+    return createRuntime(forced, ctx.runner, { path });
+  }
+  const recorded = env.config.engine;
+  if (!isEngineName(recorded)) {
+    throw new VenvoyError(`'${env.name}' records an unknown engine '${recorded}'`, {
+      hint: `rebuild it: venvoy init --name ${env.name} --force`,
+    });
+  }
+  const path = ctx.runner.which(recorded);
+  if (!path && options.sifFallback && !isSifEnv(env)) {
+    for (const sifEngine of SIF_ENGINES) {
+      const p = ctx.runner.which(sifEngine);
+      if (p) return createRuntime(sifEngine, ctx.runner, { path: p });
+    }
+  }
+  if (!path) {
+    throw new RuntimeUnavailableError(
+      `${recorded}, which built '${env.name}', is not installed here`,
+      { hint: `use another engine: venvoy --engine podman init --name ${env.name} --force` },
+    );
+  }
+  return createRuntime(recorded, ctx.runner, { path });
+}
+
+/** The image to run; for a SIF engine on an OCI-built environment, its converted SIF. */
+export function imageFor(runtime: ContainerRuntime, env: LoadedEnv): string {
+  if (runtime.produces === "sif" && !isSifEnv(env) && env.config.image_id) {
+    const converted = join(env.dir, sifNameFor(env.config.image_id));
+    try {
+      Deno.statSync(converted);
+      return converted;
+    } catch {
+      throw new VenvoyError(`'${env.name}' has no ${runtime.name} image (SIF) yet`, {
+        hint: prepareHint(env, runtime.name),
+      });
+    }
+  }
+  if (runtime.produces === "sif") {
+    const sif = join(env.dir, "image.sif");
+    try {
+      Deno.statSync(sif);
+    } catch {
+      throw new VenvoyError(`'${env.name}' has no Apptainer image (image.sif)`, {
+        hint: `build one: venvoy --engine ${runtime.name} init --name ${env.name} --force`,
+      });
+    }
+    return sif;
+  }
+  if (env.config.image.endsWith(".sif")) {
+    throw new VenvoyError(`'${env.name}' was built for ${env.config.engine}, not ${runtime.name}`, {
+      hint:
+        `build it for ${runtime.name}: venvoy --engine ${runtime.name} init --name ${env.name} --force`,
+    });
+  }
+  return env.config.image;
+}
+
+export interface SessionOptions {
+  command: string[];
+  cwd: string;
+  home: string | null;
+  extraMounts: Mount[];
+  extraEnv: [string, string][];
+  ca: string | null;
+  user?: { uid: number; gid: number };
+  tty: boolean;
+  interactive: boolean;
+  /** Mount persist/ read-only. */
+  readOnly?: boolean;
+  gpus?: boolean;
+  /** The scheduler's variables (and TMPDIR's mount), from schedulerPassthrough. */
+  passthrough?: { env: Record<string, string>; mounts: Mount[] };
+}
+
+/** The RunSpec for a session; pure, so unit tests assert the exact command line. */
+export function sessionSpec(
+  runtime: ContainerRuntime,
+  env: LoadedEnv,
+  opts: SessionOptions & { image: string; containerName: string },
+): RunSpec {
+  const persist = join(env.dir, "persist");
+  const mounts: Mount[] = [
+    { source: opts.cwd, target: "/workspace" },
+    { source: persist, target: PERSIST, ...(opts.readOnly ? { readOnly: true } : {}) },
+  ];
+  const vars: Record<string, string> = {
+    VENVOY_ENV: env.name,
+    PYTHONNOUSERSITE: "1",
+    PIP_CACHE_DIR: `${PERSIST}/cache/pip`,
+    UV_CACHE_DIR: `${PERSIST}/cache/uv`,
+    R_USER_CACHE_DIR: `${PERSIST}/cache/R`,
+  };
+  // --as-of: every session resolves as of the date too (images built before it lack the ENV).
+  for (const [k, v] of asOfEnv(env.config.as_of ?? undefined)) vars[k] = v;
+  const oci = runtime.produces === "image";
+  if (oci) {
+    // Apptainer mounts the home folder itself (and honours --no-home).
+    if (opts.home && !opts.extraMounts.some((m) => m.target === opts.home)) {
+      mounts.push({ source: opts.home, target: opts.home });
+      vars.HOME = opts.home;
+    } else {
+      vars.HOME = `${PERSIST}/home`;
+    }
+  }
+  if (opts.ca) {
+    mounts.push({ source: opts.ca, target: CA_TARGET, readOnly: true });
+    for (const k of ["PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"]) {
+      vars[k] = CA_TARGET;
+    }
+  }
+  // The job's variables; a --mount or --env given for the same target or name wins.
+  for (const m of opts.passthrough?.mounts ?? []) {
+    if (!opts.extraMounts.some((x) => x.target === m.target)) mounts.push(m);
+  }
+  Object.assign(vars, opts.passthrough?.env);
+  mounts.push(...opts.extraMounts);
+  for (const [k, v] of opts.extraEnv) vars[k] = v;
+  return {
+    image: opts.image,
+    command: opts.command,
+    mounts,
+    env: vars,
+    workdir: "/workspace",
+    user: opts.user,
+    tty: opts.tty,
+    interactive: opts.interactive,
+    name: opts.containerName,
+    labels: { "org.venvoy.managed": "true", "org.venvoy.env": env.name },
+    noHome: !opts.home,
+    ...(opts.gpus ? { gpus: true } : {}),
+  };
+}

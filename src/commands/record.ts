@@ -49,15 +49,10 @@ Examples:
 
 export async function record(ctx: CommandContext, opts: RecordOptions): Promise<void> {
   const { recordRun } = await import("../proof/record.ts");
-  const { info, isTty, out } = await import("../ui/output.ts");
+  const { info, out } = await import("../ui/output.ts");
+  const { sessionContext } = await import("./run.ts");
   const { record, path } = await recordRun({
-    runner: ctx.runner,
-    paths: ctx.paths,
-    engine: ctx.engine,
-    cwd: Deno.cwd(),
-    note: (m) => info(`venvoy: ${m}`),
-    terminal: { stdin: isTty("stdin"), stdout: isTty("stdout") },
-    stdinData: false,
+    ...await sessionContext(ctx, { stdinData: false }),
     venvoyVersion: VERSION,
   }, opts);
   out(path);

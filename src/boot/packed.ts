@@ -25,6 +25,7 @@
  * Only Deno APIs: this runs before anything else, and must stay small and quick.
  */
 import { sha256Hex } from "../util/hash.ts";
+import { every } from "../util/timer.ts";
 
 export interface PackedModule {
   /** base64 of the gzip of the JSON `{ entry, files: { name: source } }`. */
@@ -298,9 +299,9 @@ function touch(folder: string): void {
  * keep the process alive. Returns its stop function.
  */
 export function keepFresh(folder: string, everyMs: number = TOUCH_MS): () => void {
-  const id = setInterval(() => touch(folder), everyMs);
-  Deno.unrefTimer(id);
-  return () => clearInterval(id);
+  // util/timer.ts: unref'd, and unlike setInterval it loads no node:timers on every start.
+  const timer = every(everyMs, () => touch(folder));
+  return () => timer.cancel();
 }
 
 function writeFolder(tmp: string, data: Unpacked, p: PackedModule) {
@@ -467,6 +468,7 @@ export async function importPacked(p: PackedModule, dirs?: string[]): Promise<vo
     folder = await unpackedFolder(p, dirs);
     await verifyModules(folder, entry, p, seen);
   }
+  keepFresh(folder); // a session open for days keeps its modules (prune skips folders in use)
   globalThis.__venvoyImport = async (spec: string) => {
     const name = spec.replace(/^\.\//, "");
     await verifyModules(folder, name, p, seen);

@@ -16,6 +16,12 @@ Deno.test("withProgress piped: a start line and an end line with the time; faile
   ]);
 });
 
+function withoutNoColor(): Record<string, string> {
+  const all = Deno.env.toObject();
+  delete all.NO_COLOR;
+  return all;
+}
+
 /** progressMode() in a child whose stderr is a terminal (util-linux `script`), or null. */
 async function modeOnTerminal(env: Record<string, string>): Promise<string | null> {
   const url = new URL("../../../src/ui/progress.ts", import.meta.url).href;
@@ -26,7 +32,9 @@ async function modeOnTerminal(env: Record<string, string>): Promise<string | nul
     const cmd = `${Deno.execPath()} eval --no-config ${JSON.stringify(code)} ${out}`;
     const res = await new Deno.Command("script", {
       args: ["-qec", cmd, "/dev/null"],
-      env: { ...env, TERM: "xterm" },
+      // The child's environment is exactly this one's without NO_COLOR (CI sets it), plus `env`.
+      clearEnv: true,
+      env: { ...withoutNoColor(), ...env, TERM: "xterm" },
       stdin: "null",
       stdout: "null",
       stderr: "null",

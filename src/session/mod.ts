@@ -4,7 +4,7 @@
  * it, which image, and the exact RunSpec. It sits below both, so neither imports the other.
  */
 import { join } from "../util/path.ts";
-import { asOfEnv, PERSIST } from "../recipe/mod.ts";
+import { asOfEnv, PERSIST, PERSIST_DIR } from "../recipe/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import {
   type ContainerRuntime,
@@ -137,7 +137,7 @@ export function sessionSpec(
   env: LoadedEnv,
   opts: SessionOptions & { image: string; containerName: string },
 ): RunSpec {
-  const persist = join(env.dir, "persist");
+  const persist = join(env.dir, PERSIST_DIR);
   const mounts: Mount[] = [
     { source: opts.cwd, target: "/workspace" },
     { source: persist, target: PERSIST, ...(opts.readOnly ? { readOnly: true } : {}) },

@@ -14,6 +14,7 @@
  * The session's container writes into persist/ through a bind mount, so the host sees the
  * changes on every engine, Apptainer included.
  */
+import { PERSIST_DIR } from "../recipe/plan.ts";
 import { join } from "../util/path.ts";
 import { after, every, type Timer } from "../util/timer.ts";
 import { warn } from "../ui/output.ts";
@@ -81,7 +82,7 @@ async function childDirs(dir: string, re: RegExp): Promise<string[]> {
 
 /** The directories whose entries change when packages do; only those that exist. */
 export async function watchTargets(envDir: string): Promise<string[]> {
-  const persist = join(envDir, "persist");
+  const persist = join(envDir, PERSIST_DIR);
   const candidates = [envDir, persist];
   for (const prefix of [join(persist, "python"), join(persist, "conda")]) {
     candidates.push(prefix, join(prefix, "lib"));
@@ -119,7 +120,7 @@ export function startAutoSave(options: AutoSaveOptions): AutoSave {
   const onError = options.onError ??
     ((e: unknown) =>
       warn(`auto-save of '${options.name}' failed: ${e instanceof Error ? e.message : String(e)}`));
-  const persist = join(options.envDir, "persist");
+  const persist = join(options.envDir, PERSIST_DIR);
   const cache = join(persist, "cache");
 
   let stopped = false;

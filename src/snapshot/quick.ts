@@ -13,6 +13,7 @@
  * older than SETTLE_MS, so a change made in the same clock tick as the look cannot hide
  * (git's "racily clean" rule). Only Deno APIs and util/path: this runs on every session.
  */
+import { PERSIST_DIR } from "../recipe/plan.ts";
 import { join } from "../util/path.ts";
 
 /** `<envDir>/.autosave-stamp`: the stamp of the state last found saved. */
@@ -55,7 +56,7 @@ async function names(dir: string, re: RegExp): Promise<string[]> {
  * paths are those autosave.ts watches (watchTargets), whether they exist or not.
  */
 export async function packageStamp(envDir: string, projectDir: string): Promise<Stamp> {
-  const persist = join(envDir, "persist");
+  const persist = join(envDir, PERSIST_DIR);
   const paths = [join(envDir, "base-packages.json"), persist];
   for (const prefix of [join(persist, "python"), join(persist, "conda")]) {
     const lib = join(prefix, "lib");

@@ -47,10 +47,10 @@ async function main(): Promise<number> {
   try {
     if (args[0] === "run") {
       // The hot path of batch jobs: plain `run` arguments skip the command framework.
-      const { parseRunArgs, run } = await import("./src/commands/run.ts");
+      const { parseRunArgs } = await import("./src/commands/run.ts");
       const opts = parseRunArgs(args.slice(1));
       if (opts) {
-        const { makeContext } = await import("./src/commands/context.ts");
+        const { makeContext, run } = await import("./src/commands/run_action.ts");
         await run(makeContext({}), opts);
         return 0;
       }

@@ -10,23 +10,6 @@ import { UsageError } from "../ui/errors.ts";
 
 export const COMPLETION_SHELLS = ["bash", "zsh", "fish", "powershell"] as const;
 
-/** Options whose value is an existing environment's name (import's --name is a new one). */
-const ENV_NAME_OPTION = "name";
-/** Commands whose `name` argument or `--name` option names an existing environment. */
-const ENV_NAME_COMMANDS = [
-  "configure",
-  "delete",
-  "export",
-  "freeze",
-  "history",
-  "package-managers",
-  "record",
-  "restore",
-  "run",
-  "sbom",
-  "submit",
-];
-
 export function register(
   program: Command<[], { engine?: string; debug?: true }>,
   // A fresh tree without these two commands, for the library to complete from.
@@ -50,6 +33,7 @@ Examples:
           hint: `use one of ${COMPLETION_SHELLS.join(", ")}`,
         });
       }
+      const { withCompletion } = await import("./completions_action.ts");
       await withCompletion(rebuild(), [], ["completions", shell]);
     });
   program
@@ -58,32 +42,7 @@ Examples:
     .argument("[words...]")
     .allowUnknownOption()
     .action(async (words) => {
-      const { statePaths } = await import("../env/paths.ts");
-      const { listEnvNames } = await import("../env/store.ts");
-      let names: string[] = [];
-      try {
-        names = await listEnvNames(statePaths());
-      } catch {
-        // No readable state folder: complete without environment names.
-      }
-      await withCompletion(rebuild(), names, ["complete", "--", ...words]);
+      const { complete } = await import("./completions_action.ts");
+      await complete(rebuild(), words);
     });
-}
-
-async function withCompletion(tree: Command, envNames: string[], argv: string[]): Promise<void> {
-  const { default: tab } = await import("@bomb.sh/tab/commander");
-  // deno-lint-ignore no-explicit-any
-  const root = tab(tree as any, { completionCommandName: "completions" });
-  const offer = (complete: (value: string, description: string) => void) => {
-    for (const n of envNames) complete(n, "environment");
-  };
-  for (const name of ENV_NAME_COMMANDS) {
-    const cmd = root.commands.get(name);
-    if (!cmd) continue;
-    const arg = cmd.arguments.get("name");
-    if (arg) arg.handler = offer;
-    const opt = cmd.options.get(ENV_NAME_OPTION);
-    if (opt) opt.handler = offer;
-  }
-  await tree.parseAsync(argv, { from: "user" });
 }

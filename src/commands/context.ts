@@ -2,6 +2,7 @@
 import { DenoRunner, type ProcessRunner } from "../process/mod.ts";
 import { type StatePaths, statePaths } from "../env/paths.ts";
 import { type LoadedEnv, setEnvReadHook } from "../env/store.ts";
+import { info } from "../ui/output.ts";
 
 export interface GlobalOptions {
   engine?: string;
@@ -35,7 +36,6 @@ async function catchUp(paths: StatePaths, env: LoadedEnv): Promise<void> {
     const { catchUpSnapshot } = await import("../snapshot/catch_up.ts");
     const r = await catchUpSnapshot(env, paths.projects);
     if (r?.written) {
-      const { info } = await import("../ui/output.ts");
       info(
         `venvoy: recorded snapshot ${r.entry.id} of '${env.name}': packages changed since the last one`,
       );

@@ -1,8 +1,6 @@
 import { type Command, Option } from "@commander-js/extra-typings";
-import type { CommandContext } from "./context.ts";
 import type { ExportOptions } from "../archive/export_env.ts";
 import { EXPORT_FORMATS } from "../archive/formats.ts";
-import { VERSION } from "../version.ts";
 
 export type { ExportOptions };
 
@@ -63,45 +61,7 @@ Examples:
 Bring it back with: venvoy import FILE [--name NEW]`,
     )
     .action(async (opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
+      const { makeContext, exportCommand } = await import("./export_action.ts");
       await exportCommand(makeContext(cmd.optsWithGlobals()), opts);
     });
-}
-
-export async function exportCommand(ctx: CommandContext, opts: ExportOptions): Promise<void> {
-  const { exportEnv } = await import("../archive/export_env.ts");
-  const { info, out, printJson, warn } = await import("../ui/output.ts");
-  const { formatBytes } = await import("../ui/bytes.ts");
-  const res = await exportEnv(ctx, opts, {
-    note: (m) => info(`venvoy: ${m}`),
-    warn,
-    cwd: Deno.cwd(),
-    venvoyVersion: VERSION,
-  });
-  if (opts.json) return printJson(res);
-  for (const f of res.files) out(`${f.sha256}  ${f.path}`);
-  if (res.included) info(`Included: ${res.included.join(", ")}`);
-  if (res.left_out?.length) {
-    info(
-      `Left out (personal, or not part of the environment): ${res.left_out.map(shown).join(", ")}`,
-    );
-  }
-  const size = formatBytes(res.files.reduce((n, f) => n + f.size, 0));
-  info(`Exported '${res.name}' (${res.format}, ${size}). Import it with: venvoy import FILE`);
-  if (res.records?.count) {
-    const r = res.records;
-    info(
-      `With ${r.count} run record(s)` +
-        (opts.withInputs
-          ? ` and their inputs: ${r.input_files} file(s), ${formatBytes(r.input_bytes)}`
-          : "") +
-        `. Check them with: venvoy verify FILE`,
-    );
-  }
-}
-
-/** A path for the terminal: control characters escaped (JSON-quoted) rather than sent raw. */
-function shown(path: string): string {
-  // deno-lint-ignore no-control-regex
-  return /[\u0000-\u001f\u007f]/.test(path) ? JSON.stringify(path) : path;
 }

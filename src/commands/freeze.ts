@@ -1,5 +1,4 @@
 import type { Command } from "@commander-js/extra-typings";
-import type { CommandContext } from "./context.ts";
 
 export interface FreezeCommandOptions {
   name?: string;
@@ -33,50 +32,7 @@ Examples:
   venvoy freeze --name study && venvoy init --name study --force --offline`,
     )
     .action(async (opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
+      const { makeContext, freeze } = await import("./freeze_action.ts");
       await freeze(makeContext(cmd.optsWithGlobals()), opts);
     });
-}
-
-export async function freeze(ctx: CommandContext, opts: FreezeCommandOptions): Promise<void> {
-  const { freezeEnv } = await import("../snapshot/freeze_run.ts");
-  const { info, isTty, out, warn } = await import("../ui/output.ts");
-  const { formatBytes } = await import("../ui/bytes.ts");
-  const res = await freezeEnv({
-    runner: ctx.runner,
-    paths: ctx.paths,
-    engine: ctx.engine,
-    note: (m) => info(m.startsWith("using ") ? `venvoy: ${m}` : m),
-    tty: isTty("stderr"),
-  }, opts);
-  if (res.devSkipped.length) {
-    info(
-      `Left out ${res.devSkipped.length} dev package(s) (use --include-dev): ${
-        res.devSkipped.map((p) => p.name).join(", ")
-      }`,
-    );
-  }
-  for (const d of res.direct) {
-    const how = {
-      copied: `copied from ${d.from}`,
-      built: `built from ${d.from}`,
-      reconstructed: `rebuilt from its installed files (${d.why ?? "no origin"})`,
-    }[d.how];
-    info(`${d.name}==${d.version} is not from the index: ${how}`);
-  }
-  if (res.r.unavailable.length) {
-    warn(
-      `R source packages the index does not have (an offline rebuild cannot reinstall them): ${
-        res.r.unavailable.join(", ")
-      }`,
-    );
-  }
-  info(
-    `Froze '${res.name}': ${res.python.length} Python wheel(s)${
-      res.r.saved.length ? `, ${res.r.saved.length} R source package(s)` : ""
-    }, vendor/ is ${
-      formatBytes(res.vendorBytes)
-    }. Offline rebuild: venvoy init --name ${res.name} --force --offline`,
-  );
-  out(res.lock);
 }

@@ -1,8 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import type { CommandContext } from "./context.ts";
 import { IMPORT_ACCEPTS } from "../archive/formats.ts";
-import type { ImportOptions, ImportOutcome } from "../archive/import_env.ts";
-import { VERSION } from "../version.ts";
 
 const SHARED_HELP = `
 Nothing in an archive is trusted before every member has been checked against its
@@ -49,7 +46,7 @@ Examples:
   venvoy import study.tar.gz --force --json | jq -r .name`,
     )
     .action(async (file, opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
+      const { makeContext, importCommand } = await import("./import_action.ts");
       await importCommand(makeContext(cmd.optsWithGlobals()), file, opts, { archiveOnly: false });
     });
 
@@ -70,45 +67,7 @@ Examples:
   venvoy --engine docker import-archive study.tar.gz --force`,
     )
     .action(async (file, opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
+      const { makeContext, importCommand } = await import("./import_action.ts");
       await importCommand(makeContext(cmd.optsWithGlobals()), file, opts, { archiveOnly: true });
     });
-}
-
-/** The --json shape (snake_case, like every --json; docs/json.md). */
-export function importJson(res: ImportOutcome) {
-  return {
-    format: res.format,
-    name: res.name,
-    env_dir: res.envDir,
-    engine: res.engine,
-    image: res.image,
-    image_id: res.imageId,
-    ...(res.from ? { from: res.from } : {}),
-    snapshots: res.snapshots,
-    unmet: res.unmet,
-  };
-}
-
-export async function importCommand(
-  ctx: CommandContext,
-  file: string,
-  opts: ImportOptions,
-  mode: { archiveOnly: boolean },
-): Promise<void> {
-  const { importEnv } = await import("../archive/import_env.ts");
-  const { info, out, printJson, warn } = await import("../ui/output.ts");
-  const res = await importEnv(ctx, file, opts, {
-    archiveOnly: mode.archiveOnly,
-    note: (m) => info(`venvoy: ${m}`),
-    warn,
-    venvoyVersion: VERSION,
-  });
-  if (opts.json) return printJson(importJson(res));
-  out(res.envDir);
-  const origin = res.from
-    ? ` (exported ${res.from.created} from ${res.from.engine} by venvoy ${res.from.venvoy_version})`
-    : "";
-  info(`Imported '${res.name}'${origin} into ${res.engine}: ${res.image}`);
-  info(`Next: venvoy run ${res.name}`);
 }

@@ -1,6 +1,4 @@
 import type { Command } from "@commander-js/extra-typings";
-import type { CommandContext } from "./context.ts";
-import type { InitOptions } from "../env/init.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program
@@ -49,33 +47,7 @@ requirements.txt, requirements-dev.txt, vendor/, persist/). Packages you add to
 requirements.txt are installed by the next \`venvoy init --force\`.`,
     )
     .action(async (opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
+      const { makeContext, init } = await import("./init_action.ts");
       await init(makeContext(cmd.optsWithGlobals()), opts);
     });
-}
-
-export async function init(ctx: CommandContext, opts: InitOptions): Promise<void> {
-  const { initEnv } = await import("../env/init.ts");
-  const { info, out } = await import("../ui/output.ts");
-  const { VERSION } = await import("../version.ts");
-  const started = performance.now();
-  const res = await initEnv({
-    runner: ctx.runner,
-    paths: ctx.paths,
-    engine: ctx.engine,
-    venvoyVersion: VERSION,
-    note: info,
-    recordSnapshot: async (env, projects) =>
-      (await import("../snapshot/env_hooks.ts")).captureEnvSnapshot(env, projects),
-  }, opts);
-  const c = res.config;
-  const version = c.runtime === "python" ? `Python ${c.python_version}` : `R ${c.r_version}`;
-  const secs = ((performance.now() - started) / 1000).toFixed(1);
-  info(
-    `${
-      res.unchanged ? "Unchanged (build cache)" : "Built"
-    } in ${secs} s: ${c.name} (${version}, ${c.engine}, base ${c.base_image_pinned})`,
-  );
-  out(res.dir);
-  info(`Next: venvoy run ${c.name}`);
 }

@@ -1,8 +1,4 @@
 import type { Command } from "@commander-js/extra-typings";
-import type { CommandContext } from "./context.ts";
-import type { RecordOptions } from "../proof/record.ts";
-import { CommandExit, VenvoyError } from "../ui/errors.ts";
-import { VERSION } from "../version.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -37,7 +33,7 @@ Examples:
   venvoy record --name study --command "Rscript fit.R" --inputs data.csv --outputs fit.txt`,
     )
     .action(async (opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
+      const { makeContext, record } = await import("./record_action.ts");
       await record(makeContext(cmd.optsWithGlobals()), {
         name: opts.name,
         command: opts.command,
@@ -45,36 +41,4 @@ Examples:
         outputs: [...(opts.outputs ?? []), ...(opts.output ?? [])],
       });
     });
-}
-
-export async function record(ctx: CommandContext, opts: RecordOptions): Promise<void> {
-  const { recordRun } = await import("../proof/record.ts");
-  const { info, out } = await import("../ui/output.ts");
-  const { sessionContext } = await import("./run.ts");
-  const { record, path } = await recordRun({
-    ...await sessionContext(ctx, { stdinData: false }),
-    venvoyVersion: VERSION,
-  }, opts);
-  out(path);
-  info(
-    `venvoy: recorded ${record.id}: exit ${record.exit_code}, ${record.inputs.length} input ` +
-      `file(s), ${record.outputs.length} output file(s), snapshot ${record.snapshot ?? "none"}`,
-  );
-  if (record.exit_code !== 0) {
-    if (record.missing_outputs.length) {
-      info(`venvoy: output(s) missing after the run: ${record.missing_outputs.join(", ")}`);
-    }
-    throw new CommandExit(record.exit_code);
-  }
-  if (record.missing_outputs.length) {
-    throw new VenvoyError(
-      `output(s) missing after the run: ${
-        record.missing_outputs.join(", ")
-      } (the record ${path} says so)`,
-      {
-        hint:
-          "check the command writes them (paths are relative to this folder), then record again",
-      },
-    );
-  }
 }

@@ -1,6 +1,4 @@
 import type { Command } from "@commander-js/extra-typings";
-import type { CommandContext } from "./context.ts";
-import { VenvoyError } from "../ui/errors.ts";
 
 export interface RestoreCommandOptions {
   name?: string;
@@ -34,62 +32,7 @@ Examples:
   venvoy restore --name demo --snapshot 20240105_090000 --allow-nearest`,
     )
     .action(async (opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
+      const { makeContext, restore } = await import("./restore_action.ts");
       await restore(makeContext(cmd.optsWithGlobals()), opts);
     });
-}
-
-export async function restore(ctx: CommandContext, opts: RestoreCommandOptions): Promise<void> {
-  const { resolveEnvironmentName } = await import("../snapshot/history.ts");
-  const { restoreEnv } = await import("../snapshot/restore_run.ts");
-  const { renderDeviations, renderMismatches } = await import("../snapshot/restore.ts");
-  const { info, out, warn } = await import("../ui/output.ts");
-  const { name, note } = await resolveEnvironmentName(ctx.paths, opts.name);
-  if (note) info(`venvoy: ${note}`);
-  const { canAsk } = await import("../ui/prompt.ts");
-  const interactive = canAsk();
-  const res = await restoreEnv({
-    runner: ctx.runner,
-    paths: ctx.paths,
-    engine: ctx.engine,
-    note: info,
-  }, {
-    name,
-    snapshot: opts.snapshot,
-    allowNearest: opts.allowNearest,
-    ask: interactive
-      ? async (entries) => {
-        const { select } = await import("../ui/prompt.ts");
-        return await select(`Restore '${name}' to which snapshot? (times are UTC)`, {
-          choices: entries.map((e, i) => ({
-            value: e,
-            name: `${e.id}${i === 0 ? "  (latest)" : ""}`,
-          })),
-        });
-      }
-      : undefined,
-  });
-  if (res.deviations.some((d) => d.chosen)) {
-    warn(`nearest versions taken (--allow-nearest):\n${renderDeviations(res.deviations)}`);
-  }
-  if (res.needsRebuild.length) {
-    warn(
-      `the image has ${res.needsRebuild.length} package(s) the snapshot does not; only an image rebuild removes them:\n` +
-        res.needsRebuild.map((n) => `  ${n.ecosystem} ${n.pkg.name} ${n.pkg.version}`).join("\n"),
-    );
-  }
-  if (res.mismatches.length) {
-    throw new VenvoyError(
-      `'${name}' does not match snapshot ${res.restored.id} after the restore:\n${
-        renderMismatches(res.mismatches)
-      }`,
-      { hint: `undo with: venvoy restore --name ${name} --snapshot ${res.undo.id}` },
-    );
-  }
-  const exact = res.deviations.length === 0 && res.needsRebuild.length === 0;
-  out(
-    `Restored '${name}' to ${res.restored.id}: ${
-      exact ? "the installed packages match it exactly" : "matches, except as reported above"
-    } (now snapshot ${res.after.id}; undo: venvoy restore --name ${name} --snapshot ${res.undo.id})`,
-  );
 }

@@ -1,6 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import type { CommandContext } from "./context.ts";
-import type { RunContext, RunOptions } from "../session/run.ts";
+import type { RunOptions } from "../session/run.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -37,7 +36,7 @@ other host variable is. With --engine apptainer an environment built with podman
 is converted to a SIF once (kept in the environment folder) and reused.`,
     )
     .action(async (positional, opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
+      const { makeContext, run } = await import("./run_action.ts");
       await run(makeContext(cmd.optsWithGlobals()), { ...opts, positional });
     });
 }
@@ -91,39 +90,4 @@ export function parseRunArgs(argv: string[]): RunOptions | null {
     else opts[key] = value;
   }
   return opts;
-}
-
-export async function run(ctx: CommandContext, opts: RunOptions): Promise<void> {
-  const { runEnv } = await import("../session/run.ts");
-  let stdinData = false;
-  try {
-    const st = Deno.statSync("/dev/stdin");
-    stdinData = st.isFile || !!st.isFifo || !!st.isSocket;
-  } catch { /* closed */ }
-  await runEnv(await sessionContext(ctx, { stdinData }), opts);
-}
-
-/**
- * What a session needs from this process (run, record): the terminal, the host's
- * environment (the scheduler's variables pass through) and the auto-save hooks.
- */
-export async function sessionContext(
-  ctx: CommandContext,
-  o: { stdinData: boolean },
-): Promise<RunContext> {
-  const { info, isTty } = await import("../ui/output.ts");
-  return {
-    runner: ctx.runner,
-    paths: ctx.paths,
-    engine: ctx.engine,
-    cwd: Deno.cwd(),
-    note: (m) => info(`venvoy: ${m}`),
-    terminal: { stdin: isTty("stdin"), stdout: isTty("stdout") },
-    stdinData: o.stdinData,
-    hostEnv: Deno.env.toObject(),
-    autoSaver: async (env, projects) =>
-      (await import("../snapshot/env_hooks.ts")).startSessionAutoSave(env, projects),
-    savedUnchanged: async (env, projects) =>
-      (await import("../snapshot/env_hooks.ts")).unchangedSinceSaved(env, projects),
-  };
 }

@@ -1,6 +1,4 @@
 import type { Command } from "@commander-js/extra-typings";
-import type { CommandContext } from "./context.ts";
-import { VERSION } from "../version.ts";
 
 export interface SbomCommandOptions {
   name?: string;
@@ -29,31 +27,7 @@ Examples:
   venvoy sbom study --output study.cdx.json`,
     )
     .action(async (name, opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
+      const { makeContext, sbomCommand } = await import("./sbom_action.ts");
       await sbomCommand(makeContext(cmd.optsWithGlobals()), { ...opts, positional: name });
     });
-}
-
-export async function sbomCommand(
-  ctx: CommandContext,
-  opts: SbomCommandOptions & { positional?: string; venvoyVersion?: string },
-): Promise<void> {
-  const { sbomOfEnv } = await import("../sbom/env.ts");
-  const { info, out } = await import("../ui/output.ts");
-  const res = await sbomOfEnv(ctx, {
-    positional: opts.positional,
-    name: opts.name,
-    output: opts.output,
-    venvoyVersion: opts.venvoyVersion ?? VERSION,
-    note: (m) => info(`venvoy: ${m}`),
-  });
-  const c = res.counts;
-  const summary =
-    `${c.total} components: ${c.os} OS, ${c.python} Python, ${c.r} R, ${c.conda} conda`;
-  if (res.path) {
-    info(`Wrote ${res.path} (CycloneDX 1.5, ${summary})`);
-  } else {
-    out(res.text.replace(/\n$/, ""));
-    info(`CycloneDX 1.5 SBOM of '${res.name}': ${summary}`);
-  }
 }

@@ -6,8 +6,6 @@
  * saying so and no code, so eval'ing their output is harmless.
  */
 import type { Command } from "@commander-js/extra-typings";
-import vupBash from "../../shell/vup.bash" with { type: "text" };
-import type { ShellName as Shell } from "../release/rc_block.ts";
 import { UsageError } from "../ui/errors.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
@@ -24,20 +22,11 @@ Examples:
 vup is bash-only for now: for zsh and fish this prints a comment and no code.`,
     )
     .action(async (shell) => {
-      const { isShellName } = await import("../release/rc_block.ts");
+      const { isShellName, shellInit } = await import("./shell_init_action.ts");
       if (!isShellName(shell)) {
         throw new UsageError(`unsupported shell '${shell}'`, { hint: "use bash, zsh or fish" });
       }
       const enc = new TextEncoder();
       Deno.stdout.writeSync(enc.encode(shellInit(shell)));
     });
-}
-
-export function shellInit(shell: Shell): string {
-  if (shell === "bash") return vupBash.endsWith("\n") ? vupBash : vupBash + "\n";
-  return [
-    `# venvoy shell-init ${shell}: vup (the venv function) is bash-only for now.`,
-    `# Nothing is defined for ${shell}; in bash use: eval "$(venvoy shell-init bash)"`,
-    "",
-  ].join("\n");
 }

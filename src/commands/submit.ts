@@ -1,7 +1,4 @@
 import { type Command, Option } from "@commander-js/extra-typings";
-import type { CommandContext } from "./context.ts";
-import type { SubmitOptions } from "../hpc/submit.ts";
-import { CommandExit } from "../ui/errors.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program
@@ -51,48 +48,7 @@ Exit codes: 0 submitted (or, with --wait, the job's own code), 2 bad flags (--ti
 --array...), 3 no scheduler found.`,
     )
     .action(async (opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
+      const { makeContext, submit } = await import("./submit_action.ts");
       await submit(makeContext(cmd.optsWithGlobals()), opts);
     });
-}
-
-export async function submit(
-  ctx: CommandContext,
-  opts: SubmitOptions & { json?: boolean },
-): Promise<void> {
-  const { submitJob } = await import("../hpc/submit.ts");
-  const { info, out, printJson } = await import("../ui/output.ts");
-  const r = await submitJob(
-    {
-      runner: ctx.runner,
-      paths: ctx.paths,
-      engine: ctx.engine,
-      cwd: Deno.cwd(),
-      note: (m) => info(`venvoy: ${m}`),
-      hostname: Deno.hostname(),
-    },
-    opts,
-    {
-      // With --wait the id is shown as soon as the job is in, not when it ends.
-      onSubmitted: (id) => {
-        if (!opts.json) out(id);
-      },
-    },
-  );
-  if (opts.json) {
-    printJson({
-      scheduler: r.scheduler,
-      engine: r.engine,
-      dry_run: !!opts.dryRun,
-      job_id: r.jobId,
-      script: r.scriptPath,
-      ...(opts.dryRun ? { script_text: r.scriptText } : {}),
-      ...(opts.wait ? { exit_code: r.exitCode } : {}),
-    });
-  } else if (opts.dryRun) {
-    Deno.stdout.writeSync(new TextEncoder().encode(r.scriptText));
-  } else if (!opts.wait) {
-    out(r.jobId!);
-  }
-  if (opts.wait && r.exitCode) throw new CommandExit(r.exitCode);
 }

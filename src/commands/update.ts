@@ -1,6 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import type { CommandContext } from "./context.ts";
-import { VenvoyError } from "../ui/errors.ts";
+import { VERSION } from "../version.ts";
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program
@@ -25,79 +24,7 @@ this one; if anything fails, this venvoy stays as it was. Re-running the install
 one-liner updates venvoy too.`,
     )
     .action(async (opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
-      const { VERSION } = await import("../version.ts");
+      const { makeContext, update } = await import("./update_action.ts");
       await update(makeContext(cmd.optsWithGlobals()), opts, { current: VERSION });
     });
-}
-
-export interface UpdateDeps {
-  /** This venvoy's version. */
-  current: string;
-  /** The executable to replace; null when running from source. Default: selfPath(). */
-  self?: string | null;
-  /** The release target to download. Default: this machine's. */
-  target?: string;
-}
-
-/** The --json shape (snake_case, like every --json; docs/json.md). */
-export interface UpdateJson {
-  current: string;
-  latest: string;
-  release_url: string;
-  update_available: boolean;
-  updated: boolean;
-  /** The executable replaced, when updated. */
-  path: string | null;
-}
-
-export async function update(
-  ctx: CommandContext,
-  opts: { check?: boolean; json?: boolean },
-  deps: UpdateDeps,
-): Promise<void> {
-  const r = await import("../release/mod.ts");
-  const { out, info, printJson } = await import("../ui/output.ts");
-
-  const base = r.releaseBase((n) => ctx.runner.env(n));
-  const current = r.mustParseVersion(deps.current, "this venvoy's version");
-  const latest = await r.releaseVersion(base);
-  const order = r.compareVersions(latest, current);
-  const result = (updated: boolean, path: string | null): UpdateJson => ({
-    current: current.text,
-    latest: latest.text,
-    release_url: base,
-    update_available: order > 0,
-    updated,
-    path,
-  });
-  if (order <= 0) {
-    if (opts.json) return printJson(result(false, null));
-    const note = order < 0 ? ` (the release at ${base} is older: ${latest.text})` : "";
-    out(`venvoy ${current.text} is up to date${note}`);
-    return;
-  }
-  if (opts.check) {
-    if (opts.json) return printJson(result(false, null));
-    out(`venvoy ${latest.text} is available (this is ${current.text}); run 'venvoy update'`);
-    return;
-  }
-
-  const self = deps.self === undefined ? r.selfPath() : deps.self;
-  if (!self) {
-    throw new VenvoyError("this venvoy runs from its source tree, which has no binary to update", {
-      hint: "update the checkout with git, or install a release with install.sh",
-    });
-  }
-  const asset = r.assetName(r.hostTarget(deps.target));
-  info(`Downloading ${asset} ${latest.text} from ${base}`);
-  const bytes = await r.downloadVerified(base, asset);
-  const { formatBytes } = await import("../ui/bytes.ts");
-  info(`Checksum verified (${formatBytes(bytes.length)}); checking that it runs`);
-  const path = await r.replaceExecutable(self, bytes, {
-    runner: ctx.runner,
-    expectVersion: latest.text,
-  });
-  if (opts.json) return printJson(result(true, path));
-  out(`Updated venvoy ${current.text} -> ${latest.text} (${path})`);
 }

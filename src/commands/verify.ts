@@ -1,6 +1,4 @@
 import type { Command } from "@commander-js/extra-typings";
-import type { CommandContext } from "./context.ts";
-import { CommandExit } from "../ui/errors.ts";
 
 export interface VerifyCommandOptions {
   record?: string;
@@ -43,24 +41,7 @@ Examples:
   venvoy --engine apptainer verify study.tar.gz`,
     )
     .action(async (archive, opts, cmd) => {
-      const { makeContext } = await import("./context.ts");
+      const { makeContext, verify } = await import("./verify_action.ts");
       await verify(makeContext(cmd.optsWithGlobals()), archive, opts);
     });
-}
-
-export async function verify(
-  ctx: CommandContext,
-  archive: string,
-  opts: VerifyCommandOptions,
-): Promise<void> {
-  const { verifyArchive, renderReport } = await import("../archive/verify.ts");
-  const { info, out, printJson } = await import("../ui/output.ts");
-  const report = await verifyArchive(
-    { runner: ctx.runner, engine: ctx.engine, note: (m) => info(`venvoy: ${m}`) },
-    archive,
-    { record: opts.record, keep: opts.keep },
-  );
-  if (opts.json) printJson(report);
-  else out(renderReport(report));
-  if (report.verdict !== "same") throw new CommandExit(1);
 }

@@ -6,9 +6,9 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { toJson } from "../../../src/commands/runtime_info.ts";
-import { importJson } from "../../../src/commands/import.ts";
-import { packageManagersJson } from "../../../src/commands/package_managers.ts";
+import { toJson } from "../../../src/commands/runtime_info_action.ts";
+import { importJson } from "../../../src/commands/import_action.ts";
+import { packageManagersJson } from "../../../src/commands/package_managers_action.ts";
 import type { Detection } from "../../../src/runtime/detect.ts";
 
 const SNAKE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;

@@ -211,7 +211,9 @@ Deno.test("build: --cran-url reaches R through VENVOY_CRAN_URL and Rprofile.site
 });
 
 Deno.test("package-managers says which installer honours --as-of, by the image's pip", async () => {
-  const { asOfLines, pipHonoursDate } = await import("../../../src/commands/package_managers.ts");
+  const { asOfLines, pipHonoursDate } = await import(
+    "../../../src/commands/package_managers_action.ts"
+  );
   assertEquals([pipHonoursDate("23.0.1"), pipHonoursDate("25.3"), pipHonoursDate("26.0")], [
     false,
     false,

@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { statePaths } from "../../../src/env/paths.ts";
-import { uninstall, type UninstallDeps } from "../../../src/commands/uninstall.ts";
+import { uninstall, type UninstallDeps } from "../../../src/commands/uninstall_action.ts";
 import type { CommandContext } from "../../../src/commands/context.ts";
 import { renderBlock, upsertBlock } from "../../../src/release/rc_block.ts";
 import { UsageError } from "../../../src/ui/errors.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DenoRunner } from "../../../src/process/mod.ts";
 import { statePaths } from "../../../src/env/paths.ts";
-import { update } from "../../../src/commands/update.ts";
+import { update } from "../../../src/commands/update_action.ts";
 import type { CommandContext } from "../../../src/commands/context.ts";
 import { formatSha256Sums, sha256Hex } from "../../../src/release/sha256sums.ts";
 import { tempDir } from "../../fakes/tmp.ts";

@@ -1,6 +1,6 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { shellInit } from "../../../src/commands/shell_init.ts";
+import { shellInit } from "../../../src/commands/shell_init_action.ts";
 
 const vupBash = fileURLToPath(new URL("../../../shell/vup.bash", import.meta.url));
 

@@ -1,0 +1,42 @@
+/**
+ * The work of `venvoy run`, loaded once by its action (src/commands/run.ts) and by main.ts's
+ * fast path. What it loads statically must load no node: and no npm module
+ * (tests/unit/boot/loaded_modules_test.ts); the auto-save hooks load lazily, once the session runs.
+ */
+import type { CommandContext } from "./context.ts";
+import { type RunContext, runEnv, type RunOptions } from "../session/run.ts";
+import { info, isTty } from "../ui/output.ts";
+export { makeContext } from "./context.ts";
+
+export async function run(ctx: CommandContext, opts: RunOptions): Promise<void> {
+  let stdinData = false;
+  try {
+    const st = Deno.statSync("/dev/stdin");
+    stdinData = st.isFile || !!st.isFifo || !!st.isSocket;
+  } catch { /* closed */ }
+  await runEnv(sessionContext(ctx, { stdinData }), opts);
+}
+
+/**
+ * What a session needs from this process (run, record): the terminal, the host's
+ * environment (the scheduler's variables pass through) and the auto-save hooks.
+ */
+export function sessionContext(
+  ctx: CommandContext,
+  o: { stdinData: boolean },
+): RunContext {
+  return {
+    runner: ctx.runner,
+    paths: ctx.paths,
+    engine: ctx.engine,
+    cwd: Deno.cwd(),
+    note: (m) => info(`venvoy: ${m}`),
+    terminal: { stdin: isTty("stdin"), stdout: isTty("stdout") },
+    stdinData: o.stdinData,
+    hostEnv: Deno.env.toObject(),
+    autoSaver: async (env, projects) =>
+      (await import("../snapshot/env_hooks.ts")).startSessionAutoSave(env, projects),
+    savedUnchanged: async (env, projects) =>
+      (await import("../snapshot/env_hooks.ts")).unchangedSinceSaved(env, projects),
+  };
+}

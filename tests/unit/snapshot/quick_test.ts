@@ -13,6 +13,7 @@ import {
 } from "../../../src/snapshot/quick.ts";
 import { listSnapshots, loadSnapshot } from "../../../src/snapshot/store.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { statePaths } from "../../../src/env/paths.ts";
 import { runEnv } from "../../../src/session/run.ts";
@@ -25,7 +26,7 @@ const SITE = "persist/python/lib/python3.11/site-packages";
 const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS + 200));
 
 async function setup() {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-quick-" });
+  const root = await tempDir("venvoy-quick-"); // removed after the module (fakes/tmp.ts)
   const envDir = join(root, "state", "environments", "demo");
   const projectDir = join(root, "projects", "demo");
   await Deno.mkdir(join(envDir, SITE, "pip-23.0.1.dist-info"), { recursive: true });

@@ -85,12 +85,31 @@ export async function makeOwnedTempDir(
 ): Promise<OwnedTempDir> {
   throwIfSignalled();
   await Deno.mkdir(parent, { recursive: true });
-  const dir = await Deno.makeTempDir({ dir: parent, prefix });
-  const lock = await Deno.open(join(dir, LOCK_FILE), { write: true, createNew: true });
-  await lock.lock(true);
-  await lock.write(new TextEncoder().encode(`${Deno.pid}\n${hostname()}\n`));
-  live.set(dir, { lock, removeOnSignal: options.removeOnSignal ?? true });
+  // Listen before the folder exists: a signal between its creation and its registration
+  // would otherwise kill venvoy (exit 129) and leave it behind.
   listen(true);
+  let dir: string;
+  let lock: Deno.FsFile;
+  try {
+    dir = await Deno.makeTempDir({ dir: parent, prefix });
+    lock = await Deno.open(join(dir, LOCK_FILE), { write: true, createNew: true });
+    await lock.lock(true);
+    await lock.write(new TextEncoder().encode(`${Deno.pid}\n${hostname()}\n`));
+    live.set(dir, { lock, removeOnSignal: options.removeOnSignal ?? true });
+  } catch (e) {
+    if (live.size === 0) listen(false);
+    throw e;
+  }
+  if (signalled) {
+    // The signal came while the folder was being made: it goes now, like the others did.
+    live.delete(dir);
+    try {
+      lock.close();
+    } catch { /* closed */ }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (live.size === 0) listen(false);
+    throwIfSignalled();
+  }
   let released = false;
   return {
     dir,

@@ -24,8 +24,7 @@ import { type CaptureOptions, currentSnapshot } from "./state.ts";
 export type { CaptureOptions };
 import { readLatestKey } from "./latest.ts";
 import type { WriteResult } from "./store.ts";
-import { packageStamp, settled, type Stamp, STAMP_RECORD } from "./quick.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { packageStamp, recordStamp } from "./quick.ts";
 
 export interface AutoSaveOptions extends CaptureOptions {
   /** Quiet time after the last change before saving. Default 1500 ms. */
@@ -97,22 +96,6 @@ export async function watchTargets(envDir: string): Promise<string[]> {
   return out;
 }
 
-/**
- * Records `before` (taken before a look that found the state saved) as the stamp of a saved
- * state, when nothing changed since it was taken and it has settled (quick.ts); a later
- * session that finds the same stamp skips its final look.
- */
-async function recordStamp(options: CaptureOptions, before: Stamp): Promise<void> {
-  if (!settled(before)) return;
-  const after = await packageStamp(options.envDir, options.projectDir);
-  if (after.text !== before.text) return;
-  const path = join(options.envDir, STAMP_RECORD);
-  const old = await Deno.readTextFile(path).catch(() => null);
-  if (old !== before.text) {
-    await writeFileAtomic(path, before.text).catch(() => {}); // only an optimisation
-  }
-}
-
 export function startAutoSave(options: AutoSaveOptions): AutoSave {
   const debounceMs = options.debounceMs ?? 1500;
   const maxWaitMs = options.maxWaitMs ?? 10_000;
@@ -177,13 +160,13 @@ export function startAutoSave(options: AutoSaveOptions): AutoSave {
   let savedKey: string | null = null;
   async function capture(): Promise<void> {
     // Taken before the state is read: a change made while reading makes the stamp differ.
-    const before = await packageStamp(options.envDir, options.projectDir);
+    const before = packageStamp(options.envDir, options.projectDir);
     const snap = await currentSnapshot(options);
     const key = stateKey(snap);
-    if (key === savedKey) return await recordStamp(options, before);
+    if (key === savedKey) return await recordStamp(options.envDir, options.projectDir, before);
     if (savedKey === null && key === await readLatestKey(options.projectDir)) {
       savedKey = key;
-      return await recordStamp(options, before);
+      return await recordStamp(options.envDir, options.projectDir, before);
     }
     const { writeSnapshot } = await import("./store.ts");
     const r = await writeSnapshot(options.projectDir, snap);

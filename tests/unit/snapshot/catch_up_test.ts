@@ -3,6 +3,13 @@ import { join } from "node:path";
 import { captureSnapshot } from "../../../src/snapshot/autosave.ts";
 import { catchUpSnapshot } from "../../../src/snapshot/catch_up.ts";
 import { listSnapshots } from "../../../src/snapshot/store.ts";
+import {
+  packageStamp,
+  SETTLE_MS,
+  STAMP_RECORD,
+  unchangedSinceSaved,
+} from "../../../src/snapshot/quick.ts";
+import { tempDir } from "../../fakes/tmp.ts";
 
 Deno.test("catchUpSnapshot: none without history, none when unchanged, one after a change", async () => {
   const root = await Deno.makeTempDir({ prefix: "venvoy-catchup-" });
@@ -35,4 +42,33 @@ Deno.test("catchUpSnapshot: none without history, none when unchanged, one after
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("catchUpSnapshot: a settled state found saved records the stamp; a change after it is still caught", async () => {
+  const root = await tempDir("venvoy-catchup-");
+  const env = {
+    name: "demo",
+    dir: join(root, "env"),
+    config: { name: "demo", runtime: "python", python_version: "3.11" },
+  };
+  const projects = join(root, "projects");
+  const site = join(env.dir, "persist/python/lib/python3.11/site-packages");
+  await Deno.mkdir(site, { recursive: true });
+  await captureSnapshot({
+    envDir: env.dir,
+    projectDir: join(projects, "demo"),
+    name: "demo",
+    meta: { runtime: "python", pythonVersion: "3.11" },
+  });
+  await new Promise((r) => setTimeout(r, SETTLE_MS + 200));
+  assertEquals(await catchUpSnapshot(env, projects), null, "unchanged");
+  const stamp = join(env.dir, STAMP_RECORD);
+  assertEquals(await Deno.readTextFile(stamp), packageStamp(env.dir, join(projects, "demo")).text);
+  assert(unchangedSinceSaved(env.dir, join(projects, "demo")), "the next command's check skips");
+
+  await Deno.mkdir(join(site, "numpy-2.1.0.dist-info"));
+  assert(!unchangedSinceSaved(env.dir, join(projects, "demo")), "the stamp no longer matches");
+  const r = await catchUpSnapshot(env, projects);
+  assert(r?.written, "the change is recorded despite the stamp");
+  assertEquals((await listSnapshots(join(projects, "demo"))).length, 2);
 });

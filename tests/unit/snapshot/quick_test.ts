@@ -59,8 +59,8 @@ Deno.test("quick: a look that finds the state saved records its stamp; the next 
   assertEquals(await recorded(envDir), null, "nothing recorded while the store is changing");
   await settle();
   await look(envDir, projectDir); // finds it saved, settled: recorded
-  assertEquals(await recorded(envDir), (await packageStamp(envDir, projectDir)).text);
-  assert.ok(await unchangedSinceSaved(envDir, projectDir));
+  assertEquals(await recorded(envDir), packageStamp(envDir, projectDir).text);
+  assert.ok(unchangedSinceSaved(envDir, projectDir));
   assertEquals((await listSnapshots(projectDir)).length, 1);
 });
 
@@ -73,7 +73,7 @@ Deno.test("quick: a change within the settle time of the look is never recorded 
   await look(envDir, projectDir); // writes the snapshot of rich
   await look(envDir, projectDir); // finds it saved, but within SETTLE_MS: not recorded
   assertEquals(await recorded(envDir), null);
-  assert.ok(!(await unchangedSinceSaved(envDir, projectDir)));
+  assert.ok(!(unchangedSinceSaved(envDir, projectDir)));
 });
 
 Deno.test("attack: installs, removals, replacements and store changes all defeat the stamp", async (t) => {
@@ -110,13 +110,13 @@ Deno.test("attack: installs, removals, replacements and store changes all defeat
   for (const [what, change] of cases) {
     await t.step(what, async () => {
       await look(envDir, projectDir);
-      if (!(await unchangedSinceSaved(envDir, projectDir))) {
+      if (!(unchangedSinceSaved(envDir, projectDir))) {
         await settle(); // the previous case's snapshot settles, then is recorded
         await look(envDir, projectDir);
       }
-      assert.ok(await unchangedSinceSaved(envDir, projectDir), "recorded before the change");
+      assert.ok(unchangedSinceSaved(envDir, projectDir), "recorded before the change");
       await change(envDir, projectDir);
-      assert.ok(!(await unchangedSinceSaved(envDir, projectDir)), `${what}: not seen`);
+      assert.ok(!(unchangedSinceSaved(envDir, projectDir)), `${what}: not seen`);
     });
   }
 });
@@ -153,7 +153,7 @@ Deno.test("attack: a short session that installs a package after a recorded stam
   await look(envDir, projectDir);
   await settle();
   await look(envDir, projectDir);
-  assert.ok(await unchangedSinceSaved(envDir, projectDir));
+  assert.ok(unchangedSinceSaved(envDir, projectDir));
   let install = false;
   const runner = new RecordingRunner({ paths: { podman: "/usr/bin/podman" } }).on(
     ["/usr/bin/podman", "run"],

@@ -151,6 +151,15 @@ function unsafeFile(path: string): string | null {
   return null;
 }
 
+/** A folder (not a link to one) is at `path`; who owns it is unsafeReason's to judge. */
+function existsAsFolder(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The real path of `dir`: its longest existing ancestor resolved once (so a home reached
  * through a link, or an XDG_CACHE_HOME that is one, works), and the rest created, folder by
@@ -174,6 +183,7 @@ function realCacheDir(dir: string): string {
   let at = real === "/" ? "" : real;
   for (const name of missing) {
     at = `${at}/${name}`;
+    if (existsAsFolder(at)) continue; // the usual case: no failing mkdir (a thrown error costs)
     try {
       Deno.mkdirSync(at, { mode: 0o700 }); // not recursive: an existing link is not followed
     } catch (e) {

@@ -1,11 +1,14 @@
 /**
  * The work of `venvoy run`, loaded once by its action (src/commands/run.ts) and by main.ts's
  * fast path. What it loads statically must load no node: and no npm module
- * (tests/unit/boot/loaded_modules_test.ts); the auto-save hooks load lazily, once the session runs.
+ * (tests/unit/boot/loaded_modules_test.ts); the auto-save loads lazily, once the session has
+ * run a while or changed a package (snapshot/quick.ts tells, with a few stats).
  */
 import type { CommandContext } from "./context.ts";
 import { type RunContext, runEnv, type RunOptions } from "../session/run.ts";
 import { info, isTty } from "../ui/output.ts";
+import { join } from "../util/path.ts";
+import { unchangedSinceSaved } from "../snapshot/quick.ts";
 export { makeContext } from "./context.ts";
 
 export async function run(ctx: CommandContext, opts: RunOptions): Promise<void> {
@@ -36,7 +39,8 @@ export function sessionContext(
     hostEnv: Deno.env.toObject(),
     autoSaver: async (env, projects) =>
       (await import("../snapshot/env_hooks.ts")).startSessionAutoSave(env, projects),
-    savedUnchanged: async (env, projects) =>
-      (await import("../snapshot/env_hooks.ts")).unchangedSinceSaved(env, projects),
+    // A few stats, at the end of every session: loaded with run, not lazily (~1.5 ms less).
+    savedUnchanged: (env, projects) =>
+      Promise.resolve(unchangedSinceSaved(env.dir, join(projects, env.name))),
   };
 }

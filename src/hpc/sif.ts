@@ -9,12 +9,10 @@
  */
 import { join } from "../util/path.ts";
 import type { ProcessRunner } from "../process/mod.ts";
-import {
-  type ApptainerRuntime,
-  type ContainerRuntime,
-  createRuntime,
-  isEngineName,
-} from "../runtime/mod.ts";
+import type { ApptainerRuntime } from "../runtime/apptainer.ts";
+// runtime/create.ts, not mod.ts: run loads this module, and needs no runtime detection.
+import { createRuntime } from "../runtime/create.ts";
+import { type ContainerRuntime, isEngineName } from "../runtime/types.ts";
 import { RuntimeUnavailableError, VenvoyError } from "../ui/errors.ts";
 import type { LoadedEnv } from "../env/store.ts";
 

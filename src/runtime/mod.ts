@@ -1,45 +1,18 @@
 /** The runtime layer: one interface, an adapter per engine, detection and choice. */
 import type { ProcessRunner } from "../process/mod.ts";
-import { RuntimeUnavailableError, UsageError } from "../ui/errors.ts";
+import { RuntimeUnavailableError } from "../ui/errors.ts";
 import { ApptainerRuntime, SingularityRuntime } from "./apptainer.ts";
-import { detect, type Detection, type RuntimeProbe } from "./detect.ts";
+import { detect, type Detection } from "./detect.ts";
 import { DockerRuntime } from "./docker.ts";
 import { PodmanRuntime } from "./podman.ts";
-import { type ContainerRuntime, ENGINE_NAMES, type EngineName, isEngineName } from "./types.ts";
+import type { ContainerRuntime } from "./types.ts";
 import { adviceText, currentPlatformKey } from "./advice.ts";
+import { createRuntime, parseEngine } from "./create.ts";
 
 export * from "./types.ts";
 export type { Detection, HpcVerdict, RuntimeProbe } from "./detect.ts";
 export { ApptainerRuntime, DockerRuntime, PodmanRuntime, SingularityRuntime };
-
-export function createRuntime(
-  name: EngineName,
-  runner: ProcessRunner,
-  probe?: Pick<RuntimeProbe, "path" | "backend"> & { sifRoot?: string },
-): ContainerRuntime {
-  const binary = probe?.path ?? name;
-  switch (name) {
-    case "docker":
-      return new DockerRuntime(runner, binary, { backend: probe?.backend });
-    case "podman":
-      return new PodmanRuntime(runner, binary);
-    case "apptainer":
-      return new ApptainerRuntime(runner, binary, { sifRoot: probe?.sifRoot });
-    case "singularity":
-      return new SingularityRuntime(runner, binary, { sifRoot: probe?.sifRoot });
-  }
-}
-
-/** Validates an engine name given by a person (flag or VENVOY_ENGINE). */
-export function parseEngine(value: string | undefined | null, source: string): EngineName | null {
-  if (!value) return null;
-  if (!isEngineName(value)) {
-    throw new UsageError(`unknown engine '${value}' (from ${source})`, {
-      hint: `use one of: ${ENGINE_NAMES.join(", ")}`,
-    });
-  }
-  return value;
-}
+export { createRuntime, parseEngine } from "./create.ts";
 
 /** Detect, choose, and return the adapter, or fail with exit 3 and install advice. */
 export async function resolveRuntime(

@@ -4,17 +4,19 @@
  * it, which image, and the exact RunSpec. It sits below both, so neither imports the other.
  */
 import { join } from "../util/path.ts";
-import { asOfEnv, PERSIST, PERSIST_DIR } from "../recipe/mod.ts";
+// recipe/plan.ts and python.ts, not mod.ts: a session needs no recipe renderer or template.
+import { PERSIST, PERSIST_DIR } from "../recipe/plan.ts";
+import { asOfEnv } from "../recipe/python.ts";
 import type { ProcessRunner } from "../process/mod.ts";
+// runtime/create.ts and types.ts, not mod.ts: a session needs no runtime detection.
+import { createRuntime, parseEngine } from "../runtime/create.ts";
 import {
   type ContainerRuntime,
-  createRuntime,
   type EngineName,
   isEngineName,
   type Mount,
-  parseEngine,
   type RunSpec,
-} from "../runtime/mod.ts";
+} from "../runtime/types.ts";
 import { isSifEnv, prepareHint, sifNameFor } from "../hpc/sif.ts";
 import { RuntimeUnavailableError, VenvoyError } from "../ui/errors.ts";
 import type { LoadedEnv } from "../env/store.ts";

@@ -5,7 +5,7 @@
  */
 import { isAbsolute, resolve } from "../util/path.ts";
 import { after } from "../util/timer.ts";
-import { ENTRY } from "../recipe/mod.ts";
+import { ENTRY } from "../recipe/plan.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
 import { schedulerPassthrough } from "../hpc/passthrough.ts";

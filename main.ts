@@ -3,26 +3,11 @@
  *
  * `venvoy vup-core …` (or the binary invoked as `vup-core`) takes a fast path that never
  * loads the command framework: vup runs on every venv activation. So does a plain
- * `venvoy run` (src/commands/run.ts parseRunArgs), which batch jobs call thousands of times.
+ * `venvoy run` (src/commands/run_main.ts), which batch jobs call thousands of times.
  */
 import { vupCoreArgs } from "./src/vup/route.ts";
 
 const args = Deno.args;
-
-/**
- * The reader of stdout went away (`venvoy list | head -1`). Deno ignores SIGPIPE, so a write
- * fails with EPIPE instead; end quietly with the status a shell reports for SIGPIPE (128+13),
- * as coreutils do. (vup-core has its own: src/vup imports nothing from outside src/vup.)
- */
-const EXIT_BROKEN_PIPE = 141;
-function brokenPipe(err: unknown): boolean {
-  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof Deno.errors.BrokenPipe || (e as { code?: unknown }).code === "EPIPE") {
-      return true;
-    }
-  }
-  return false;
-}
 
 async function main(): Promise<number> {
   const vupArgs = vupCoreArgs(args);
@@ -31,6 +16,9 @@ async function main(): Promise<number> {
     return await vupCoreMain(vupArgs);
   }
   const debug = args.includes("--debug");
+  // A closed pipe ends venvoy quietly with 141 (ui/errors.ts; not loaded before: vup-core
+  // loads nothing from outside src/vup).
+  const { EXIT_BROKEN_PIPE, isBrokenPipe: brokenPipe } = await import("./src/ui/errors.ts");
   // Node-style streams (the command framework's help) report EPIPE asynchronously.
   addEventListener("error", (e) => {
     if (brokenPipe(e.error)) {
@@ -47,13 +35,9 @@ async function main(): Promise<number> {
   try {
     if (args[0] === "run") {
       // The hot path of batch jobs: plain `run` arguments skip the command framework.
-      const { parseRunArgs } = await import("./src/commands/run.ts");
-      const opts = parseRunArgs(args.slice(1));
-      if (opts) {
-        const { makeContext, run } = await import("./src/commands/run_action.ts");
-        await run(makeContext({}), opts);
-        return 0;
-      }
+      const { runFast } = await import("./src/commands/run_main.ts");
+      const code = await runFast(args.slice(1), debug);
+      if (code !== null) return code;
     }
     const { runCli } = await import("./src/cli.ts");
     await runCli(args);

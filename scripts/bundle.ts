@@ -8,12 +8,13 @@
  * (main.ts bundled with code splitting: a folder of modules) packed as gzip+base64 into one
  * string in front of it. Any command but vup-core unpacks that folder once per version into
  * the user's cache folder and imports main.js from there (src/boot/packed.ts), so each
- * command loads only the modules it uses. Both parts are minified. (The release binaries come from
+ * command loads only the modules it uses; `venvoy run`'s fast path is one module of its own,
+ * bundled whole (scripts/chunks.ts replaceWithWhole). Both parts are minified. (The release binaries come from
  * `deno compile`, which keeps modules apart and needs none of this.)
  */
 import { fileURLToPath } from "node:url";
 import { pack } from "../src/boot/packed.ts";
-import { rewriteChunk } from "./chunks.ts";
+import { replaceWithWhole, rewriteChunk } from "./chunks.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}dist/venvoy`;
@@ -59,7 +60,14 @@ async function bundleSplit(entry: string): Promise<Record<string, string>> {
 
 await Deno.mkdir(`${root}dist`, { recursive: true });
 const boot = await bundleOne("src/boot/entry.ts");
-const chunks = await bundleSplit("main.ts");
+// `venvoy run`'s fast path as one module, not the ~30 chunks its code is split into:
+// array tasks start it thousands of times (src/commands/run_main.ts).
+const chunks = replaceWithWhole(
+  await bundleSplit("main.ts"),
+  "main.js",
+  "run_main-",
+  rewriteChunk("run_main", await bundleOne("src/commands/run_main.ts")),
+);
 const packed = await pack("main.js", chunks);
 const text = `${SHEBANG}// all of venvoy but vup-core, packed (src/boot/packed.ts)
 const __VENVOY_PACKED__ = ${

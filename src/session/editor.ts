@@ -3,7 +3,7 @@
  * the environment folder (never in the user's project or editor settings) and the
  * editor's dev-container URI. A missing editor falls back to a shell.
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { PERSIST, PERSIST_DIR } from "../recipe/mod.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";

@@ -2,7 +2,7 @@
  * `venvoy history`: the snapshots of one environment, newest first, with counts and what
  * changed since the previous one; and the full difference between two of them.
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { chooseEnvName, isValidName, validateName } from "../util/names.ts";
 import type { StatePaths } from "../env/paths.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";

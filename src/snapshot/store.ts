@@ -13,7 +13,7 @@
  * never interleave. The timestamped .yml is renamed into place after its .lock, so it marks a
  * complete snapshot. Ids strictly increase, even for two snapshots within one second.
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { TMP_MARK, writeFileAtomic } from "../util/atomic.ts";
 import { parseEnvironmentYml, renderEnvironmentYml } from "./environment_yml.ts";
 import { writeLatestKey } from "./latest.ts";

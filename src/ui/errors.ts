@@ -75,6 +75,22 @@ export class CommandExit extends Error {
   }
 }
 
+/**
+ * The reader of stdout went away (`venvoy list | head -1`): Deno ignores SIGPIPE, so a write
+ * fails with EPIPE instead. venvoy ends quietly with the status a shell reports for SIGPIPE
+ * (128+13), as coreutils do. (vup-core has its own: src/vup imports nothing from outside.)
+ */
+export const EXIT_BROKEN_PIPE = 141;
+
+export function isBrokenPipe(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof Deno.errors.BrokenPipe || (e as { code?: unknown }).code === "EPIPE") {
+      return true;
+    }
+  }
+  return false;
+}
+
 export function lastLines(text: string, n: number): string {
   const lines = text.trimEnd().split("\n");
   return lines.slice(-n).join("\n").trim();

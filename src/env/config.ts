@@ -4,14 +4,12 @@
  *
  * `venvoy run` reads it on every session, and loading the YAML library costs more than the
  * rest of the read (~15 ms: it pulls in node:process). So each read also leaves the parsed
- * result in .config.cache.json beside it, keyed by a SHA-256 of the YAML text and of the
- * parser's own code: an edit to the file, or another venvoy, simply misses the cache and
- * parses again. config.yaml stays the only source of truth; the cache can be deleted.
+ * result in .config.cache.json beside it, keyed by the YAML text and the parser's own code:
+ * an edit to the file, or another venvoy, simply misses the cache and parses again. config.yaml stays the only source of truth; the cache can be deleted.
  */
 import { writeFileAtomic } from "../util/atomic.ts";
 import { join } from "../util/path.ts";
 import { VenvoyError } from "../ui/errors.ts";
-import { sha256Hex } from "../util/hash.ts";
 import type { EnvRuntime } from "./spec.ts";
 
 export interface EnvConfig {
@@ -128,8 +126,12 @@ export async function parseConfig(text: string, source = "config.yaml"): Promise
   };
 }
 
-function cacheKey(text: string): Promise<string> {
-  return sha256Hex(`${parseConfig.toString()}\0${text}`);
+/**
+ * What the cache is good for: this parser's code and the YAML text, kept whole and compared
+ * as strings (a few KB: cheaper than hashing them, which cost ~1 ms of every session).
+ */
+function cacheKey(text: string): string {
+  return `${parseConfig.toString()}\0${text}`;
 }
 
 async function writeCache(envDir: string, key: string, config: EnvConfig): Promise<void> {
@@ -153,7 +155,7 @@ export async function readConfig(
   }
   // Without the cache (export, dry runs): parse, and write nothing into the folder.
   if (options.cache === false) return await parseConfig(text, path);
-  const key = await cacheKey(text);
+  const key = cacheKey(text);
   try {
     const cached = JSON.parse(await Deno.readTextFile(join(envDir, CONFIG_CACHE)));
     if (cached?.key === key && cached.config && typeof cached.config === "object") {
@@ -168,5 +170,5 @@ export async function readConfig(
 export async function writeConfig(envDir: string, cfg: EnvConfig): Promise<void> {
   const text = await renderConfig(cfg);
   await writeFileAtomic(configPath(envDir), text);
-  await writeCache(envDir, await cacheKey(text), await parseConfig(text));
+  await writeCache(envDir, cacheKey(text), await parseConfig(text));
 }

@@ -2,7 +2,9 @@
  * `deno task bench:slurm`: the makespan of an 8-task SLURM array whose tasks run
  * `venvoy run --name X --command true`, against the same array running
  * `apptainer exec SIF true` typed by hand (the environment's own SIF), alternated in one
- * run; prints the ratio of the medians (target <= 1.2).
+ * run; prints the ratio of the medians (target <= 1.2). A third array runs the same
+ * `apptainer exec` from a 3-line Deno program (spawn, wait, exit with its code): the floor,
+ * what any program on Deno pays, printed as a ratio too.
  *
  * As on a cluster: the tasks run as the lab's non-root user on a compute-node PATH
  * (apptainer, SLURM, deno; no podman, no docker; tests/integration/hpc.ts), the program is
@@ -74,11 +76,23 @@ try {
   if (imp.code !== 0) throw new Error(`import as the user failed: ${imp.stderr}`);
   const sif = JSON.parse(imp.stdout).image as string;
 
+  // The floor: the least any Deno program adds that starts the same command and waits for
+  // it (Deno's own start and exit, one spawn). venvoy cannot be cheaper than this.
+  const floorDir = await c.userDir("floor");
+  const spawner = join(floorDir, "spawn.js");
+  await c.giveFile(
+    spawner,
+    "const [cmd, ...args] = Deno.args;\n" +
+      "const p = new Deno.Command(cmd, { args, stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' }).spawn();\n" +
+      "Deno.exit((await p.status).code);\n",
+    0o644,
+  );
   const kinds = {
     venvoy: `venvoy run --name ${NAME} --command true`,
     apptainer: `apptainer exec ${sif} true`,
+    floor: `deno run -A --no-config --no-lock --quiet ${spawner} apptainer exec ${sif} true`,
   };
-  const spans: Record<keyof typeof kinds, number[]> = { venvoy: [], apptainer: [] };
+  const spans: Record<keyof typeof kinds, number[]> = { venvoy: [], apptainer: [], floor: [] };
   const array = async (kind: keyof typeof kinds, round: number): Promise<number> => {
     const dir = await c.userDir(`${kind}-${round}`);
     const script = join(dir, "job.sh");
@@ -113,9 +127,11 @@ try {
   };
   await array("venvoy", 0); // warm: the user's unpacked program, the page cache
   await array("apptainer", 0);
+  await array("floor", 0);
   for (let r = 1; r <= ROUNDS; r++) {
     spans.venvoy.push(await array("venvoy", r));
     spans.apptainer.push(await array("apptainer", r));
+    spans.floor.push(await array("floor", r));
   }
   const show = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" ");
   console.log(
@@ -125,6 +141,11 @@ try {
   console.log(
     `${TASKS}-task array of \`apptainer exec SIF true\`: median makespan ` +
       `${median(spans.apptainer).toFixed(3)} s (${show(spans.apptainer)})`,
+  );
+  console.log(
+    `${TASKS}-task array of a 3-line Deno program spawning it (the floor): median makespan ` +
+      `${median(spans.floor).toFixed(3)} s (${show(spans.floor)}), ratio ` +
+      `${(median(spans.floor) / median(spans.apptainer)).toFixed(3)}`,
   );
   // Where the time goes: CPU per session (user + system, the command and its children, by
   // bash's `times`), one after another as the user. The array is CPU-bound on a small node,
@@ -151,6 +172,7 @@ try {
     const [what, cmd] of [
       ["apptainer exec SIF true (by hand)", kinds.apptainer],
       ["venvoy run --command true (all of it)", kinds.venvoy],
+      ["the floor: a Deno program spawning it", kinds.floor],
       ["deno run of an empty script", `deno run --no-config --no-lock --quiet ${empty}`],
       ["venvoy --version", "venvoy --version"],
     ]
@@ -158,8 +180,9 @@ try {
   console.log("CPU per session (user + system; the mean of 10 in a row):");
   for (const [what, ms] of cpu) console.log(`  ${what.padEnd(40)} ${ms.toFixed(0).padStart(4)} ms`);
   console.log(
-    `  venvoy's own share of a session: ${(cpu[1][1] - cpu[0][1]).toFixed(0)} ms, of which ` +
-      `Deno's start and exit: ${cpu[2][1].toFixed(0)} ms`,
+    `  venvoy's own share of a session: ${(cpu[1][1] - cpu[0][1]).toFixed(0)} ms; the floor's: ` +
+      `${(cpu[2][1] - cpu[0][1]).toFixed(0)} ms, of which Deno's start and exit: ` +
+      `${cpu[3][1].toFixed(0)} ms`,
   );
   const ratio = median(spans.venvoy) / median(spans.apptainer);
   console.log(`ratio: ${ratio.toFixed(3)} (target <= ${TARGET})`);

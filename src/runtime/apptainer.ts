@@ -107,11 +107,15 @@ export class ApptainerRuntime implements ContainerRuntime {
     return { ...(data?.data?.attributes?.labels ?? {}) };
   }
 
+  gpuArgs(): string[] {
+    return ["--nv"];
+  }
+
   runArgv(spec: RunSpec): string[] {
     const argv = [this.binary, spec.command.length ? "exec" : "run"];
     // Only what the image and venvoy set: no host variables leak into the environment.
     argv.push("--cleanenv");
-    if (spec.gpus) argv.push("--nv");
+    if (spec.gpus) argv.push(...this.gpuArgs());
     if (spec.noHome) argv.push("--no-home");
     if (spec.network) argv.push("--net", "--network", spec.network);
     for (const m of spec.mounts ?? []) argv.push("--mount", bindFlag(m));

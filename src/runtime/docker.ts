@@ -26,10 +26,14 @@ export class DockerRuntime extends OciCli {
    * (containers/podman#18889). The container is named, its real exit code read back,
    * and it is removed afterwards, on every backend alike.
    */
+  gpuArgs(): string[] {
+    return ["--gpus", "all"];
+  }
+
   runArgv(spec: RunSpec): string[] {
     const argv = [this.binary, "run"];
     if (spec.user) argv.push("--user", `${spec.user.uid}:${spec.user.gid}`);
-    if (spec.gpus) argv.push("--gpus", "all");
+    if (spec.gpus) argv.push(...this.gpuArgs());
     argv.push(...this.commonRunFlags(spec), spec.image, ...spec.command);
     return argv;
   }

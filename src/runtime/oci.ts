@@ -64,6 +64,7 @@ export abstract class OciCli implements ContainerRuntime {
 
   /** argv for the run itself. */
   abstract runArgv(spec: RunSpec): string[];
+  abstract gpuArgs(): string[];
 
   async run(spec: RunSpec): Promise<number> {
     const res = await this.runner.run(this.runRequest(spec));

@@ -25,6 +25,11 @@ export class PodmanRuntime extends OciCli {
     return ["--format", "docker-archive"];
   }
 
+  /** CDI: the NVIDIA Container Toolkit's generated spec names every GPU nvidia.com/gpu=all. */
+  gpuArgs(): string[] {
+    return ["--device", "nvidia.com/gpu=all"];
+  }
+
   runArgv(spec: RunSpec): string[] {
     const argv = [this.binary, "run", "--rm"];
     if (spec.user) {
@@ -34,8 +39,7 @@ export class PodmanRuntime extends OciCli {
       if (this.rootless) argv.push("--userns=keep-id");
       else argv.push("--user", `${spec.user.uid}:${spec.user.gid}`);
     }
-    // CDI: the NVIDIA Container Toolkit's generated spec names every GPU nvidia.com/gpu=all.
-    if (spec.gpus) argv.push("--device", "nvidia.com/gpu=all");
+    if (spec.gpus) argv.push(...this.gpuArgs());
     argv.push(...this.commonRunFlags(spec), spec.image, ...spec.command);
     return argv;
   }

@@ -109,6 +109,11 @@ export interface ContainerRuntime {
   inspect(ref: string): Promise<ImageInfo | null>;
   /** Runs to completion and returns the command's exit code. */
   run(spec: RunSpec): Promise<number>;
+  /**
+   * The run flags that make the host's GPUs reachable (RunSpec.gpus): apptainer --nv, podman
+   * nvidia.com/gpu=all (CDI), docker --gpus all. Also what an editor's container is given.
+   */
+  gpuArgs(): string[];
   /** Writes the image to a file: a docker-archive, or for SIF engines a copy of the SIF. */
   save(ref: string, archivePath: string): Promise<ArchiveKind>;
   /**

@@ -4,7 +4,7 @@
  * editor's dev-container URI. A missing editor falls back to a shell.
  */
 import { join } from "../util/path.ts";
-import { PERSIST, PERSIST_DIR } from "../recipe/mod.ts";
+import { PERSIST, PERSIST_DIR } from "../recipe/plan.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
 import { csvFields } from "../runtime/oci.ts";
@@ -27,6 +27,10 @@ export interface EditorSession {
   home: string | null;
   extraMounts: Mount[];
   extraEnv: [string, string][];
+  /** `run --read-only`: the editor's container gets persist/ read-only too. */
+  readOnly?: boolean;
+  /** `run --gpus`: the runtime's GPU flags join the container's runArgs. */
+  gpus?: boolean;
 }
 
 /**
@@ -50,7 +54,11 @@ export function devcontainerMount(m: Mount): string {
 export function devcontainerJson(env: LoadedEnv, s: EditorSession): Record<string, unknown> {
   const mount = devcontainerMount;
   const mounts = [
-    mount({ source: join(env.dir, PERSIST_DIR), target: PERSIST }),
+    mount({
+      source: join(env.dir, PERSIST_DIR),
+      target: PERSIST,
+      ...(s.readOnly ? { readOnly: true } : {}),
+    }),
     ...(s.home ? [mount({ source: s.home, target: s.home })] : []),
     ...s.extraMounts.map(mount),
   ];
@@ -68,7 +76,13 @@ export function devcontainerJson(env: LoadedEnv, s: EditorSession): Record<strin
     workspaceMount: "source=${localWorkspaceFolder},target=/workspace,type=bind",
     mounts,
     containerEnv,
-    runArgs: ["--label", "org.venvoy.managed=true", "--label", `org.venvoy.env=${env.name}`],
+    runArgs: [
+      "--label",
+      "org.venvoy.managed=true",
+      "--label",
+      `org.venvoy.env=${env.name}`,
+      ...(s.gpus ? s.runtime.gpuArgs() : []),
+    ],
     postStartCommand: "/opt/venvoy/bin/venvoy-entry true",
     updateRemoteUserUID: true,
     customizations: {

@@ -174,7 +174,16 @@ async function runSession(
     const launched = await whileAutoSaving(
       ctx,
       env,
-      () => launchEditor(ctx, env, { runtime, image, home, extraMounts, extraEnv }),
+      () =>
+        launchEditor(ctx, env, {
+          runtime,
+          image,
+          home,
+          extraMounts,
+          extraEnv,
+          readOnly: opts.readOnly,
+          gpus: opts.gpus,
+        }),
     );
     if (launched) return;
   }

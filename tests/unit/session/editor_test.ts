@@ -2,7 +2,7 @@ import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { devcontainerJson, devcontainerMount } from "../../../src/session/editor.ts";
 import type { EnvConfig } from "../../../src/env/config.ts";
 import type { LoadedEnv } from "../../../src/env/store.ts";
-import { PodmanRuntime } from "../../../src/runtime/mod.ts";
+import { DockerRuntime, PodmanRuntime } from "../../../src/runtime/mod.ts";
 import { mountFlag } from "../../../src/runtime/oci.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
@@ -79,4 +79,35 @@ Deno.test("devcontainer.json: a mount path with a line break is refused (exit 2)
     () => devcontainerJson(env("/srv/x\ny"), session(null)),
     (e) => e instanceof UsageError && e.exitCode === 2 && /line break/.test(e.message),
   );
+});
+
+Deno.test("devcontainer.json: run --read-only and --gpus reach the editor's container", async (t) => {
+  const plain = devcontainerJson(env("/srv/study"), session(null));
+  assertEquals(
+    (plain.mounts as string[])[0],
+    "source=/srv/study/persist,target=/opt/venvoy/persist,type=bind",
+  );
+  assertEquals(plain.runArgs, [
+    "--label",
+    "org.venvoy.managed=true",
+    "--label",
+    "org.venvoy.env=study",
+  ]);
+  await t.step("--read-only: persist/ is mounted read-only", () => {
+    const json = devcontainerJson(env("/srv/study"), { ...session(null), readOnly: true });
+    assertEquals(
+      (json.mounts as string[])[0],
+      "source=/srv/study/persist,target=/opt/venvoy/persist,type=bind,readonly",
+    );
+  });
+  await t.step("--gpus: the engine's own GPU flags (podman: CDI; docker: --gpus all)", () => {
+    const podman = devcontainerJson(env("/srv/study"), { ...session(null), gpus: true });
+    assertEquals((podman.runArgs as string[]).slice(4), ["--device", "nvidia.com/gpu=all"]);
+    const docker = devcontainerJson(env("/srv/study"), {
+      ...session(null),
+      runtime: new DockerRuntime(new RecordingRunner(), "/usr/bin/docker"),
+      gpus: true,
+    });
+    assertEquals((docker.runArgs as string[]).slice(4), ["--gpus", "all"]);
+  });
 });

@@ -51,7 +51,8 @@ export class ProcessError extends VenvoyError {
     result: { code: number; stderr: string },
     options: ErrorOptions & { what?: string } = {},
   ) {
-    const tail = lastLines(result.stderr, 8);
+    // The engine's own words, but escaped: its stderr can echo what an image or archive holds.
+    const tail = lastLines(result.stderr, 8).split("\n").map((l) => printable(l)).join("\n");
     super(
       `${options.what ?? argv[0]} failed (exit ${result.code})${tail ? `:\n${tail}` : ""}`,
       options,
@@ -97,16 +98,20 @@ export function lastLines(text: string, n: number): string {
 }
 
 /**
- * `s` safe to show on a terminal: control characters (C0 including newline, DEL, C1) are
- * written as escapes (`\n`, `\x1b`, `\u009b`), so a name taken from an untrusted file can
- * neither move the cursor, recolour the screen nor fake a line of venvoy's own output.
+ * `s` safe to show on a terminal: control characters (C0 including newline, DEL, C1, and the
+ * line and paragraph separators) are written as escapes (`\n`, `\x1b`, `\u009b`), and a
+ * backslash as `\\`, so a name taken from an untrusted file can neither move the cursor,
+ * recolour the screen nor fake a line of venvoy's own output. Longer than `max`: cut, with `…`.
  */
-export function printable(s: string): string {
+export function printable(s: string, max = Infinity): string {
   // deno-lint-ignore no-control-regex
-  return s.replace(/[\x00-\x1f\x7f-\x9f\\]/g, (c) => {
+  const esc = s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\\]/g, (c) => {
     const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\" };
     if (named[c]) return named[c];
     const code = c.charCodeAt(0);
-    return code < 0x80 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u00${code.toString(16)}`;
+    return code < 0x80
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
   });
+  return esc.length > max ? `${esc.slice(0, max)}…` : esc;
 }

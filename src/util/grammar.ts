@@ -7,27 +7,15 @@
  * A newline (or any other control character) is refused everywhere: in a definition file
  * it starts a new section (`%setup` runs on the host), in a Dockerfile a new instruction.
  */
-import { UsageError } from "../ui/errors.ts";
+import { printable, UsageError } from "../ui/errors.ts";
 
 /** A value refused by its grammar. Exit 2, like every other bad input. */
 export class GrammarError extends UsageError {
   readonly what: string;
   constructor(what: string, value: string, why: string, hint?: string) {
-    super(`invalid ${what} '${printable(value)}': ${why}`, { hint });
+    super(`invalid ${what} '${printable(value, 200)}': ${why}`, { hint });
     this.what = what;
   }
-}
-
-/** The value for a message: control characters shown escaped, long values cut. */
-export function printable(value: string): string {
-  // deno-lint-ignore no-control-regex
-  const esc = value.replace(/[\x00-\x1f\x7f\u0080-\u009f\u2028\u2029]/g, (c) => {
-    if (c === "\n") return "\\n";
-    if (c === "\r") return "\\r";
-    if (c === "\t") return "\\t";
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-  });
-  return esc.length > 200 ? `${esc.slice(0, 200)}…` : esc;
 }
 
 // deno-lint-ignore no-control-regex

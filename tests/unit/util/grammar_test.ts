@@ -5,10 +5,9 @@ import {
   isImageRef,
   isPythonName,
   isPythonVersion,
-  printable,
   shellQuote,
 } from "../../../src/util/grammar.ts";
-import { UsageError } from "../../../src/ui/errors.ts";
+import { printable, ProcessError, UsageError } from "../../../src/ui/errors.ts";
 
 const HEX = "0123456789abcdef".repeat(4);
 
@@ -86,7 +85,19 @@ Deno.test("a line break or control character is refused, and shown escaped", () 
   throws(() => checkLine("x", "a\rb"), /line break/);
   throws(() => checkLine("x", "a\x1b[2Jb"), /control character/);
   assertEquals(checkLine("x", "a b"), "a b");
-  assertEquals(printable("a\x1bb"), "a\\u001bb");
+  assertEquals(printable("a\x1bb"), "a\\x1bb");
+  assertEquals(printable("a\u2028b\\", 3), "a\\u…");
+});
+
+Deno.test("an engine's stderr in an error is shown escaped, line by line", () => {
+  const e = new ProcessError(["podman", "load"], {
+    code: 125,
+    stderr: "Error: bad tag \x1b[2J\x1b[31mevil\u009b\nsecond line\n",
+  });
+  assertEquals(
+    e.message,
+    "podman failed (exit 125):\nError: bad tag \\x1b[2J\\x1b[31mevil\\u009b\nsecond line",
+  );
 });
 
 Deno.test("shellQuote: one word, whatever it holds", async () => {

@@ -12,14 +12,14 @@
  * imported by the user (a SIF). The makespan is taken from the tasks' own clocks (first
  * start to last end, `date +%s.%N` around the command), so sbatch's polling does not count.
  * Needs root, the lab user and the cluster (tests/lab/setup.sh, tests/lab/setup-slurm.sh).
- * VENVOY_BENCH_ROUNDS (default 5) arrays of each kind.
+ * VENVOY_BENCH_ROUNDS (default 9: the lab's makespans are noisy) arrays of each kind.
  */
 import { join } from "node:path";
 import { cluster, clusterSkip, jobId, LAB_USER } from "../tests/integration/hpc.ts";
 
 const VENVOY = new URL("../dist/venvoy", import.meta.url).pathname;
 const BASE = Deno.env.get("VENVOY_BENCH_BASE") ?? "localhost/venvoy-lab/python:3.11";
-const ROUNDS = Number(Deno.env.get("VENVOY_BENCH_ROUNDS") ?? "5");
+const ROUNDS = Number(Deno.env.get("VENVOY_BENCH_ROUNDS") ?? "9");
 const TASKS = 8;
 const TARGET = 1.2;
 const NAME = `bench-slurm-${crypto.randomUUID().slice(0, 6)}`;

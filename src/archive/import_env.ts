@@ -242,6 +242,7 @@ async function importDockerfile(
       rVersion: d.runtime === "r" ? d.version ?? undefined : undefined,
       baseImage: d.baseImage ?? d.basePinned ?? undefined,
       baseImagePinned: d.basePinned ?? undefined,
+      ...(d.asOf ? { asOf: d.asOf } : {}),
     },
     pins: d.runtime === "r" ? d.r : d.python,
     conda: d.conda.length,
@@ -324,7 +325,8 @@ async function rebuildFromPins(
       rVersion: runtime === "r" ? meta.rVersion : undefined,
       baseImage: base,
       requirements: reqFile,
-      // environment.yml's x-venvoy.as_of: the rebuild resolves as of the same date.
+      // environment.yml's x-venvoy.as_of, a Dockerfile's org.venvoy.as_of: the rebuild
+      // resolves as of the same date.
       ...(meta.asOf ? { asOf: meta.asOf } : {}),
     });
   } catch (e) {

@@ -89,6 +89,7 @@ export async function standaloneSpecFor(
     channels: reading.channels,
     offline: options.offline,
     created: (options.now ?? new Date()).toISOString(),
+    asOf: c.as_of ?? null,
   };
 }
 

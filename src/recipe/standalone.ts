@@ -15,6 +15,7 @@
  * `ARG PIP_CERT` (empty): set with --build-arg, pip uses a mirror or a proxy's CA bundle.
  */
 import { LOCK_FILE, VENDOR } from "./plan.ts";
+import { asOfEnv } from "./python.ts";
 import { validateName } from "../util/names.ts";
 import {
   checkCondaChannel,
@@ -26,6 +27,7 @@ import {
   checkRuntimeVersion,
   checkUrl,
   checkVenvoyVersion,
+  GrammarError,
 } from "../util/grammar.ts";
 
 export interface StandalonePkg {
@@ -55,6 +57,11 @@ export interface StandaloneSpec {
   offline: boolean;
   /** Written into the header comment. */
   created?: string;
+  /**
+   * `init --as-of`: a label (an import keeps the date), and the variables that make installs
+   * in the built image resolve as of that day, set after the pinned installs.
+   */
+  asOf?: string | null;
 }
 
 /** What FROM takes for a pin: a bare image ID for local images, else the digest reference. */
@@ -107,6 +114,7 @@ function labels(spec: StandaloneSpec): [string, string][] {
     ["version", spec.venvoyVersion],
     ["standalone", spec.offline ? "offline" : "online"],
   );
+  if (spec.asOf) out.push(["as_of", spec.asOf]);
   return out;
 }
 
@@ -121,6 +129,9 @@ export function checkStandaloneSpec(spec: StandaloneSpec): void {
   if (spec.version !== null) checkRuntimeVersion("runtime version", spec.version);
   checkImageRef(spec.baseImage, { what: "base image", sif: true });
   checkImageRef(spec.basePinned, { what: "pinned base image" });
+  if (spec.asOf && !/^\d{4}-\d{2}-\d{2}$/.test(spec.asOf)) {
+    throw new GrammarError("as-of date", spec.asOf, "not a date YYYY-MM-DD");
+  }
   checkVenvoyVersion(spec.venvoyVersion);
   if (spec.created !== undefined) checkLine("creation time", spec.created);
   for (const p of spec.python) checkPythonPackage(p.name, p.version);
@@ -212,6 +223,8 @@ export function standaloneDockerfile(spec: StandaloneSpec): string {
   const r = rLine(spec);
   if (r) steps.push(r);
   if (steps.length) lines.push(`RUN set -eu; \\\n    ${steps.join("; \\\n    ")}`);
+  const asOf = asOfEnv(spec.asOf ?? undefined);
+  if (asOf.length) lines.push(`ENV ${asOf.map(([k, v]) => `${k}=${v}`).join(" ")}`);
   lines.push("WORKDIR /workspace", "");
   return lines.join("\n");
 }
@@ -229,6 +242,8 @@ export interface StandaloneDescription {
   /** `repository` is the repository's URL here. */
   r: StandalonePkg[];
   conda: StandalonePkg[];
+  /** The `init --as-of` date it was made with, or null. */
+  asOf: string | null;
 }
 
 /**
@@ -259,6 +274,7 @@ export function parseStandaloneDockerfile(text: string): StandaloneDescription |
     basePinned: label.get("base") ?? null,
     venvoyVersion: label.get("version") ?? null,
     offline: label.get("standalone") === "offline",
+    asOf: /^\d{4}-\d{2}-\d{2}$/.test(label.get("as_of") ?? "") ? label.get("as_of")! : null,
     python: [...steps.matchAll(/"([A-Za-z0-9][A-Za-z0-9._-]*)==([^"\s]+)"/g)].map((m) => ({
       name: m[1],
       version: m[2],

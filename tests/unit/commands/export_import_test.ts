@@ -438,6 +438,7 @@ Deno.test("import: a venvoy Dockerfile is rebuilt with initEnv from its base and
       "a local pin: the base's name (the yaml rule)",
     );
     assert(requirements.endsWith("\nsix==1.16.0\n"), requirements);
+    assertEquals(opts.asOf, undefined, "no date in the file: none given");
     assertEquals(got.format, "dockerfile");
     assertEquals(got.name, "copy");
     assertEquals(got.unmet, []);
@@ -461,6 +462,17 @@ Deno.test("import: a venvoy Dockerfile is rebuilt with initEnv from its base and
       (e: unknown) => e instanceof UsageError && /import the tarball/.test(e.hint ?? ""),
     );
     assertEquals(calls.length, 2);
+    // Made with init --as-of: the rebuild resolves as of the same date.
+    const dated = join(w.root, "Dockerfile.dated");
+    await Deno.writeTextFile(
+      dated,
+      (await Deno.readTextFile(df)).replace(
+        'standalone="online"',
+        'standalone="online" \\\n      org.venvoy.as_of="2020-01-01"',
+      ),
+    );
+    await importEnv(w.ctx, dated, { name: "dated" }, deps);
+    assertEquals(calls[2].opts.asOf, "2020-01-01");
     assertEquals(w.runner.argvs, [], "nothing ran but the (fake) init");
   } finally {
     await Deno.remove(w.root, { recursive: true });

@@ -117,6 +117,7 @@ Deno.test("standalone Dockerfile: pinned base (overridable), pinned versions, no
     python: base.python,
     r: [],
     conda: [],
+    asOf: null,
   });
   assertEquals(parseStandaloneDockerfile("FROM python:3.11\nLABEL a=b\nRUN true\n"), null);
   // A mirror or a proxy's CA for pip, only when given (empty: unset, pip's defaults).
@@ -152,6 +153,35 @@ Deno.test("standalone Dockerfile: pinned base (overridable), pinned versions, no
   const conda = standaloneDockerfile({ ...base, conda: [{ name: "zlib", version: "1.3" }] });
   assertEquals(parseStandaloneDockerfile(conda)?.conda, [{ name: "zlib", version: "1.3" }]);
   assertEquals(parseStandaloneDockerfile(conda)?.python, base.python);
+});
+
+Deno.test("standalone Dockerfile: init --as-of travels as a label and the image's variables", () => {
+  const spec = {
+    name: "demo",
+    runtime: "python" as const,
+    version: "3.11",
+    baseImage: "python:3.11-slim",
+    basePinned: `docker.io/library/python@sha256:${"c".repeat(64)}`,
+    venvoyVersion: "0.1.0",
+    python: [{ name: "six", version: "1.13.0" }],
+    r: [],
+    conda: [],
+    offline: false,
+  };
+  assert(!standaloneDockerfile(spec).includes("as_of"));
+  assert(!standaloneDockerfile(spec).includes("UV_EXCLUDE_NEWER"));
+  const text = standaloneDockerfile({ ...spec, asOf: "2020-01-01" });
+  assert.match(text, /org\.venvoy\.as_of="2020-01-01"/);
+  // After the pinned installs (which the date must not filter), before WORKDIR.
+  assert.match(
+    text,
+    /"six==1\.13\.0"\nENV UV_EXCLUDE_NEWER=2020-01-01T00:00:00Z PIP_UPLOADED_PRIOR_TO=2020-01-01T00:00:00Z\nWORKDIR \/workspace\n$/,
+  );
+  assertEquals(parseStandaloneDockerfile(text)?.asOf, "2020-01-01");
+  assert.throws(
+    () => standaloneDockerfile({ ...spec, asOf: "2020-01-01\nRUN id" }),
+    /invalid as-of date/,
+  );
 });
 
 Deno.test("freeze, R: exact source versions from the repository, then its Archive/", () => {

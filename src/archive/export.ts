@@ -14,6 +14,7 @@ import type { ContainerRuntime, ImageInfo } from "../runtime/types.ts";
 import { ProcessError, UsageError, VenvoyError } from "../ui/errors.ts";
 import { CONFIG_CACHE, type EnvConfig, readConfig } from "../env/config.ts";
 import { STAMP_RECORD } from "../snapshot/quick.ts";
+import { SBOM_FILE } from "../sbom/cyclonedx.ts";
 import {
   CHECKSUMS_NAME,
   checksumsText,
@@ -179,7 +180,7 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
     await writer.addBytes("README.md", renderReadme(manifest));
     await writer.addBytes("restore.sh", renderRestoreScript(manifest), { mode: 0o755 });
     // The bill of materials, covered by SHA256SUMS and the manifest like every member.
-    await writer.addBytes(SBOM_MEMBER, await archiveSbom(options, envDir, ref));
+    await writer.addBytes(SBOM_FILE, await archiveSbom(options, envDir, ref));
     if (options.snapshotDir) {
       for (const f of ["environment.yml", "renv.lock"]) {
         const p = join(options.snapshotDir, f);
@@ -204,33 +205,23 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
   }
 }
 
-export const SBOM_MEMBER = "sbom.cdx.json";
-
-/** sbom.cdx.json; if the image cannot be asked for its OS packages, without them (warned). */
+/** sbom.cdx.json of the archive's image (sbom/mod.ts exportSbom). */
 async function archiveSbom(
   options: ExportArchiveOptions,
   envDir: string,
   ref: string,
 ): Promise<string> {
   const { hostUser } = await import("../env/host.ts");
-  const sbom = await import("../sbom/mod.ts");
-  const config = await readConfig(envDir, { cache: false });
-  const common = {
+  const { exportSbom } = await import("../sbom/mod.ts");
+  return await exportSbom({
     runtime: options.runtime,
     envDir,
-    config,
+    config: await readConfig(envDir, { cache: false }),
     image: ref,
     venvoyVersion: options.venvoyVersion,
     user: hostUser(),
-  };
-  try {
-    return (await sbom.generateSbom(common)).text;
-  } catch (e) {
-    options.onWarning?.(
-      `the SBOM lists no OS packages: ${(e as Error).message}`,
-    );
-    return (await sbom.generateSbom({ ...common, osPackages: sbom.noOsPackages() })).text;
-  }
+    onWarning: options.onWarning,
+  });
 }
 
 function baseManifest(

@@ -41,6 +41,7 @@ import {
 } from "./import.ts";
 import type { VerifiedArchive } from "./reader.ts";
 import { FORMAT_VERSION, type Manifest, MANIFEST_NAME } from "./manifest.ts";
+import { SBOM_FILE } from "../sbom/cyclonedx.ts";
 import { TarGzWriter, writeOutputFile } from "./writer.ts";
 
 /** env/ files copied into a tarball (those that exist). */
@@ -199,6 +200,8 @@ export interface TarballOptions {
   engine: string;
   /** Runs `venvoy freeze` when the lock is missing or stale. */
   freeze: () => Promise<void>;
+  /** sbom.cdx.json's text (the environment's image asked for its OS packages); none: left out. */
+  sbom?: () => Promise<string>;
   onProgress?: (bytes: number) => void;
   now?: Date;
 }
@@ -225,6 +228,8 @@ network and without venvoy:
   against its sha256 in \`requirements.lock\` (R source packages from \`vendor/R\`).
 - \`environment.yml\` (and \`renv.lock\` for R) list the exact package versions.
 - \`env/\` is venvoy's own record of the environment (config.yaml, requirement lists).
+- \`sbom.cdx.json\` is its CycloneDX bill of materials (Python and R packages, the base's OS
+  packages).
 - \`manifest.json\` has the sha256 of every file; \`venvoy import THIS.tar.gz\` checks them
   all, then recreates the environment and rebuilds it offline.
 `;
@@ -269,6 +274,7 @@ export async function exportTarball(env: LoadedEnv, o: TarballOptions): Promise<
     await writer.addBytes("Dockerfile", standaloneDockerfile(spec));
     await writer.addBytes("README.md", readme(env.name));
     await writer.addBytes(LOCK_FILE, lockText);
+    if (o.sbom) await writer.addBytes(SBOM_FILE, await o.sbom());
     for (const f of wheels.files) await writer.addFile(`vendor/${f}`, join(vendor, f));
     for (const f of await filesIn(join(vendor, "R"), /\.tar\.gz$/)) {
       await writer.addFile(`vendor/R/${f}`, join(vendor, "R", f));
@@ -431,6 +437,21 @@ export async function exportStandalone(
     projectDir: o.projectDir,
     engine: env.config.engine,
     now: ctx.now,
+    sbom: async () => {
+      const { runtimeFor, imageFor } = await import("../session/mod.ts");
+      const { hostUser } = await import("../env/host.ts");
+      const { exportSbom } = await import("../sbom/mod.ts");
+      const runtime = await runtimeFor(ctx, env);
+      return await exportSbom({
+        runtime,
+        envDir: env.dir,
+        config: env.config,
+        image: imageFor(runtime, env),
+        venvoyVersion: ctx.venvoyVersion,
+        user: hostUser(),
+        onWarning: (m) => ctx.note(`warning: ${m}`),
+      });
+    },
     freeze: async () => {
       ctx.note(`'${env.name}' is not frozen (or changed since): running venvoy freeze first`);
       const { freezeEnv } = await import("../snapshot/freeze_run.ts");

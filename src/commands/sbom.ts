@@ -20,7 +20,7 @@ Python distribution in the image and in persist/ (pkg:pypi, with the wheel hashe
 requirements.lock after \`venvoy freeze\`), R packages (pkg:cran), conda packages
 (pkg:conda), the base image (pkg:oci with its digest), and venvoy as the tool. The same
 environment gives the same bytes: no timestamp, and a serialNumber derived from the
-content. Every \`venvoy export --format archive\` carries it as sbom.cdx.json.
+content. Every \`venvoy export --format archive\` or \`tarball\` carries it as sbom.cdx.json.
 
 Examples:
   venvoy sbom --name study > study.cdx.json

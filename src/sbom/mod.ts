@@ -164,3 +164,32 @@ export async function generateSbom(o: GenerateOptions): Promise<GeneratedSbom> {
   };
   return { text, counts };
 }
+
+/**
+ * sbom.cdx.json for an export (archive, tarball): the environment's packages and its image's
+ * OS packages; if the image cannot be asked for those, without them, and `onWarning` says so.
+ */
+export async function exportSbom(o: {
+  runtime: ContainerRuntime;
+  envDir: string;
+  config: EnvConfig;
+  image: string;
+  venvoyVersion: string;
+  user?: { uid: number; gid: number };
+  onWarning?: (message: string) => void;
+}): Promise<string> {
+  const common = {
+    runtime: o.runtime,
+    envDir: o.envDir,
+    config: o.config,
+    image: o.image,
+    venvoyVersion: o.venvoyVersion,
+    user: o.user,
+  };
+  try {
+    return (await generateSbom(common)).text;
+  } catch (e) {
+    o.onWarning?.(`the SBOM lists no OS packages: ${(e as Error).message}`);
+    return (await generateSbom({ ...common, osPackages: noOsPackages() })).text;
+  }
+}

@@ -249,6 +249,7 @@ Deno.test("tarball: Dockerfile, lock, locked wheels only, env/, manifest verifie
       projectDir: join(root, "proj"),
       engine: "podman",
       freeze,
+      sbom: () => Promise.resolve('{"bomFormat":"CycloneDX"}\n'),
     });
     assertEquals(froze, 1, "no lock: freeze first");
     assert(res.froze && res.path === out && /^[0-9a-f]{64}$/.test(res.sha256));
@@ -266,8 +267,13 @@ Deno.test("tarball: Dockerfile, lock, locked wheels only, env/, manifest verifie
         "env/config.yaml",
         "env/requirements.txt",
         "requirements.lock",
+        "sbom.cdx.json",
         "vendor/six-1.16.0-py2.py3-none-any.whl",
       ]);
+      assertEquals(
+        await Deno.readTextFile(join(v.dir, "sbom.cdx.json")),
+        '{"bomFormat":"CycloneDX"}\n',
+      );
       assertEquals(v.manifest.image.base, `sha256:${"d".repeat(64)}`);
       assert.match(
         await Deno.readTextFile(join(v.dir, "Dockerfile")),

@@ -140,14 +140,17 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
   // The allow-list and the names are checked before the (slow) save: a refusal writes nothing.
   const plan = await planEnvTree(envDir);
   const now = options.now ?? new Date();
+  const spoolRoot = options.spoolDir ?? dirname(output);
+  // Before the writer: its file opens in the background, and a folder made after that
+  // open started made the export fail (ENOENT) now and then.
+  await Deno.mkdir(dirname(output), { recursive: true });
+  await Deno.mkdir(spoolRoot, { recursive: true });
   const writer = await TarGzWriter.create(output, {
     force: options.force,
     level: options.level,
     mtime: Math.floor(now.getTime() / 1000),
     onProgress: (bytes) => options.onProgress?.({ phase: "write", bytes }),
   });
-  const spoolRoot = options.spoolDir ?? dirname(output);
-  await Deno.mkdir(spoolRoot, { recursive: true });
   await removeStaleTempDirs([spoolRoot, dirname(envDir)]); // issue 11.13: killed runs' debris
   const spoolDir = await Deno.makeTempDir({ dir: spoolRoot, prefix: ".venvoy-export-" });
   try {

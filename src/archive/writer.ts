@@ -237,6 +237,9 @@ export class TarGzWriter {
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // A file stream that failed (or closed) already emits nothing more: waiting for it
+    // would leave this promise pending for ever.
+    if (this.#file.closed || this.#file.destroyed) return;
     await new Promise<void>((resolve) => {
       this.#file.once("close", () => resolve());
       this.#file.once("error", () => resolve());

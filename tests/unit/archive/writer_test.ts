@@ -184,3 +184,17 @@ Deno.test("TarGzWriter refuses a member name with a newline (exit 2) and abort l
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("TarGzWriter: a file that cannot be opened is an error, and abort() returns", async () => {
+  const root = await tempDir("venvoy-writer-");
+  // The folder does not exist: the file stream fails (in the background) and closes.
+  const w = await TarGzWriter.create(join(root, "missing", "out.tar.gz"));
+  await new Promise((r) => setTimeout(r, 50)); // let the background open fail
+  await assert.rejects(
+    w.addBytes("README.md", "x"),
+    (e: Error) => /cannot write .*out\.tar\.gz: .*(ENOENT|no such file)/.test(e.message),
+  );
+  // Before, this waited for a 'close' the stream had emitted already: pending for ever.
+  await w.abort();
+  assertEquals([...Deno.readDirSync(root)], []);
+});

@@ -10,6 +10,7 @@
 import { writeFileAtomic } from "../util/atomic.ts";
 import { join } from "../util/path.ts";
 import { VenvoyError } from "../ui/errors.ts";
+import { VERSION } from "../version.ts";
 import type { EnvRuntime } from "./spec.ts";
 
 export interface EnvConfig {
@@ -127,11 +128,17 @@ export async function parseConfig(text: string, source = "config.yaml"): Promise
 }
 
 /**
- * What the cache is good for: this parser's code and the YAML text, kept whole and compared
- * as strings (a few KB: cheaper than hashing them, which cost ~1 ms of every session).
+ * Which parser made a cached result. Not the parser's own source text: the single-file build
+ * holds two copies of this module (run's fast path is bundled whole, scripts/bundle.ts),
+ * minified apart, so `venvoy run` and every other command would each miss the other's cache
+ * and parse the YAML again. Raise PARSER_REVISION when parseConfig reads the same text
+ * differently; a new venvoy version starts afresh anyway.
  */
+const PARSER_REVISION = 1;
+
+/** What the cache is good for: the parser, and the YAML text kept whole (compared as text). */
 function cacheKey(text: string): string {
-  return `${parseConfig.toString()}\0${text}`;
+  return `venvoy ${VERSION}, config parser ${PARSER_REVISION}\0${text}`;
 }
 
 async function writeCache(envDir: string, key: string, config: EnvConfig): Promise<void> {

@@ -32,7 +32,8 @@ export async function venvoy(
   const bin = await venvoyBin();
   const cwd = options.cwd ?? await Deno.makeTempDir({ prefix: "venvoy-cwd-" });
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--no-config", "--no-lock", "--quiet", bin, ...args],
+    // As its shebang runs it (scripts/bundle.ts).
+    args: ["run", "--allow-all", "--no-config", "--no-lock", "--quiet", "--ext=js", bin, ...args],
     cwd,
     env: { NO_COLOR: "1", ...options.env },
     clearEnv: options.clearEnv,

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { type EnvConfig, writeConfig } from "../../src/env/config.ts";
 import { captureSnapshot } from "../../src/snapshot/autosave.ts";
 import { venvoy } from "./cli.ts";
+import { envConfig } from "../fakes/env_config.ts";
 
 Deno.test("a command that reads the environment first records what changed in persist/", async () => {
   const root = await Deno.makeTempDir({ prefix: "venvoy-it-catchup-" });
@@ -21,23 +22,7 @@ Deno.test("a command that reads the environment first records what changed in pe
     const projectDir = join(env.VENVOY_PROJECTS, "demo");
     const site = join(envDir, "persist/python/lib/python3.11/site-packages");
     await Deno.mkdir(site, { recursive: true });
-    const config: EnvConfig = {
-      name: "demo",
-      runtime: "python",
-      python_version: "3.11",
-      r_version: null,
-      created: "2026-01-01T00:00:00Z",
-      host: { system: "linux", architecture: "amd64" },
-      engine: "podman",
-      base_image: "b",
-      base_image_pinned: "b",
-      image: "localhost/venvoy/demo:latest",
-      image_id: null,
-      packages: [],
-      dev_packages: [],
-      package_manager: "pip",
-      venvoy_version: "0.1.0",
-    };
+    const config: EnvConfig = envConfig();
     await writeConfig(envDir, config);
     const first = await captureSnapshot({
       envDir,

@@ -7,6 +7,7 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { CONFIG_CACHE, type EnvConfig, writeConfig } from "../../src/env/config.ts";
 import { venvoy } from "./cli.ts";
+import { envConfig } from "../fakes/env_config.ts";
 
 Deno.test("dist/venvoy: run and the other commands share the parsed-config cache", async () => {
   const root = await Deno.makeTempDir({ prefix: "venvoy-it-cache-" });
@@ -20,23 +21,7 @@ Deno.test("dist/venvoy: run and the other commands share the parsed-config cache
     };
     await Deno.mkdir(env.PATH);
     const envDir = join(env.VENVOY_HOME, "environments", "demo");
-    const config: EnvConfig = {
-      name: "demo",
-      runtime: "python",
-      python_version: "3.11",
-      r_version: null,
-      created: "2026-01-01T00:00:00Z",
-      host: { system: "linux", architecture: "amd64" },
-      engine: "podman",
-      base_image: "b",
-      base_image_pinned: "b",
-      image: "localhost/venvoy/demo:latest",
-      image_id: null,
-      packages: [],
-      dev_packages: [],
-      package_manager: "pip",
-      venvoy_version: "0.1.0",
-    };
+    const config: EnvConfig = envConfig();
     await writeConfig(envDir, config);
     await Deno.remove(join(envDir, CONFIG_CACHE)); // made by the source tree's copy
     const cache = () => Deno.readTextFile(join(envDir, CONFIG_CACHE));

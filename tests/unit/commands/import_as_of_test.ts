@@ -6,6 +6,7 @@ import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import type { InitContext, InitOptions } from "../../../src/env/init.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 Deno.test("import of an environment.yml with x-venvoy.as_of rebuilds as of that date", async () => {
   const root = await tempDir("venvoy-import-asof-");
@@ -43,24 +44,15 @@ Deno.test("import of an environment.yml with x-venvoy.as_of rebuilds as of that 
     const initEnv = async (_ctx: InitContext, opts: InitOptions) => {
       calls.push(opts);
       const dir = join(paths.environments, opts.name!);
-      const config: EnvConfig = {
+      const config: EnvConfig = envConfig({
         name: opts.name!,
-        runtime: "python",
-        python_version: "3.11",
-        r_version: null,
-        created: "2026-01-01T00:00:00Z",
-        host: { system: "linux", architecture: "amd64" },
-        engine: "podman",
         base_image: opts.baseImage!,
         base_image_pinned: "sha256:" + "e".repeat(64),
-        image: `localhost/venvoy/${opts.name}:latest`,
         image_id: "sha256:" + "c".repeat(64),
         packages: ["six==1.13.0"],
-        dev_packages: [],
-        package_manager: "pip",
         venvoy_version: "9.9.9",
         ...(opts.asOf ? { as_of: opts.asOf } : {}),
-      };
+      });
       await writeConfig(dir, config);
       await Deno.writeTextFile(
         join(dir, "base-packages.json"),

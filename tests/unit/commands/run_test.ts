@@ -8,6 +8,7 @@ import { CommandExit } from "../../../src/ui/errors.ts";
 import { writeGlobalConfig } from "../../../src/env/global.ts";
 import { attachUri } from "../../../src/session/editor.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 // Rootful podman runs as the host uid:gid; rootless maps the user with keep-id.
 const userFlags = Deno.uid() === 0 ? ["--user", "1000:100"] : ["--userns=keep-id"];
@@ -20,23 +21,11 @@ async function setup(engine = "podman", names = ["study"]) {
   for (const name of names) {
     const dir = join(paths.environments, name);
     await Deno.mkdir(join(dir, "persist"), { recursive: true });
-    const cfg: EnvConfig = {
+    const cfg: EnvConfig = envConfig({
       name,
-      runtime: "python",
-      python_version: "3.11",
-      r_version: null,
-      created: "2026-01-01T00:00:00Z",
-      host: { system: "linux", architecture: "amd64" },
       engine,
-      base_image: "b",
-      base_image_pinned: "b",
       image: engine === "apptainer" ? join(dir, "image.sif") : `localhost/venvoy/${name}:latest`,
-      image_id: null,
-      packages: [],
-      dev_packages: [],
-      package_manager: "pip",
-      venvoy_version: "0.1.0",
-    };
+    });
     await writeConfig(dir, cfg);
     if (engine === "apptainer") await Deno.writeTextFile(join(dir, "image.sif"), "");
   }

@@ -13,6 +13,7 @@ import { RecordingRunner } from "../../fakes/runner.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
 import { runCli } from "../../../src/cli.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 const NOW = new Date("2026-12-01T12:00:00Z");
 
@@ -88,23 +89,7 @@ Deno.test("venvoy init --as-of with a bad date exits 2 before anything is writte
   }
 });
 
-const config: EnvConfig = {
-  name: "paper",
-  runtime: "python",
-  python_version: "3.11",
-  r_version: null,
-  created: "2026-01-01T00:00:00Z",
-  host: { system: "linux", architecture: "amd64" },
-  engine: "podman",
-  base_image: "b",
-  base_image_pinned: "b",
-  image: "localhost/venvoy/paper:latest",
-  image_id: null,
-  packages: ["six"],
-  dev_packages: [],
-  package_manager: "pip",
-  venvoy_version: "0.1.0",
-};
+const config: EnvConfig = envConfig({ name: "paper", packages: ["six"] });
 
 Deno.test("config.yaml: as_of and cran_url recorded when set, absent otherwise", async () => {
   const without = await renderConfig(config);

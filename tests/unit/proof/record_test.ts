@@ -15,6 +15,7 @@ import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";
 import { IMAGE_ID, validRecord } from "./fixtures.ts";
 import type { RunRequest } from "../../../src/process/mod.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -29,23 +30,7 @@ async function setup() {
   );
   const dir = join(paths.environments, "study");
   await Deno.mkdir(join(dir, "persist"), { recursive: true });
-  const cfg: EnvConfig = {
-    name: "study",
-    runtime: "python",
-    python_version: "3.11",
-    r_version: null,
-    created: "2026-01-01T00:00:00Z",
-    host: { system: "linux", architecture: "amd64" },
-    engine: "podman",
-    base_image: "b",
-    base_image_pinned: "b",
-    image: "localhost/venvoy/study:latest",
-    image_id: null,
-    packages: [],
-    dev_packages: [],
-    package_manager: "pip",
-    venvoy_version: "0.1.0",
-  };
+  const cfg: EnvConfig = envConfig({ name: "study" });
   await writeConfig(dir, cfg);
   await Deno.writeTextFile(
     join(dir, "base-packages.json"),

@@ -18,6 +18,7 @@ import { ApptainerRuntime } from "../../../src/runtime/apptainer.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { validator } from "./validator.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 const HASH_A = "a".repeat(64);
 const HASH_B = "b".repeat(64);
@@ -262,23 +263,13 @@ async function envFixture(): Promise<{ dir: string; config: EnvConfig }> {
     join(dir, "requirements.lock"),
     `pip==23.0.1 \\\n    --hash=sha256:${HASH_A}\nsix==1.13.0 \\\n    --hash=sha256:${HASH_B}\n`,
   );
-  const config: EnvConfig = {
+  const config: EnvConfig = envConfig({
     name: "study",
-    runtime: "python",
-    python_version: "3.11",
-    r_version: null,
-    created: "2026-01-01T00:00:00Z",
-    host: { system: "linux", architecture: "amd64" },
-    engine: "podman",
     base_image: "localhost/venvoy-lab/python:3.11",
     base_image_pinned: "sha256:" + "e".repeat(64),
-    image: "localhost/venvoy/study:latest",
     image_id: "sha256:" + "c".repeat(64),
-    packages: [],
-    dev_packages: [],
-    package_manager: "pip",
     venvoy_version: "0.9.0",
-  };
+  });
   return { dir, config };
 }
 

@@ -14,6 +14,7 @@ import { parseDirectUrl } from "../../../src/snapshot/direct_url.ts";
 import { type DirectPlanEntry, freezeEnv } from "../../../src/snapshot/freeze_run.ts";
 import { VenvoyError } from "../../../src/ui/errors.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 const PODMAN = "/usr/bin/podman";
 const SITE = "persist/python/lib/python3.11/site-packages";
@@ -75,23 +76,7 @@ async function world() {
   const site = join(dir, SITE);
   await Deno.mkdir(site, { recursive: true });
   await Deno.mkdir(join(dir, "vendor"), { recursive: true });
-  const cfg: EnvConfig = {
-    name: "demo",
-    runtime: "python",
-    python_version: "3.11",
-    r_version: null,
-    created: "2026-01-01T00:00:00Z",
-    host: { system: "linux", architecture: "amd64" },
-    engine: "podman",
-    base_image: "b",
-    base_image_pinned: "b",
-    image: "localhost/venvoy/demo:latest",
-    image_id: null,
-    packages: [],
-    dev_packages: [],
-    package_manager: "pip",
-    venvoy_version: "0.1.0",
-  };
+  const cfg: EnvConfig = envConfig();
   await writeConfig(dir, cfg);
   await Deno.writeTextFile(
     join(dir, "base-packages.json"),

@@ -19,6 +19,7 @@ import { extractVerified } from "../../../src/archive/reader.ts";
 import { ApptainerRuntime, PodmanRuntime } from "../../../src/runtime/mod.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 const spec = {
   name: "demo",
@@ -206,23 +207,10 @@ Deno.test("tarball: Dockerfile, lock, locked wheels only, env/, manifest verifie
     await Deno.mkdir(site, { recursive: true });
     await Deno.mkdir(join(dir, "vendor"), { recursive: true });
     await Deno.mkdir(join(site, "six-1.16.0.dist-info"));
-    const cfg: EnvConfig = {
-      name: "demo",
-      runtime: "python",
-      python_version: "3.11",
-      r_version: null,
-      created: "2026-01-01T00:00:00Z",
-      host: { system: "linux", architecture: "amd64" },
-      engine: "podman",
+    const cfg: EnvConfig = envConfig({
       base_image: "localhost/x:1",
       base_image_pinned: `sha256:${"d".repeat(64)}`,
-      image: "localhost/venvoy/demo:latest",
-      image_id: null,
-      packages: [],
-      dev_packages: [],
-      package_manager: "pip",
-      venvoy_version: "0.1.0",
-    };
+    });
     await writeConfig(dir, cfg);
     await Deno.writeTextFile(join(dir, "requirements.txt"), "six\n");
     await Deno.writeTextFile(

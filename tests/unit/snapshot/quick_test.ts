@@ -21,6 +21,7 @@ import {
   startSessionAutoSave,
   unchangedSinceSaved as savedUnchanged,
 } from "../../../src/snapshot/env_hooks.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 const SITE = "persist/python/lib/python3.11/site-packages";
 const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS + 200));
@@ -132,23 +133,7 @@ Deno.test("attack: a short session that installs a package after a recorded stam
   );
   assertEquals(join(paths.environments, "demo"), envDir);
   assertEquals(join(paths.projects, "demo"), projectDir);
-  const cfg: EnvConfig = {
-    name: "demo",
-    runtime: "python",
-    python_version: "3.11",
-    r_version: null,
-    created: "2026-01-01T00:00:00Z",
-    host: { system: "linux", architecture: "amd64" },
-    engine: "podman",
-    base_image: "b",
-    base_image_pinned: "b",
-    image: "localhost/venvoy/demo:latest",
-    image_id: null,
-    packages: [],
-    dev_packages: [],
-    package_manager: "pip",
-    venvoy_version: "0.1.0",
-  };
+  const cfg: EnvConfig = envConfig();
   await writeConfig(envDir, cfg);
   await look(envDir, projectDir);
   await settle();

@@ -22,6 +22,7 @@ import { PodmanRuntime } from "../../../src/runtime/mod.ts";
 import { VenvoyError } from "../../../src/ui/errors.ts";
 import { snap } from "./helpers.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 const PODMAN = "/usr/bin/podman";
 
@@ -38,23 +39,7 @@ async function world(devPackages: string[] = []) {
   const site = join(dir, "persist/python/lib/python3.11/site-packages");
   await Deno.mkdir(site, { recursive: true });
   await Deno.mkdir(join(dir, "vendor"), { recursive: true });
-  const cfg: EnvConfig = {
-    name: "demo",
-    runtime: "python",
-    python_version: "3.11",
-    r_version: null,
-    created: "2026-01-01T00:00:00Z",
-    host: { system: "linux", architecture: "amd64" },
-    engine: "podman",
-    base_image: "b",
-    base_image_pinned: "b",
-    image: "localhost/venvoy/demo:latest",
-    image_id: null,
-    packages: [],
-    dev_packages: devPackages,
-    package_manager: "pip",
-    venvoy_version: "0.1.0",
-  };
+  const cfg: EnvConfig = envConfig({ dev_packages: devPackages });
   await writeConfig(dir, cfg);
   await Deno.writeTextFile(
     join(dir, "base-packages.json"),

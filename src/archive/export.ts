@@ -143,8 +143,9 @@ export async function exportArchive(options: ExportArchiveOptions): Promise<Expo
   const spoolRoot = options.spoolDir ?? dirname(output);
   // Before the writer: its file opens in the background, and a folder made after that
   // open started made the export fail (ENOENT) now and then.
-  await Deno.mkdir(dirname(output), { recursive: true });
-  await Deno.mkdir(spoolRoot, { recursive: true });
+  for (const dir of new Set([dirname(output), spoolRoot])) {
+    await Deno.mkdir(dir, { recursive: true });
+  }
   const writer = await TarGzWriter.create(output, {
     force: options.force,
     level: options.level,

@@ -3,8 +3,6 @@ import { DenoRunner, type ProcessRunner } from "../process/mod.ts";
 import { type StatePaths, statePaths } from "../env/paths.ts";
 import { type LoadedEnv, setEnvReadHook } from "../env/store.ts";
 import { info } from "../ui/output.ts";
-import { join } from "../util/path.ts";
-import { unchangedSinceSaved } from "../snapshot/quick.ts";
 
 export interface GlobalOptions {
   engine?: string;
@@ -35,8 +33,6 @@ export function makeContext(globals: GlobalOptions): CommandContext {
  */
 async function catchUp(paths: StatePaths, env: LoadedEnv): Promise<void> {
   try {
-    // The common case, answered with a few stats before any snapshot code is loaded.
-    if (unchangedSinceSaved(env.dir, join(paths.projects, env.name))) return;
     const { catchUpSnapshot } = await import("../snapshot/catch_up.ts");
     const r = await catchUpSnapshot(env, paths.projects);
     if (r?.written) {

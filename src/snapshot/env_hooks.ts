@@ -6,6 +6,8 @@
 // util/path, not node:path: loading node:path costs ~8 ms, at the end of every session.
 import { join } from "../util/path.ts";
 import type { EnvConfig } from "../env/config.ts";
+// Deno APIs and util/ only: the end of every session asks it (RunContext.savedUnchanged).
+import * as quick from "./quick.ts";
 
 /** An environment as both hooks see it (LoadedEnv, or what init has just written). */
 interface EnvAt {
@@ -34,9 +36,8 @@ export async function startSessionAutoSave(
 }
 
 /** Whether the package state is as it was when last found saved (snapshot/quick.ts). */
-export async function unchangedSinceSaved(env: EnvAt, projects: string): Promise<boolean> {
-  const quick = await import("./quick.ts");
-  return quick.unchangedSinceSaved(env.dir, join(projects, env.name));
+export function unchangedSinceSaved(env: EnvAt, projects: string): Promise<boolean> {
+  return Promise.resolve(quick.unchangedSinceSaved(env.dir, join(projects, env.name)));
 }
 
 /** The state an environment is in becomes a snapshot (unless it is the latest already). */

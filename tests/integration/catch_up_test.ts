@@ -7,21 +7,12 @@ import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { type EnvConfig, writeConfig } from "../../src/env/config.ts";
 import { captureSnapshot } from "../../src/snapshot/autosave.ts";
-import { venvoy } from "./cli.ts";
+import { demoHome, venvoy } from "./cli.ts";
 import { envConfig } from "../fakes/env_config.ts";
 
 Deno.test("a command that reads the environment first records what changed in persist/", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-it-catchup-" });
+  const { root, env, envDir, projectDir, site } = await demoHome("venvoy-it-catchup-");
   try {
-    const env = {
-      HOME: root,
-      VENVOY_HOME: join(root, ".venvoy"),
-      VENVOY_PROJECTS: join(root, "proj"),
-    };
-    const envDir = join(env.VENVOY_HOME, "environments", "demo");
-    const projectDir = join(env.VENVOY_PROJECTS, "demo");
-    const site = join(envDir, "persist/python/lib/python3.11/site-packages");
-    await Deno.mkdir(site, { recursive: true });
     const config: EnvConfig = envConfig();
     await writeConfig(envDir, config);
     const first = await captureSnapshot({

@@ -42,3 +42,21 @@ export async function venvoy(
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
+
+/**
+ * A fresh HOME holding venvoy's state and projects, with the Python environment 'demo''s
+ * site-packages made (no config.yaml yet). Remove `root` when done.
+ */
+export async function demoHome(prefix: string) {
+  const root = await Deno.makeTempDir({ prefix });
+  const env = {
+    HOME: root,
+    VENVOY_HOME: join(root, ".venvoy"),
+    VENVOY_PROJECTS: join(root, "proj"),
+  };
+  const envDir = join(env.VENVOY_HOME, "environments", "demo");
+  const projectDir = join(env.VENVOY_PROJECTS, "demo");
+  const site = join(envDir, "persist/python/lib/python3.11/site-packages");
+  await Deno.mkdir(site, { recursive: true });
+  return { root, env, envDir, projectDir, site };
+}

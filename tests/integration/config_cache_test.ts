@@ -6,21 +6,16 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { CONFIG_CACHE, type EnvConfig, writeConfig } from "../../src/env/config.ts";
-import { venvoy } from "./cli.ts";
+import { demoHome, venvoy } from "./cli.ts";
 import { envConfig } from "../fakes/env_config.ts";
 
 Deno.test("dist/venvoy: run and the other commands share the parsed-config cache", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-it-cache-" });
+  const home = await demoHome("venvoy-it-cache-");
+  const { root, envDir } = home;
   try {
-    const env = {
-      HOME: root,
-      VENVOY_HOME: join(root, ".venvoy"),
-      VENVOY_PROJECTS: join(root, "proj"),
-      // No engine at all: run reads the environment, then stops (exit 3) before any container.
-      PATH: join(root, "empty-bin"),
-    };
+    // No engine at all: run reads the environment, then stops (exit 3) before any container.
+    const env = { ...home.env, PATH: join(root, "empty-bin") };
     await Deno.mkdir(env.PATH);
-    const envDir = join(env.VENVOY_HOME, "environments", "demo");
     const config: EnvConfig = envConfig();
     await writeConfig(envDir, config);
     await Deno.remove(join(envDir, CONFIG_CACHE)); // made by the source tree's copy

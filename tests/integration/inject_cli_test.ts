@@ -8,6 +8,7 @@ import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { venvoy } from "./cli.ts";
 import { ignoreUnless } from "./lab.ts";
+import { environmentYmlWithBase } from "../fakes/environment_yml.ts";
 
 const noApptainer = ignoreUnless("apptainer");
 
@@ -32,19 +33,7 @@ Deno.test({
       assert(init.stderr.includes("invalid --base-image"), init.stderr);
 
       const yml = join(root, "environment.yml");
-      await Deno.writeTextFile(
-        yml,
-        [
-          "name: inject",
-          "dependencies:",
-          "  - python=3.11",
-          "x-venvoy:",
-          '  format: "1"',
-          "  runtime: python",
-          `  base_image: ${JSON.stringify(base)}`,
-          "",
-        ].join("\n"),
-      );
+      await Deno.writeTextFile(yml, environmentYmlWithBase("inject", base));
       const imp = await venvoy(["--engine", "apptainer", "import", yml], { env, cwd: root });
       assertEquals(imp.code, 2, imp.stderr);
       assert(imp.stderr.includes("invalid x-venvoy.base_image"), imp.stderr);

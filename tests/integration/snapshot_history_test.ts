@@ -5,19 +5,10 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { captureSnapshot } from "../../src/snapshot/autosave.ts";
-import { venvoy } from "./cli.ts";
+import { demoHome, venvoy } from "./cli.ts";
 
 Deno.test("history lists auto-saved snapshots, diffs them, and lists ids on a bad one", async () => {
-  const root = await Deno.makeTempDir({ prefix: "venvoy-snaphist-" });
-  const env = {
-    HOME: root,
-    VENVOY_HOME: join(root, ".venvoy"),
-    VENVOY_PROJECTS: join(root, "proj"),
-  };
-  const envDir = join(env.VENVOY_HOME, "environments", "demo");
-  const projectDir = join(env.VENVOY_PROJECTS, "demo");
-  const site = join(envDir, "persist/python/lib/python3.11/site-packages");
-  await Deno.mkdir(site, { recursive: true });
+  const { root, env, envDir, projectDir, site } = await demoHome("venvoy-snaphist-");
   await Deno.writeTextFile(
     join(envDir, "base-packages.json"),
     JSON.stringify({ python: [{ name: "pip", version: "23.0.1" }], r: [], conda: [], os: [] }),

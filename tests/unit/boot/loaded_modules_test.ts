@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { stubBin } from "../../fakes/stub_bin.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const MAIN = join(ROOT, "main.ts");
@@ -111,23 +112,13 @@ Deno.test("`venvoy run NAME --command …` starts its container before any node:
   withDir(async (dir) => {
     const state = join(dir, "state");
     const envDir = join(state, "environments", "study");
-    const cfg: EnvConfig = {
+    const cfg: EnvConfig = envConfig({
       name: "study",
-      runtime: "python",
-      python_version: "3.11",
-      r_version: null,
       created: "2026-11-21T10:00:00.000Z",
-      host: { system: "linux", architecture: "amd64" },
-      engine: "podman",
       base_image: "localhost/venvoy-lab/python:3.11",
       base_image_pinned: "sha256:" + "f".repeat(64),
-      image: "localhost/venvoy/study:latest",
       image_id: "sha256:" + "e".repeat(64),
-      packages: [],
-      dev_packages: [],
-      package_manager: "pip",
-      venvoy_version: "0.1.0",
-    };
+    });
     await writeConfig(envDir, cfg); // with its parse cache, as init leaves it
     await Deno.mkdir(join(envDir, "persist"), { recursive: true });
     // The stub engine keeps a copy of V8's log as it stands when the first `podman run`

@@ -37,6 +37,7 @@ import {
 import { craftArchive, manifestFor, sha256, tarBytes } from "../archive/craft.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { standaloneSpec } from "../../fakes/standalone_spec.ts";
 
 /** A real (tiny) docker-archive: import strips its names and checks its config digest. */
 const CONFIG = JSON.stringify({ architecture: "amd64", os: "linux", pad: "x".repeat(60000) });
@@ -409,18 +410,12 @@ Deno.test("import: a venvoy Dockerfile is rebuilt with initEnv from its base and
     const df = join(w.root, "Dockerfile");
     await Deno.writeTextFile(
       df,
-      standaloneDockerfile({
-        name: "demo",
-        runtime: "python",
-        version: "3.11",
+      standaloneDockerfile(standaloneSpec({
         baseImage: "localhost/venvoy-lab/python:3.11",
         basePinned: "sha256:" + "cd".repeat(32),
         venvoyVersion: "9.9.9",
         python: [{ name: "six", version: "1.16.0" }],
-        r: [],
-        conda: [],
-        offline: false,
-      }),
+      })),
     );
     const calls: { opts: InitOptions; requirements: string }[] = [];
     const initEnv = async (_ctx: InitContext, opts: InitOptions) => {

@@ -9,6 +9,7 @@ import { RecordingRunner } from "../../fakes/runner.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { statePaths } from "../../../src/env/paths.ts";
 import { runEnv } from "../../../src/session/run.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 /** Records the PATH lookups too. */
 class LookupRecorder extends RecordingRunner {
@@ -33,23 +34,7 @@ async function setup(root: string, env: Record<string, string>) {
   const dir = join(paths.environments, "study");
   await Deno.mkdir(join(dir, "persist"), { recursive: true });
   // Built with docker: forcing podman must override what config.yaml records.
-  const cfg: EnvConfig = {
-    name: "study",
-    runtime: "python",
-    python_version: "3.11",
-    r_version: null,
-    created: "2026-01-01T00:00:00Z",
-    host: { system: "linux", architecture: "amd64" },
-    engine: "docker",
-    base_image: "b",
-    base_image_pinned: "b",
-    image: "localhost/venvoy/study:latest",
-    image_id: null,
-    packages: [],
-    dev_packages: [],
-    package_manager: "pip",
-    venvoy_version: "0.1.0",
-  };
+  const cfg: EnvConfig = envConfig({ name: "study", engine: "docker" });
   await writeConfig(dir, cfg);
   const cwd = join(root, "work");
   await Deno.mkdir(cwd);

@@ -13,6 +13,7 @@ import { schedulerPassthrough } from "../../../src/hpc/passthrough.ts";
 import { sifNameFor } from "../../../src/hpc/sif.ts";
 import { RuntimeUnavailableError } from "../../../src/ui/errors.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 const IMAGE_ID = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -26,23 +27,7 @@ async function setup(
   );
   const dir = join(paths.environments, "study");
   await Deno.mkdir(join(dir, "persist"), { recursive: true });
-  const cfg: EnvConfig = {
-    name: "study",
-    runtime: "python",
-    python_version: "3.11",
-    r_version: null,
-    created: "2026-01-01T00:00:00Z",
-    host: { system: "linux", architecture: "amd64" },
-    engine,
-    base_image: "b",
-    base_image_pinned: "b",
-    image: "localhost/venvoy/study:latest",
-    image_id: IMAGE_ID,
-    packages: [],
-    dev_packages: [],
-    package_manager: "pip",
-    venvoy_version: "0.1.0",
-  };
+  const cfg: EnvConfig = envConfig({ name: "study", engine, image_id: IMAGE_ID });
   await writeConfig(dir, cfg);
   const cwd = join(root, "job dir");
   await Deno.mkdir(cwd);

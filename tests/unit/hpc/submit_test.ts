@@ -16,6 +16,7 @@ import { submitJob, type SubmitOptions } from "../../../src/hpc/submit.ts";
 import type { RunRequest, SpawnedProcess, SpawnRequest } from "../../../src/process/mod.ts";
 import { UsageError, VenvoyError } from "../../../src/ui/errors.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { envConfig } from "../../fakes/env_config.ts";
 
 const FIXTURES = new URL("../../fixtures/jobs/", import.meta.url).pathname;
 const IMAGE_ID = "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
@@ -256,23 +257,12 @@ async function setupEnv(engine = "podman") {
   );
   const dir = join(paths.environments, "study");
   await Deno.mkdir(join(dir, "persist"), { recursive: true });
-  const cfg: EnvConfig = {
+  const cfg: EnvConfig = envConfig({
     name: "study",
-    runtime: "python",
-    python_version: "3.11",
-    r_version: null,
-    created: "2026-01-01T00:00:00Z",
-    host: { system: "linux", architecture: "amd64" },
     engine,
-    base_image: "b",
-    base_image_pinned: "b",
     image: engine === "apptainer" ? join(dir, "image.sif") : "localhost/venvoy/study:latest",
     image_id: IMAGE_ID,
-    packages: [],
-    dev_packages: [],
-    package_manager: "pip",
-    venvoy_version: "0.1.0",
-  };
+  });
   await writeConfig(dir, cfg);
   const cwd = join(root, "work");
   await Deno.mkdir(cwd);

@@ -13,6 +13,8 @@ import { distInfoName, readPackageState } from "../../../src/snapshot/state.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { standaloneSpec } from "../../fakes/standalone_spec.ts";
+import { environmentYmlWithBase } from "../../fakes/environment_yml.ts";
 
 const SETUP = "python:3.11-slim\n\n%setup\n    touch /tmp/venvoy-pwned-by-setup\n";
 
@@ -72,17 +74,7 @@ Deno.test("a definition or Dockerfile is never rendered with a newline in FROM",
 });
 
 Deno.test("environment.yml: a crafted x-venvoy.base_image is refused when the file is read", () => {
-  const yml = (base: string) =>
-    [
-      "name: demo",
-      "dependencies:",
-      "  - python=3.11",
-      "x-venvoy:",
-      '  format: "1"',
-      "  runtime: python",
-      `  base_image: ${JSON.stringify(base)}`,
-      "",
-    ].join("\n");
+  const yml = (base: string) => environmentYmlWithBase("demo", base);
   // The plain reference is read as it was written.
   assertEquals(
     parseEnvironmentYml(yml("python:3.11-slim"), "e.yml").meta.baseImage,
@@ -107,18 +99,11 @@ Deno.test("environment.yml: a crafted x-venvoy.base_image is refused when the fi
   throws(() => parseEnvironmentYml(pip, "e.yml"), isUsage);
 });
 
-const standalone: StandaloneSpec = {
+const standalone: StandaloneSpec = standaloneSpec({
   name: "study",
-  runtime: "python",
-  version: "3.11",
-  baseImage: "python:3.11-slim",
   basePinned: "docker.io/library/python@sha256:" + "ab".repeat(32),
-  venvoyVersion: "0.1.0",
   python: [{ name: "numpy", version: "2.1.0" }],
-  r: [],
-  conda: [],
-  offline: false,
-};
+});
 
 Deno.test("a dist-info folder named $(…) is no package, and the standalone Dockerfile refuses it", async () => {
   assertEquals(distInfoName("$(touch /tmp/pwned)-1.0.dist-info"), null);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { startAutoSave, watchTargets } from "../../../src/snapshot/autosave.ts";
 import { listSnapshots, loadSnapshot } from "../../../src/snapshot/store.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { shortSessionAutoSave } from "./helpers.ts";
 
 const SITE = "persist/python/lib/python3.11/site-packages";
 
@@ -134,14 +135,7 @@ Deno.test("watch targets stay few however many packages are installed", async ()
 
 Deno.test("auto-save: a session shorter than the start delay never watches, and stop() still saves its change", async () => {
   const { envDir, projectDir } = await setup();
-  const saver = startAutoSave({
-    envDir,
-    projectDir,
-    name: "demo",
-    meta: { runtime: "python" },
-    startDelayMs: 60_000,
-    safetyIntervalMs: 0,
-  });
+  const saver = shortSessionAutoSave(envDir, projectDir);
   await Deno.mkdir(join(envDir, SITE, "rich-13.7.1.dist-info"), { recursive: true });
   await new Promise((r) => setTimeout(r, 200));
   assertEquals(saver.watched(), [], "no watch before the start delay");
@@ -152,12 +146,9 @@ Deno.test("auto-save: a session shorter than the start delay never watches, and 
 
 Deno.test("auto-save: with the store's record, a session that changed nothing writes nothing", async () => {
   const { envDir, projectDir } = await setup();
-  const opts = { envDir, projectDir, name: "demo", meta: { runtime: "python" as const } };
-  const first = startAutoSave({ ...opts, startDelayMs: 60_000, safetyIntervalMs: 0 });
-  await first.stop();
+  await shortSessionAutoSave(envDir, projectDir).stop();
   const before = await listSnapshots(projectDir);
   assertEquals(before.length, 1);
-  const second = startAutoSave({ ...opts, startDelayMs: 60_000, safetyIntervalMs: 0 });
-  await second.stop();
+  await shortSessionAutoSave(envDir, projectDir).stop();
   assertEquals(await listSnapshots(projectDir), before);
 });

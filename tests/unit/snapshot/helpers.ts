@@ -1,5 +1,6 @@
 /** Shared builders for the snapshot tests. */
 import type { Snapshot } from "../../../src/snapshot/model.ts";
+import { startAutoSave } from "../../../src/snapshot/autosave.ts";
 
 /** A Python snapshot of 'demo' with these packages (name -> version). */
 export function snap(python: Record<string, string>, extra: Partial<Snapshot> = {}): Snapshot {
@@ -12,4 +13,19 @@ export function snap(python: Record<string, string>, extra: Partial<Snapshot> = 
       ...extra.state,
     },
   };
+}
+
+/**
+ * The auto-save of a short session on the Python environment 'demo': it never watches
+ * (its start delay is not reached) and only looks when stopped.
+ */
+export function shortSessionAutoSave(envDir: string, projectDir: string) {
+  return startAutoSave({
+    envDir,
+    projectDir,
+    name: "demo",
+    meta: { runtime: "python" },
+    startDelayMs: 60_000,
+    safetyIntervalMs: 0,
+  });
 }

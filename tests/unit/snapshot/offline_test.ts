@@ -20,6 +20,7 @@ import { ApptainerRuntime, PodmanRuntime } from "../../../src/runtime/mod.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 import { envConfig } from "../../fakes/env_config.ts";
+import { standaloneSpec } from "../../fakes/standalone_spec.ts";
 
 const spec = {
   name: "demo",
@@ -75,30 +76,15 @@ Deno.test("offline build argv: --network none on podman; apptainer refuses to pr
   assertEquals(runner.argvs, []);
 });
 
-/** A standalone Dockerfile's spec: an online Python environment on a pinned public base. */
-const SPEC = {
-  name: "demo",
-  runtime: "python" as const,
-  version: "3.11",
-  baseImage: "python:3.11-slim",
-  basePinned: `docker.io/library/python@sha256:${"c".repeat(64)}`,
-  venvoyVersion: "0.1.0",
-  python: [] as { name: string; version: string }[],
-  r: [],
-  conda: [],
-  offline: false,
-};
-
 Deno.test("standalone Dockerfile: pinned base (overridable), pinned versions, no venvoy", () => {
   assertEquals(fromForPin(`sha256:${"b".repeat(64)}`), "b".repeat(64));
   assertEquals(
     fromForPin(`docker.io/library/python@sha256:${"c".repeat(64)}`),
     `docker.io/library/python@sha256:${"c".repeat(64)}`,
   );
-  const base = {
-    ...SPEC,
+  const base = standaloneSpec({
     python: [{ name: "numpy", version: "2.1.0" }, { name: "six", version: "1.16.0" }],
-  };
+  });
   const online = standaloneDockerfile(base);
   assert.match(online, new RegExp(`^ARG BASE=docker\\.io/library/python@sha256:c{64}$`, "m"));
   assert.match(online, /^FROM \$\{BASE\}$/m);
@@ -163,7 +149,7 @@ Deno.test("standalone Dockerfile: pinned base (overridable), pinned versions, no
 });
 
 Deno.test("standalone Dockerfile: init --as-of travels as a label and the image's variables", () => {
-  const spec = { ...SPEC, python: [{ name: "six", version: "1.13.0" }] };
+  const spec = standaloneSpec({ python: [{ name: "six", version: "1.13.0" }] });
   assert(!standaloneDockerfile(spec).includes("as_of"));
   assert(!standaloneDockerfile(spec).includes("UV_EXCLUDE_NEWER"));
   const text = standaloneDockerfile({ ...spec, asOf: "2020-01-01" });

@@ -4,7 +4,6 @@
  */
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
-import { startAutoSave } from "../../../src/snapshot/autosave.ts";
 import {
   packageStamp,
   SETTLE_MS,
@@ -14,6 +13,7 @@ import {
 import { listSnapshots, loadSnapshot } from "../../../src/snapshot/store.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
 import { tempDir } from "../../fakes/tmp.ts";
+import { shortSessionAutoSave } from "./helpers.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { statePaths } from "../../../src/env/paths.ts";
 import { runEnv } from "../../../src/session/run.ts";
@@ -40,15 +40,7 @@ async function setup() {
 
 /** One session's auto-save that ends at once (only the final look). */
 async function look(envDir: string, projectDir: string) {
-  const s = startAutoSave({
-    envDir,
-    projectDir,
-    name: "demo",
-    meta: { runtime: "python" },
-    startDelayMs: 60_000,
-    safetyIntervalMs: 0,
-  });
-  await s.stop();
+  await shortSessionAutoSave(envDir, projectDir).stop();
 }
 
 const recorded = async (envDir: string) =>

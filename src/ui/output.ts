@@ -57,6 +57,10 @@ export function formatError(err: unknown, debug: boolean): { text: string; exitC
     if (debug && err.stack) text += `\n${dim(err.stack)}`;
     return { text, exitCode: err.exitCode };
   }
+  // The boot loader's refusal to load a module (src/boot/packed.ts CacheError) reaches here
+  // from a lazy import. Its class belongs to the loader's own copy of the code, so it is
+  // told by name; its message is already `venvoy: error: …` with its hint.
+  if (err instanceof Error && err.name === "CacheError") return { text: err.message, exitCode: 1 };
   const e = err instanceof Error ? err : new Error(String(err));
   let text = `${red("venvoy: error:")} ${e.message}`;
   text += debug && e.stack

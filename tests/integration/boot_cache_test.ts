@@ -141,3 +141,28 @@ Deno.test("dist/venvoy: a home reached through a link works; no home at all is a
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["gpfs", "u"]);
   });
 });
+
+Deno.test("attack via dist/venvoy: a module changed after start-up is refused with one clear error", async () => {
+  await withTmp(async (dir) => {
+    const b = await build();
+    const xdg = `${dir}/xdg`;
+    const env = { XDG_CACHE_HOME: xdg, VENVOY_HOME: `${dir}/vh` };
+    assert.equal((await venvoy(["--version"], { env })).code, 0); // unpacked, verified
+    // The module `run` imports lazily, after the entry was checked, now holds other code.
+    const marker = `${dir}/PWNED`;
+    const runMain = b.modules.find((m) => m.startsWith("run_main-"))!;
+    Deno.writeTextFileSync(
+      `${xdg}/venvoy/${b.folder}/${runMain}`,
+      `Deno.writeTextFileSync(${
+        JSON.stringify(marker)
+      }, "ran");\nexport const runFast = () => 0;\n`,
+    );
+    const r = await venvoy(["run", "--name", "x", "--command", "true"], { env });
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(absent(marker), "the changed module ran");
+    assert.match(r.stderr, /^venvoy: error: will not load venvoy's code: .* is not the module/);
+    assert.match(r.stderr, /\nhint: remove .* and run venvoy again\n$/);
+    assert.equal(r.stderr.split("venvoy: error:").length, 2, r.stderr);
+    assert.ok(!r.stderr.includes("unexpected"), r.stderr);
+  });
+});

@@ -58,4 +58,5 @@ Deno.test("history lists auto-saved snapshots, diffs them, and lists ids on a ba
   const corrupt = await venvoy(["history", "--diff", second.entry.id, "latest"], { env });
   assertEquals(corrupt.code, 1);
   assert(corrupt.stderr.includes(`${second.entry.yml}:4: pip entry 'x>1'`), corrupt.stderr);
+  await Deno.remove(root, { recursive: true });
 });

@@ -94,38 +94,137 @@ async function readJson(f: Deno.FsFile, m: Member, what: string): Promise<unknow
   }
 }
 
+/** The layouts engines write: see stripImageNames. */
+export type ImageTarLayout = "docker-archive" | "oci-archive";
+
+export interface ImageTarIdentity {
+  /** The config digest, "sha256:<hex>": the one identity that holds across engines. */
+  imageId: string;
+  /** The image manifest's digest, where the tar carries the manifest blob (OCI layouts). */
+  manifestDigest: string | null;
+  layout: ImageTarLayout;
+  removedNames: string[];
+}
+
+const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+
+async function sha256Of(f: Deno.FsFile, m: Member): Promise<string> {
+  return `sha256:${createHash("sha256").update(await readAt(f, m.offset, m.size)).digest("hex")}`;
+}
+
+/** The blob `digest` of an OCI layout, its bytes checked against the digest. */
+async function blob(
+  f: Deno.FsFile,
+  members: Map<string, Member>,
+  digest: unknown,
+  what: string,
+): Promise<Member> {
+  if (typeof digest !== "string" || !DIGEST_RE.test(digest)) {
+    throw new CorruptArchiveError(`image.tar: ${what} has no sha256 digest`);
+  }
+  const m = members.get(`blobs/sha256/${digest.slice(7)}`);
+  if (!m || m.type !== "file") throw new CorruptArchiveError(`image.tar lacks the ${what} blob`);
+  if (m.size > MAX_JSON) throw new CorruptArchiveError(`image.tar: the ${what} is too large`);
+  if ((await sha256Of(f, m)) !== digest) {
+    throw new ChecksumMismatchError(`image.tar: the ${what} blob is not ${digest}`);
+  }
+  return m;
+}
+
 /**
- * Removes every image name from the docker-archive at `path` (in place) and returns the
- * ID of the one image it holds. Refuses a tar with no or several images, or whose image
- * ID is not `expectId` (the manifest's), before anything reaches the engine.
+ * Follows index.json (through at most one nested index, as Docker's containerd store writes
+ * it) to the one image manifest; returns that manifest's digest and its config's digest.
+ */
+async function ociIdentity(
+  f: Deno.FsFile,
+  members: Map<string, Member>,
+  index: unknown,
+): Promise<{ manifestDigest: string; configDigest: string }> {
+  // deno-lint-ignore no-explicit-any
+  let list: any = index;
+  for (let depth = 0; depth < 3; depth++) {
+    const ds = Array.isArray(list?.manifests) ? list.manifests : [];
+    if (ds.length !== 1 || typeof ds[0] !== "object" || ds[0] === null) {
+      throw new UnsafeMemberError("image.tar must hold exactly one image");
+    }
+    const d = ds[0];
+    const m = await blob(f, members, d.digest, "image manifest");
+    const doc = await readJson(f, m, `blob ${String(d.digest)}`);
+    // deno-lint-ignore no-explicit-any
+    const mt = (doc as any)?.mediaType ?? d.mediaType;
+    if (mt === OCI_INDEX || mt === DOCKER_LIST) {
+      list = doc;
+      continue;
+    }
+    // deno-lint-ignore no-explicit-any
+    const config = (doc as any)?.config?.digest;
+    await blob(f, members, config, "image config");
+    return { manifestDigest: d.digest, configDigest: config };
+  }
+  throw new CorruptArchiveError("image.tar: index.json nests indexes too deeply");
+}
+
+/**
+ * Removes every image name from the image tar at `path` (in place) and returns the ID of the
+ * one image it holds. Three layouts are read, each as an engine writes it:
+ * - a docker-archive (`podman save`, `docker save` before Docker 25): manifest.json;
+ * - Docker 25 and later: an OCI image layout (index.json, blobs/) with manifest.json beside it;
+ * - an oci-archive (`podman save --format oci-archive`): index.json and blobs/ alone.
+ * Where the tar carries the manifest blobs, each digest on the way is checked. Refuses a tar
+ * with no or several images, or whose image ID is not `expectId` (the manifest's), before
+ * anything reaches the engine; nothing is rewritten then.
  */
 export async function stripImageNames(
   path: string,
   options: { expectId?: string | null } = {},
-): Promise<{ imageId: string; removedNames: string[] }> {
+): Promise<ImageTarIdentity> {
   const f = await Deno.open(path, { read: true, write: true });
   try {
     const size = (await f.stat()).size;
     const members = await listMembers(f, size);
     const mf = members.get("manifest.json");
-    if (!mf) {
-      throw new CorruptArchiveError("image.tar has no manifest.json (not a docker-archive)");
+    const index = members.get("index.json");
+    if (!mf && !index) {
+      throw new CorruptArchiveError(
+        "image.tar has neither manifest.json nor index.json (not a docker- or oci-archive)",
+      );
     }
-    const entries = await readJson(f, mf, "manifest.json");
-    if (!Array.isArray(entries) || entries.length !== 1 || typeof entries[0] !== "object") {
-      throw new UnsafeMemberError("image.tar must hold exactly one image");
-    }
+    // deno-lint-ignore no-explicit-any
+    const indexData = index ? await readJson(f, index, "index.json") as any : null;
     const removedNames: string[] = [];
-    const { RepoTags, ...entry } = entries[0] as Record<string, unknown>;
-    if (Array.isArray(RepoTags)) removedNames.push(...RepoTags.map(String));
-    const configName = String(entry.Config ?? "").replace(/^(\.\/)+/, "");
-    const config = members.get(configName);
-    if (!config || config.type !== "file" || config.size > MAX_JSON) {
-      throw new CorruptArchiveError("image.tar's manifest.json names no config file");
+    let imageId: string;
+    let manifestDigest: string | null = null;
+    let entry: Record<string, unknown> | null = null;
+    if (mf) {
+      const entries = await readJson(f, mf, "manifest.json");
+      if (!Array.isArray(entries) || entries.length !== 1 || typeof entries[0] !== "object") {
+        throw new UnsafeMemberError("image.tar must hold exactly one image");
+      }
+      const { RepoTags, ...rest } = entries[0] as Record<string, unknown>;
+      entry = rest;
+      if (Array.isArray(RepoTags)) removedNames.push(...RepoTags.map(String));
+      const configName = String(rest.Config ?? "").replace(/^(\.\/)+/, "");
+      const config = members.get(configName);
+      if (!config || config.type !== "file" || config.size > MAX_JSON) {
+        throw new CorruptArchiveError("image.tar's manifest.json names no config file");
+      }
+      imageId = await sha256Of(f, config);
+      if (indexData) {
+        const oci = await ociIdentity(f, members, indexData);
+        if (oci.configDigest !== imageId) {
+          throw new UnsafeMemberError(
+            "image.tar: index.json and manifest.json name different images",
+          );
+        }
+        manifestDigest = oci.manifestDigest;
+      }
+    } else {
+      const oci = await ociIdentity(f, members, indexData);
+      imageId = oci.configDigest;
+      manifestDigest = oci.manifestDigest;
     }
-    const digest = createHash("sha256").update(await readAt(f, config.offset, config.size))
-      .digest("hex");
-    const imageId = `sha256:${digest}`;
     if (options.expectId && options.expectId !== imageId) {
       throw new ChecksumMismatchError(
         `image.tar holds image ${imageId}, but the archive's manifest says ${
@@ -133,7 +232,7 @@ export async function stripImageNames(
         }`,
       );
     }
-    await rewrite(f, mf, JSON.stringify([entry]), "manifest.json");
+    if (mf && entry) await rewrite(f, mf, JSON.stringify([entry]), "manifest.json");
 
     const repos = members.get("repositories");
     if (repos) {
@@ -147,11 +246,8 @@ export async function stripImageNames(
       }
       await rewrite(f, repos, "{}", "repositories");
     }
-    const index = members.get("index.json");
     if (index) {
-      // deno-lint-ignore no-explicit-any
-      const data = await readJson(f, index, "index.json") as any;
-      for (const d of Array.isArray(data?.manifests) ? data.manifests : []) {
+      for (const d of Array.isArray(indexData?.manifests) ? indexData.manifests : []) {
         for (const key of NAME_ANNOTATIONS) {
           if (d?.annotations && Object.hasOwn(d.annotations, key)) {
             removedNames.push(String(d.annotations[key]));
@@ -159,9 +255,14 @@ export async function stripImageNames(
           }
         }
       }
-      await rewrite(f, index, JSON.stringify(data), "index.json");
+      await rewrite(f, index, JSON.stringify(indexData), "index.json");
     }
-    return { imageId, removedNames: [...new Set(removedNames)] };
+    return {
+      imageId,
+      manifestDigest,
+      layout: mf ? "docker-archive" : "oci-archive",
+      removedNames: [...new Set(removedNames)],
+    };
   } finally {
     f.close();
   }

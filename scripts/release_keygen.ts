@@ -3,8 +3,9 @@
  *
  * Makes a new Ed25519 release key pair: DIR/private.pem (PKCS#8, mode 0600) and
  * DIR/public.pem (SubjectPublicKeyInfo). It never overwrites a key. --update-sources
- * writes the public key into the three places venvoy trusts it from: src/release/key.ts,
- * install.sh and install.ps1 (tests/unit/release/key_test.ts holds them equal).
+ * writes the public key into the three places venvoy trusts it from (src/release/key.ts,
+ * install.sh, install.ps1) and into docs/install.md; tests/unit/release/key_test.ts holds
+ * the four equal.
  *
  * The same with openssl:
  *   openssl genpkey -algorithm ed25519 -out private.pem
@@ -18,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { generateKeyPair } from "../src/release/signature.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-export const KEY_SOURCES = ["src/release/key.ts", "install.sh", "install.ps1"];
+export const KEY_SOURCES = ["src/release/key.ts", "install.sh", "install.ps1", "docs/install.md"];
 const PEM_LITERAL = /-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+?-----END PUBLIC KEY-----/g;
 
 /** Writes DIR/private.pem and DIR/public.pem; refuses to replace either. */

@@ -10,7 +10,7 @@ import { tempDir } from "../../fakes/tmp.ts";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const PEM = /-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+?-----END PUBLIC KEY-----/g;
 
-Deno.test("install.sh, install.ps1 and key.ts trust the same key, an Ed25519 one", async () => {
+Deno.test("install.sh, install.ps1, key.ts and docs/install.md hold the same Ed25519 key", async () => {
   for (const file of KEY_SOURCES) {
     const found = (await Deno.readTextFile(join(root, file))).match(PEM) ?? [];
     assertEquals(found, [RELEASE_PUBLIC_KEY_PEM.trim()], file);
@@ -46,7 +46,7 @@ Deno.test("releaseKey: the built-in key, or VENVOY_RELEASE_PUBKEY's file, said a
   });
 });
 
-Deno.test("release_keygen --update-sources replaces the key in all three files, nothing else", async () => {
+Deno.test("release_keygen --update-sources replaces the key in all four files, nothing else", async () => {
   const dir = await tempDir("venvoy-keygen-");
   const before: Record<string, string> = {};
   for (const file of KEY_SOURCES) {

@@ -58,7 +58,7 @@ async function follow(url: string, signal: AbortSignal): Promise<Response> {
     if (hops === MAX_REDIRECTS) {
       throw new VenvoyError(`could not download ${url}: more than ${MAX_REDIRECTS} redirects`);
     }
-    if (current.startsWith("https:") && !next.startsWith("https:")) {
+    if (isDowngrade(current, next)) {
       throw new VenvoyError(
         `could not download ${url}: it redirects to ${next}, which is not https`,
         {
@@ -68,6 +68,11 @@ async function follow(url: string, signal: AbortSignal): Promise<Response> {
     }
     current = next;
   }
+}
+
+/** A redirect from https to anything else (http, file...), which fetchBytes refuses. */
+export function isDowngrade(from: string, to: string): boolean {
+  return new URL(from).protocol === "https:" && new URL(to).protocol !== "https:";
 }
 
 export async function fetchText(url: string, options: FetchOptions = {}): Promise<string> {

@@ -110,11 +110,11 @@ export async function publicKeyOf(privatePem: string): Promise<string> {
   const der = pemDer(privatePem, "PRIVATE KEY", "the signing key");
   const key = await crypto.subtle.importKey("pkcs8", der, { name: "Ed25519" }, true, ["sign"]);
   // WebCrypto exports an Ed25519 private key's public half only through JWK ("x").
-  const jwk = await crypto.subtle.exportKey("jwk", key);
-  const raw = Uint8Array.from(
-    atob(jwk.x!.replace(/-/g, "+").replace(/_/g, "/")),
-    (c) => c.charCodeAt(0),
-  );
+  const { x } = await crypto.subtle.exportKey("jwk", key);
+  const raw = decodeBase64(`${x ?? ""}=`.replace(/-/g, "+").replace(/_/g, "/"));
+  if (!raw || raw.length !== 32) {
+    throw new VenvoyError("the signing key has no Ed25519 public half");
+  }
   const spki = new Uint8Array([...SPKI_ED25519_PREFIX, ...raw]);
   return pem("PUBLIC KEY", spki.buffer);
 }

@@ -1,7 +1,12 @@
 import assert, { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { downloadAsset, fetchText, openRelease } from "../../../src/release/download.ts";
+import {
+  downloadAsset,
+  fetchText,
+  isDowngrade,
+  openRelease,
+} from "../../../src/release/download.ts";
 import { ChecksumError } from "../../../src/release/sha256sums.ts";
 import { SignatureError } from "../../../src/release/signature.ts";
 import { RELEASE_PUBLIC_KEY_PEM, type ReleaseKey } from "../../../src/release/key.ts";
@@ -143,4 +148,11 @@ Deno.test("a release folder on disk works through file:// URLs", async () => {
   await rejects(openRelease(`${base}/absent`, KEY), /could not download/);
   await Deno.remove(join(dir, "SHA256SUMS.sig"));
   await rejects(openRelease(base, KEY), SignatureError);
+});
+
+Deno.test("a redirect may not leave https", () => {
+  assertEquals(isDowngrade("https://github.com/a", "http://evil.example/a"), true);
+  assertEquals(isDowngrade("HTTPS://github.com/a", "file:///etc/passwd"), true);
+  assertEquals(isDowngrade("https://github.com/a", "https://objects.example/a"), false);
+  assertEquals(isDowngrade("http://127.0.0.1/a", "http://127.0.0.1/b"), false); // --insecure-http
 });

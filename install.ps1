@@ -56,7 +56,8 @@ MCowBQYDK2VwAyEAtMYAqTdWnYHBRMd42Z3mWMpyIOuJ3F94NMMaWQHnEPw=
     if ($cmd) { $candidates += $cmd.Path }
     foreach ($root in @($env:ProgramFiles, ${env:ProgramFiles(x86)})) {
       if (-not $root) { continue }
-      $candidates += @("$root\Git\usr\bin\openssl.exe", "$root\Git\mingw64\bin\openssl.exe",
+      # Git's mingw64 build is a native Windows program; its usr\bin one is MSYS's.
+      $candidates += @("$root\Git\mingw64\bin\openssl.exe", "$root\Git\usr\bin\openssl.exe",
         "$root\OpenSSL-Win64\bin\openssl.exe")
     }
     foreach ($c in $candidates) {

@@ -3,17 +3,29 @@
 #
 #   curl -fsSL https://github.com/zaphodbeeblebrox3rd/venvoy/releases/latest/download/install.sh | bash
 #
-# Downloads venvoy-<target> and SHA256SUMS from the release folder, checks the checksum,
-# installs the binary to ~/.local/bin, and adds one marked block to your shell's startup
-# file so `venvoy` is on PATH and `vup` is defined. Running it again updates venvoy and
-# leaves an up-to-date block alone. It never asks questions. docs/install.md has the rest.
+# Downloads SHA256SUMS and its signature SHA256SUMS.sig from the release folder and checks
+# the signature with the venvoy release key written below, before it trusts any checksum.
+# Then it downloads VERSION and venvoy-<target>, checks them against SHA256SUMS, installs
+# the binary to ~/.local/bin, and adds one marked block to your shell's startup file so
+# `venvoy` is on PATH and `vup` is defined. Running it again updates venvoy and leaves an
+# up-to-date block alone. It never asks questions. docs/install.md has the rest.
 #
 # Options (after `bash -s --` when piped), or the environment variables beside them:
-#   --release-url URL   VENVOY_RELEASE_URL   release folder (http(s), file:// or a path)
-#   --install-dir DIR   VENVOY_INSTALL_DIR   where the binary goes (default ~/.local/bin)
-#   --shell NAME        VENVOY_SHELL         bash, zsh or fish (default: from $SHELL)
-#   --no-modify-rc      VENVOY_NO_MODIFY_RC=1  print the startup lines, change no file
-#   --no-link           VENVOY_LINK_DIR=     no link in /usr/local/bin
+#   --release-url URL      VENVOY_RELEASE_URL       release folder (https://, file:// or a path)
+#   --install-dir DIR      VENVOY_INSTALL_DIR       where the binary goes (default ~/.local/bin)
+#   --shell NAME           VENVOY_SHELL             bash, zsh or fish (default: from $SHELL)
+#   --no-modify-rc         VENVOY_NO_MODIFY_RC=1    print the startup lines, change no file
+#   --no-link              VENVOY_LINK_DIR=         no link in /usr/local/bin
+#   --insecure-http        VENVOY_INSECURE_HTTP=1   accept a plain http:// release folder
+#   --no-verify-signature  VENVOY_ALLOW_UNSIGNED=1  install without checking the signature
+#
+# The signature is checked with OpenSSL 3 or later (`openssl` or `openssl3` on PATH, or
+# Homebrew's openssl@3). Where there is none (macOS ships LibreSSL, which cannot check it),
+# the installer REFUSES and says how to get one. --no-verify-signature installs anyway,
+# with a warning: the SHA-256 is then checked against a SHA256SUMS from the same server as
+# the binary, which catches a broken download but not a tampered mirror.
+# VENVOY_RELEASE_PUBKEY=FILE trusts the Ed25519 public key in FILE instead of the built-in
+# one (tests, sites that re-sign a mirror); it weakens the check to that key, and warns.
 #
 # Everything below is functions; the last line calls main. A partial download therefore
 # fails to parse or defines functions only, and runs nothing.
@@ -24,6 +36,10 @@ if [ -z "${BASH_VERSION:-}" ]; then
 fi
 
 VENVOY_DEFAULT_RELEASE_URL="https://github.com/zaphodbeeblebrox3rd/venvoy/releases/latest/download"
+# The venvoy release key (src/release/key.ts holds the same; docs/install.md, "Signing releases").
+VENVOY_RELEASE_KEY_PEM='-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEAtMYAqTdWnYHBRMd42Z3mWMpyIOuJ3F94NMMaWQHnEPw=
+-----END PUBLIC KEY-----'
 VENVOY_BLOCK_BEGIN="# >>> venvoy >>>"
 VENVOY_BLOCK_END="# <<< venvoy <<<"
 # The block's comment line; the second form says the installer created the file, so that
@@ -36,17 +52,19 @@ VENVOY_BLOCK_NOTE_CREATED='# Added by the venvoy installer, which created this f
 say() { printf '%s\n' "$*"; }
 warn() { printf 'venvoy-install: warning: %s\n' "$*" >&2; }
 
-die() {
+error() {
   printf 'venvoy-install: error: %s\n' "$1" >&2
   if [ -n "${2:-}" ]; then printf 'hint: %s\n' "$2" >&2; fi
-  exit 1
 }
+die() { error "$@"; exit 1; }
+# Bad input (an option, a URL): exit 2, as venvoy's own usage errors.
+usage_die() { error "$@"; exit 2; }
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
 usage() {
-  sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]:-}" 2>/dev/null ||
-    say "usage: install.sh [--release-url URL] [--install-dir DIR] [--shell NAME] [--no-modify-rc] [--no-link]"
+  sed -n '2,29s/^# \{0,1\}//p' "${BASH_SOURCE[0]:-}" 2>/dev/null ||
+    say "usage: install.sh [--release-url URL] [--install-dir DIR] [--shell NAME] [--no-modify-rc] [--no-link] [--insecure-http] [--no-verify-signature]"
 }
 
 # x86_64-unknown-linux-gnu, aarch64-apple-darwin, ...: the release target of this machine.
@@ -83,13 +101,16 @@ detect_target() {
 }
 
 # fetch URL FILE: http(s) with curl or wget; file:// URLs and plain paths are copied.
+# curl follows no redirect from https to http (wget has no such switch).
 fetch() {
+  local proto='=https'
   case $1 in
     file://*) cp "${1#file://}" "$2" 2>/dev/null ;;
     /*) cp "$1" "$2" 2>/dev/null ;;
     *)
+      case $1 in http://*) proto='=http,https' ;; esac
       if have curl; then
-        curl -fsSL --retry 2 --connect-timeout 20 -o "$2" "$1"
+        curl -fsSL --retry 2 --connect-timeout 20 --proto "$proto" --proto-redir "$proto" -o "$2" "$1"
       elif have wget; then
         wget -q -O "$2" "$1"
       else
@@ -116,6 +137,28 @@ expected_sum() {
   awk -v n="$2" '($2 == n || $2 == "*" n) && $1 ~ /^[0-9a-fA-F]+$/ && length($1) == 64 {
     print tolower($1); found = 1; exit
   } END { exit !found }' "$1"
+}
+
+# find_openssl: the path of an openssl that checks Ed25519 signatures (OpenSSL 3 or later;
+# LibreSSL, macOS's openssl, cannot).
+find_openssl() {
+  local o
+  for o in openssl openssl3 /opt/homebrew/opt/openssl@3/bin/openssl /usr/local/opt/openssl@3/bin/openssl; do
+    if have "$o" && "$o" version 2>/dev/null | grep -Eq '^OpenSSL ([3-9]|[1-9][0-9])\.'; then
+      command -v "$o"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# verify_signature OPENSSL SUMS SIG KEY: succeeds when SIG (base64 of a raw 64-byte Ed25519
+# signature, src/release/signature.ts) is KEY's signature of the bytes of SUMS.
+verify_signature() {
+  local raw=$3.bin
+  "$1" base64 -d -A -in "$3" -out "$raw" 2>/dev/null || return 1
+  [ "$(wc -c <"$raw" | tr -d ' ')" = 64 ] || return 1
+  "$1" pkeyutl -verify -pubin -inkey "$4" -rawin -in "$2" -sigfile "$raw" >/dev/null 2>&1
 }
 
 # A folder as the startup block writes it: under $HOME as "$HOME/...", so dotfiles travel.
@@ -263,8 +306,10 @@ main() {
   local install_dir=${VENVOY_INSTALL_DIR:-}
   local link_dir=${VENVOY_LINK_DIR-/usr/local/bin}
   local shell_name=${VENVOY_SHELL:-}
-  local modify_rc=1
+  local modify_rc=1 insecure_http=0 check_signature=1
   case ${VENVOY_NO_MODIFY_RC:-} in 1 | true | yes) modify_rc=0 ;; esac
+  case ${VENVOY_INSECURE_HTTP:-} in 1 | true | yes) insecure_http=1 ;; esac
+  case ${VENVOY_ALLOW_UNSIGNED:-} in 1 | true | yes) check_signature=0 ;; esac
 
   while [ $# -gt 0 ]; do
     case $1 in
@@ -276,8 +321,10 @@ main() {
       --shell=*) shell_name=${1#*=} ;;
       --no-modify-rc) modify_rc=0 ;;
       --no-link) link_dir= ;;
+      --insecure-http) insecure_http=1 ;;
+      --no-verify-signature) check_signature=0 ;;
       -h | --help) usage; return 0 ;;
-      *) die "unknown option '$1'" "see: bash install.sh --help" ;;
+      *) usage_die "unknown option '$1'" "see: bash install.sh --help" ;;
     esac
     shift
   done
@@ -290,9 +337,25 @@ main() {
   esac
   install_dir=${install_dir%/}
   release_url=${release_url%/}
+  case $release_url in
+    https://* | file://* | /*) ;;
+    http://*)
+      [ "$insecure_http" = 1 ] ||
+        usage_die "refusing a plain http:// release URL: $release_url" \
+          "use https://, a file:// URL or a path; or, on a network you trust, add --insecure-http (VENVOY_INSECURE_HTTP=1)"
+      warn "$release_url is plain http: anyone on the network sees what is fetched and can hold back updates (the signature still guards the binary)"
+      ;;
+    *) usage_die "the release URL is not https://, file:// or an absolute path: $release_url" \
+      "use https://host/folder, file:///folder or /folder (the folder holds VERSION)" ;;
+  esac
   if [ -z "$shell_name" ]; then shell_name=$(basename "${SHELL:-bash}"); fi
 
-  local target asset dest version expected actual staged printed old=""
+  local target asset dest version expected actual staged printed old="" openssl_bin="" key key_name
+  if [ "$check_signature" = 1 ]; then
+    openssl_bin=$(find_openssl) ||
+      die "no OpenSSL 3 here to check the release's signature with; nothing was installed" \
+        "install OpenSSL 3 (apt-get install openssl, dnf install openssl, brew install openssl@3) and run this again; or, accepting a tampered mirror, add --no-verify-signature (VENVOY_ALLOW_UNSIGNED=1)"
+  fi
   target=$(detect_target) || exit 1
   asset=venvoy-$target
   dest=$install_dir/venvoy
@@ -301,6 +364,31 @@ main() {
   trap cleanup EXIT
 
   say "venvoy: installing from $release_url"
+  fetch "$release_url/SHA256SUMS" "$VENVOY_TMP/SHA256SUMS" ||
+    die "could not download $release_url/SHA256SUMS" "check the network, or set VENVOY_RELEASE_URL to a mirror"
+  if [ "$check_signature" = 1 ]; then
+    key=$VENVOY_TMP/release.pub.pem
+    key_name="the venvoy release key"
+    if [ -n "${VENVOY_RELEASE_PUBKEY:-}" ]; then
+      key=$VENVOY_RELEASE_PUBKEY
+      key_name=$key
+      if [ ! -f "$key" ] || [ ! -r "$key" ]; then
+        usage_die "VENVOY_RELEASE_PUBKEY names $key, which cannot be read" "unset it to use the built-in release key"
+      fi
+      warn "trusting the release key in $key (VENVOY_RELEASE_PUBKEY) instead of the built-in one: whoever holds its private key can ship you a binary"
+    else
+      printf '%s\n' "$VENVOY_RELEASE_KEY_PEM" >"$key"
+    fi
+    fetch "$release_url/SHA256SUMS.sig" "$VENVOY_TMP/SHA256SUMS.sig" ||
+      die "the release at $release_url is not signed (no SHA256SUMS.sig could be downloaded); nothing was installed" \
+        "a release from before signing, or a mirror that was tampered with; use the project's release"
+    verify_signature "$openssl_bin" "$VENVOY_TMP/SHA256SUMS" "$VENVOY_TMP/SHA256SUMS.sig" "$key" ||
+      die "SHA256SUMS.sig is not a valid signature of SHA256SUMS by $key_name; nothing was installed" \
+        "the release was tampered with, or was not signed by the venvoy project; use the project's release or a faithful mirror"
+    say "Signature verified ($key_name)"
+  else
+    warn "NOT checking the release's signature (--no-verify-signature): the checksums come from the same server as the binary, so a tampered mirror would go unnoticed"
+  fi
   fetch "$release_url/VERSION" "$VENVOY_TMP/VERSION" ||
     die "could not download $release_url/VERSION" "check the network, or set VENVOY_RELEASE_URL to a mirror"
   version=$(head -n 1 "$VENVOY_TMP/VERSION" | tr -d '[:space:]')
@@ -308,8 +396,11 @@ main() {
     [0-9]*.[0-9]*.[0-9]*) ;;
     *) die "$release_url/VERSION does not hold a version" "is VENVOY_RELEASE_URL a venvoy release folder?" ;;
   esac
-  fetch "$release_url/SHA256SUMS" "$VENVOY_TMP/SHA256SUMS" ||
-    die "could not download $release_url/SHA256SUMS" "check the network, or set VENVOY_RELEASE_URL to a mirror"
+  expected=$(expected_sum "$VENVOY_TMP/SHA256SUMS" VERSION) || expected=none
+  if [ "$(sha256_of "$VENVOY_TMP/VERSION")" != "$expected" ]; then
+    die "$release_url/VERSION does not match its checksum in SHA256SUMS; nothing was installed" \
+      "the release folder is incomplete or was tampered with"
+  fi
   expected=$(expected_sum "$VENVOY_TMP/SHA256SUMS" "$asset") ||
     die "release $version has no $asset in its SHA256SUMS" "this platform may not be supported by that release"
 

@@ -1,7 +1,7 @@
 /** The work of `venvoy update`, loaded once by its action (src/commands/update.ts). */
 import type { CommandContext } from "./context.ts";
 import { VenvoyError } from "../ui/errors.ts";
-import { info, out, printJson } from "../ui/output.ts";
+import { info, out, printJson, warn } from "../ui/output.ts";
 import { formatBytes } from "../ui/bytes.ts";
 import * as r from "../release/mod.ts";
 export { makeContext } from "./context.ts";
@@ -26,14 +26,36 @@ export interface UpdateJson {
   path: string | null;
 }
 
+export interface UpdateOptions {
+  check?: boolean;
+  json?: boolean;
+  releaseUrl?: string;
+  insecureHttp?: boolean;
+}
+
 export async function update(
   ctx: CommandContext,
-  opts: { check?: boolean; json?: boolean },
+  opts: UpdateOptions,
   deps: UpdateDeps,
 ): Promise<void> {
-  const base = r.releaseBase((n) => ctx.runner.env(n));
+  const env = (n: string) => ctx.runner.env(n);
+  const base = r.releaseBase(env, { url: opts.releaseUrl, insecureHttp: opts.insecureHttp });
+  if (/^http:/i.test(base)) {
+    warn(
+      `${base} is plain http: anyone on the network sees what is fetched and can hold ` +
+        "back updates (the signature still guards the binary)",
+    );
+  }
+  const key = await r.releaseKey(env);
+  if (!key.builtIn) {
+    warn(
+      `trusting the release key in ${key.source} (${r.PUBKEY_OVERRIDE_VAR}) instead of ` +
+        "the built-in one: whoever holds its private key can ship this venvoy a binary",
+    );
+  }
   const current = r.mustParseVersion(deps.current, "this venvoy's version");
-  const latest = await r.releaseVersion(base);
+  const release = await r.openRelease(base, key);
+  const latest = release.version;
   const order = r.compareVersions(latest, current);
   const result = (updated: boolean, path: string | null): UpdateJson => ({
     current: current.text,
@@ -63,8 +85,8 @@ export async function update(
   }
   const asset = r.assetName(r.hostTarget(deps.target));
   info(`Downloading ${asset} ${latest.text} from ${base}`);
-  const bytes = await r.downloadVerified(base, asset);
-  info(`Checksum verified (${formatBytes(bytes.length)}); checking that it runs`);
+  const bytes = await r.downloadAsset(release, asset);
+  info(`Signature and checksum verified (${formatBytes(bytes.length)}); checking that it runs`);
   const path = await r.replaceExecutable(self, bytes, {
     runner: ctx.runner,
     expectVersion: latest.text,

@@ -5,3 +5,5 @@ export * from "./sha256sums.ts";
 export * from "./download.ts";
 export * from "./self_replace.ts";
 export * from "./rc_block.ts";
+export * from "./key.ts";
+export * from "./signature.ts";

@@ -1,9 +1,12 @@
 # Helpers for install.bats: release folders served on 127.0.0.1, temporary homes, and
 # running venvoy with nothing of the developer's environment.
 #
-# setup_file builds two releases with `deno task release:local` (an older 0.0.9 and the
-# current version) and a tampered copy, then serves them with python3's http.server on
-# 127.0.0.1, bounded by `timeout`; teardown_file stops it.
+# setup_file makes a test signing key (never the built-in one: installs trust it through
+# VENVOY_RELEASE_PUBKEY, which in_home sets), builds two releases signed with it by
+# `deno task release:local` (an older 0.0.9 and the current version), a tampered copy and
+# three attacker's mirrors, then serves them all with python3's http.server on 127.0.0.1,
+# bounded by `timeout`; teardown_file stops it. Most tests install from the folders as
+# paths ($SRV/new); plain http is refused without VENVOY_INSECURE_HTTP=1.
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OLD_VERSION=0.0.9
@@ -16,15 +19,21 @@ release_setup_file() {
   export SRV=$BATS_FILE_TMPDIR/srv
   export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
   export DENO_DIR=${DENO_DIR:-$HOME/.cache/deno}
+  export KEY=$BATS_FILE_TMPDIR/key
   mkdir -p "$SRV"
-  deno run -A "$REPO/scripts/release_local.ts" --version "$OLD_VERSION" --out "$SRV/old" 2>/dev/null
-  deno run -A "$REPO/scripts/release_local.ts" --out "$SRV/new" 2>/dev/null
+  deno run -A "$REPO/scripts/release_keygen.ts" --out "$KEY" 2>/dev/null
+  deno run -A "$REPO/scripts/release_local.ts" --version "$OLD_VERSION" --out "$SRV/old" \
+    --signing-key "$KEY/private.pem" 2>/dev/null
+  deno run -A "$REPO/scripts/release_local.ts" --out "$SRV/new" --signing-key "$KEY/private.pem" 2>/dev/null
   NEW_VERSION=$(cat "$SRV/new/VERSION")
   export NEW_VERSION
-  # Tampered: a "newer" release whose binary no longer matches its SHA256SUMS.
+  # Tampered: the release with a binary that no longer matches its (signed) SHA256SUMS.
   cp -R "$SRV/new" "$SRV/tampered"
   printf '\nconsole.log("tampered");\n' >>"$SRV/tampered/$ASSET"
-  echo 9.9.9 >"$SRV/tampered/VERSION"
+  attacker_mirror none
+  attacker_mirror old
+  deno run -A "$REPO/scripts/release_keygen.ts" --out "$BATS_FILE_TMPDIR/attacker-key" 2>/dev/null
+  attacker_mirror attacker "$BATS_FILE_TMPDIR/attacker-key/private.pem"
 
   timeout "$SERVER_SECONDS" python3 -u -m http.server --bind 127.0.0.1 0 --directory "$SRV" \
     >"$BATS_FILE_TMPDIR/http.log" 2>&1 3>&- &
@@ -38,6 +47,26 @@ release_setup_file() {
   [ -n "$port" ] || { cat "$BATS_FILE_TMPDIR/http.log" >&2; return 1; }
   export URL=http://127.0.0.1:$port
   curl -fsS "$URL/new/VERSION" >/dev/null
+}
+
+# attacker_mirror SIG [KEY]: $SRV/mirror-SIG, a copy of the new release whose binary the
+# attacker replaced by one that still answers --version like the real one, with SHA256SUMS
+# rewritten to match, so every checksum is consistent. SIG is what the signature is then:
+# none (deleted), old (the release's own, over the old SHA256SUMS), attacker (made with
+# the attacker's own KEY).
+attacker_mirror() {
+  local dir=$SRV/mirror-$1
+  cp -R "$SRV/new" "$dir"
+  printf '\n// the attacker was here\n' >>"$dir/$ASSET"
+  (cd "$dir" && find . -maxdepth 1 -type f ! -name 'SHA256SUMS*' -printf '%P\n' | LC_ALL=C sort |
+    xargs sha256sum >SHA256SUMS)
+  case $1 in
+    none) rm "$dir/SHA256SUMS.sig" ;;
+    attacker)
+      openssl pkeyutl -sign -inkey "$2" -rawin -in "$dir/SHA256SUMS" |
+        openssl base64 -A >"$dir/SHA256SUMS.sig"
+      ;;
+  esac
 }
 
 release_teardown_file() {
@@ -56,17 +85,20 @@ new_home() {
   cp -a "$H/." "$BATS_TEST_TMPDIR/before/"
 }
 
-# Runs a command with only HOME, a fixed PATH and the variables given as NAME=VALUE first.
+# Runs a command with only HOME, a fixed PATH, the test key, and the variables given as
+# NAME=VALUE first (VENVOY_RELEASE_PUBKEY= gives back the built-in key).
 in_home() {
   env -i HOME="$H" PATH="${TEST_PATH:-/usr/local/bin:/usr/bin:/bin}" DENO_DIR="$DENO_DIR" \
-    TERM=dumb NO_COLOR=1 SHELL=/bin/bash VENVOY_LINK_DIR="$LINKS" "$@"
+    TERM=dumb NO_COLOR=1 SHELL=/bin/bash VENVOY_LINK_DIR="$LINKS" \
+    VENVOY_RELEASE_PUBKEY="$KEY/public.pem" "$@"
 }
 
-# The one-liner, as a user runs it, from release folder $1 (old, new, tampered).
+# The one-liner, as a user runs it (the script fetched by curl), installing from release
+# folder $1 (old, new, tampered, mirror-*) on disk.
 install_from() {
   local rel=$1
   shift
-  curl -fsSL "$URL/$rel/install.sh" | in_home VENVOY_RELEASE_URL="$URL/$rel" "$@" bash
+  curl -fsSL "$URL/$rel/install.sh" | in_home VENVOY_RELEASE_URL="$SRV/$rel" "$@" bash
 }
 
 # Byte-compares every startup file in $H with the copy in $1 (a missing file must be
@@ -100,12 +132,14 @@ EOF
   printf '%s\n' "$dir"
 }
 
-# A PATH holding only what install.sh needs, wget instead of curl, and no container runtime.
+# A PATH holding only what install.sh needs, wget instead of curl, no container runtime,
+# and openssl unless $1 is "no-openssl".
 minimal_path() {
-  local dir=$BATS_TEST_TMPDIR/min-bin tool
+  local dir=$BATS_TEST_TMPDIR/min-bin${1:+-$1} tool tools=(openssl)
+  [ "${1:-}" != no-openssl ] || tools=()
   mkdir -p "$dir"
   for tool in bash sh env deno wget sha256sum awk mktemp cat cp mv rm mkdir chmod grep head tail \
-    tr cut cmp dirname basename readlink uname ldd ln sed; do
+    tr cut cmp dirname basename readlink uname ldd ln sed wc "${tools[@]}"; do
     ln -sf "$(command -v "$tool")" "$dir/$tool"
   done
   printf '%s\n' "$dir"

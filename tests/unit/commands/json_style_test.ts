@@ -10,6 +10,7 @@ import { toJson } from "../../../src/commands/runtime_info_action.ts";
 import { importJson } from "../../../src/commands/import_action.ts";
 import { packageManagersJson } from "../../../src/commands/package_managers_action.ts";
 import type { Detection } from "../../../src/runtime/detect.ts";
+import { signedRelease, testKey, writeFolder } from "../release/signed_release.ts";
 
 const SNAKE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 
@@ -120,13 +121,16 @@ Deno.test("the CLI: package-managers --json and update --check --json print snak
   const dir = await Deno.makeTempDir({ prefix: "venvoy-json-" });
   try {
     const rel = join(dir, "release");
-    await Deno.mkdir(rel);
-    await Deno.writeTextFile(join(rel, "VERSION"), "99.0.0\n");
+    // A release signed with a test key, which the CLI trusts through VENVOY_RELEASE_PUBKEY.
+    const signer = await testKey();
+    await writeFolder(rel, await signedRelease({ version: "99.0.0", assets: {}, signer }));
+    await Deno.writeTextFile(join(dir, "key.pem"), signer.key.pem);
     const env = {
       HOME: dir,
       VENVOY_HOME: join(dir, "home"),
       VENVOY_PROJECTS: join(dir, "projects"),
       VENVOY_RELEASE_URL: pathToFileURL(rel).href,
+      VENVOY_RELEASE_PUBKEY: join(dir, "key.pem"),
     };
     const pm = await cli(["package-managers", "--json"], env);
     assertEquals(pm.code, 0, pm.stderr);

@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals, throws } from "node:assert/strict";
+import { UsageError } from "../../../src/ui/errors.ts";
 import {
   assetName,
   DEFAULT_RELEASE_URL,
@@ -30,8 +31,8 @@ Deno.test("releaseBase: the GitHub default, or VENVOY_RELEASE_URL without traili
   assertEquals(releaseBase(env({})), DEFAULT_RELEASE_URL);
   assertEquals(releaseBase(env({ VENVOY_RELEASE_URL: "  " })), DEFAULT_RELEASE_URL);
   assertEquals(
-    releaseBase(env({ VENVOY_RELEASE_URL: "http://127.0.0.1:8000/rel//" })),
-    "http://127.0.0.1:8000/rel",
+    releaseBase(env({ VENVOY_RELEASE_URL: "https://127.0.0.1:8000/rel//" })),
+    "https://127.0.0.1:8000/rel",
   );
   assertEquals(
     releaseBase(env({ VENVOY_RELEASE_URL: "/srv/venvoy releases/" })),
@@ -39,7 +40,32 @@ Deno.test("releaseBase: the GitHub default, or VENVOY_RELEASE_URL without traili
   );
   assertEquals(releaseBase(env({ VENVOY_RELEASE_URL: "file:///srv/r" })), "file:///srv/r");
   throws(() => releaseBase(env({ VENVOY_RELEASE_URL: "mirror/venvoy" })), /not a URL/);
-  throws(() => releaseBase(env({ VENVOY_RELEASE_URL: "ftp://h/x" })), /not a URL/);
+  throws(() => releaseBase(env({ VENVOY_RELEASE_URL: "ftp://h/x" })), UsageError);
+  assertEquals(
+    releaseBase(env({ VENVOY_RELEASE_URL: "https://a/x" }), { url: "file:///b/" }),
+    "file:///b",
+  );
+});
+
+Deno.test("releaseBase refuses plain http:// (exit 2) unless asked: flag or VENVOY_INSECURE_HTTP", () => {
+  const http = "http://127.0.0.1:8000/rel/";
+  for (const given of [env({ VENVOY_RELEASE_URL: http }), env({ VENVOY_INSECURE_HTTP: "0" })]) {
+    throws(() => releaseBase(given, given("VENVOY_RELEASE_URL") ? {} : { url: http }), {
+      name: "UsageError",
+      message: `refusing a plain http:// release URL: '${http}'`,
+    });
+  }
+  throws(() => releaseBase(env({}), { url: "Http://h/x" }), UsageError);
+  assertEquals(
+    releaseBase(env({}), { url: http, insecureHttp: true }),
+    "http://127.0.0.1:8000/rel",
+  );
+  for (const yes of ["1", "true", "YES"]) {
+    assertEquals(
+      releaseBase(env({ VENVOY_RELEASE_URL: http, VENVOY_INSECURE_HTTP: yes })),
+      "http://127.0.0.1:8000/rel",
+    );
+  }
 });
 
 Deno.test("install.sh and install.ps1 default to the same release folder", async () => {

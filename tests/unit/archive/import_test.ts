@@ -531,3 +531,75 @@ Deno.test("issue 11.16: env/persist as a file is a clear refusal, and nothing ch
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("issue 18.1: import takes from env/ only what export may write; the rest is named", async () => {
+  const root = await tempDir("venvoy-import-");
+  try {
+    const hex = ID.slice(7, 19);
+    const members = [
+      { name: "image.tar", data: new TextDecoder().decode(imageTarBytes()) },
+      { name: "env/config.yaml", data: "name: t\nruntime: python\nimage: evil/one:latest\n" },
+      { name: "env/requirements.txt", data: "six==1.16.0\n" },
+      { name: "env/.config.cache.json", data: '{"key":"x","config":{"image":"evil"}}\n' },
+      { name: `env/image-${hex}.sif`, data: "a planted SIF" },
+      { name: "env/image.sif", data: "another" },
+      { name: "env/.autosave-stamp", data: "stamp" },
+      { name: "env/persist/home/.bashrc", data: "echo hi" },
+      { name: "env/persist/python/mod.py", data: "X = 1\n" },
+      { name: "env/persist/python/.netrc", data: "machine x password y" },
+      { name: "env/vendor/six-1.16.0-py2.py3-none-any.whl", data: "wheel" },
+      { name: "env/new\u001b[8m", data: "anything new" },
+    ];
+    const file = join(root, "a.tar.gz");
+    await Deno.writeFile(
+      file,
+      craftArchive(members, {
+        manifest: manifestFor(members, {
+          image: {
+            tag: null,
+            id: ID,
+            architecture: null,
+            os: null,
+            base: null,
+            docker_archive: "image.tar",
+            sif: null,
+          },
+        }),
+      }),
+    );
+    const runner = new FakePodman();
+    const got = await importArchive(file, {
+      runtime: new PodmanRuntime(runner, "podman", { rootless: false }),
+      environmentsDir: join(root, "envs"),
+      projectsDir: join(root, "p"),
+    });
+    const tree: string[] = [];
+    const walk = (dir: string, rel: string) => {
+      for (const e of Deno.readDirSync(dir)) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory) walk(join(dir, e.name), r);
+        else tree.push(r);
+      }
+    };
+    walk(got.envDir, "");
+    assertEquals(tree.sort(), [
+      "config.yaml",
+      "persist/python/mod.py",
+      "requirements.txt",
+      "vendor/six-1.16.0-py2.py3-none-any.whl",
+    ]);
+    assertEquals(got.dropped?.sort(), [
+      "env/.autosave-stamp",
+      "env/.config.cache.json",
+      `env/image-${hex}.sif`,
+      "env/image.sif",
+      "env/new\u001b[8m",
+      "env/persist/home/",
+      "env/persist/python/.netrc",
+    ]);
+    const cfg = parseYaml(Deno.readTextFileSync(join(got.envDir, "config.yaml")));
+    assertEquals(cfg.image, "localhost/venvoy/t:latest", "the image is venvoy's tag");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -17,7 +17,7 @@ import {
   type Mount,
   type RunSpec,
 } from "../runtime/types.ts";
-import { isSifEnv, prepareHint, sifNameFor } from "../hpc/sif.ts";
+import { isSifEnv, prepareHint, sifNameFor, sifTrustSync } from "../hpc/sif.ts";
 import { RuntimeUnavailableError, VenvoyError } from "../ui/errors.ts";
 import type { LoadedEnv } from "../env/store.ts";
 
@@ -86,15 +86,17 @@ function pickRuntime(
 /** The image to run; for a SIF engine on an OCI-built environment, its converted SIF. */
 export function imageFor(runtime: ContainerRuntime, env: LoadedEnv): string {
   if (runtime.produces === "sif" && !isSifEnv(env) && env.config.image_id) {
+    // Only a SIF venvoy converted from this image, unchanged since (hpc/sif.ts); a session
+    // (ensureSif) hashes a changed one, or converts it again.
     const converted = join(env.dir, sifNameFor(env.config.image_id));
-    try {
-      Deno.statSync(converted);
-      return converted;
-    } catch {
-      throw new VenvoyError(`'${env.name}' has no ${runtime.name} image (SIF) yet`, {
-        hint: prepareHint(env, runtime.name),
-      });
-    }
+    const trust = sifTrustSync(converted, env.config.image_id);
+    if (trust === "trusted") return converted;
+    throw new VenvoyError(
+      trust === "stale"
+        ? `'${env.name}''s ${runtime.name} image (SIF) changed since venvoy made it`
+        : `'${env.name}' has no ${runtime.name} image (SIF) that venvoy made yet`,
+      { hint: prepareHint(env, runtime.name) },
+    );
   }
   if (runtime.produces === "sif") {
     const sif = join(env.dir, "image.sif");

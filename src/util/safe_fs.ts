@@ -9,7 +9,7 @@
  * reading back where the opened descriptor really is (/proc/self/fd), which a container that
  * swaps a folder for a link between the two steps cannot fake.
  */
-import * as fs from "node:fs";
+import type * as NodeFs from "node:fs";
 import { printable, VenvoyError } from "../ui/errors.ts";
 
 /** A path that is not a plain file or folder inside its root: a link, a FIFO, `..`, too big. */
@@ -21,10 +21,25 @@ export class UnsafePathError extends VenvoyError {
   }
 }
 
-const C = fs.constants;
-const NOFOLLOW = C.O_NOFOLLOW ?? 0;
-const NONBLOCK = C.O_NONBLOCK ?? 0;
-const NOCTTY = C.O_NOCTTY ?? 0;
+/**
+ * node:fs, loaded at its first use rather than by a static import: `venvoy run` is bundled
+ * whole (scripts/chunks.ts), may hold no static node: import, and reads persist/ through
+ * this module only once its container ended.
+ */
+let nodeFs: typeof NodeFs | null = null;
+const fs = new Proxy({} as typeof NodeFs, {
+  get: (_t, key) =>
+    Reflect.get(
+      nodeFs ??= (globalThis as unknown as {
+        process: { getBuiltinModule(id: "node:fs"): typeof NodeFs };
+      }).process.getBuiltinModule("node:fs"),
+      key,
+    ),
+});
+/** open(2) flags; 0 for one the platform lacks (O_NOFOLLOW, O_NOCTTY off Linux). */
+const C = new Proxy({} as typeof NodeFs.constants, {
+  get: (_t, key) => Reflect.get(fs.constants, key) ?? 0,
+});
 const onLinux = Deno.build.os === "linux";
 
 /**
@@ -112,7 +127,7 @@ export function readContained(root: string, rel: string, opts: ReadOptions): Uin
   walkFolders(base, segs, rel, false);
   let fd: number;
   try {
-    fd = fs.openSync(`${base}/${rel}`, C.O_RDONLY | NOFOLLOW | NONBLOCK | NOCTTY);
+    fd = fs.openSync(`${base}/${rel}`, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
   } catch (e) {
     openErr(e, rel);
   }
@@ -206,7 +221,7 @@ export function writeNewContained(
   try {
     fd = fs.openSync(
       `${base}/${rel}`,
-      C.O_WRONLY | C.O_CREAT | C.O_EXCL | NOFOLLOW | NOCTTY,
+      C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NOCTTY,
       opts.mode ?? 0o644,
     );
   } catch (e) {
@@ -233,12 +248,12 @@ export function copyNewContained(from: string, root: string, rel: string): void 
   const segs = checkRel(rel);
   const base = realRoot(root);
   walkFolders(base, segs, rel, true);
-  const src = fs.openSync(from, C.O_RDONLY | NOFOLLOW | NONBLOCK);
+  const src = fs.openSync(from, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
   try {
     if (!fs.fstatSync(src).isFile()) throw new UnsafePathError(from, "not a regular file");
     let fd: number;
     try {
-      fd = fs.openSync(`${base}/${rel}`, C.O_WRONLY | C.O_CREAT | C.O_EXCL | NOFOLLOW, 0o644);
+      fd = fs.openSync(`${base}/${rel}`, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
     } catch (e) {
       openErr(e, rel);
     }

@@ -338,3 +338,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "issue 18.3: list prints an imported config.yaml's strings escaped; --json keeps them",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = await Deno.makeTempDir({ prefix: "venvoy-it-list-" });
+    try {
+      const m = await machine(root, "l");
+      const version = "3.11\nl2  Python 3.12  podman  yes\u001b[8m";
+      await writeConfig(
+        join(m.env.VENVOY_HOME, "environments", "l"),
+        envConfig({ name: "l", python_version: version }),
+      );
+      const r = await bounded(["list"], m);
+      assertEquals(r.code, 0, r.stderr);
+      assert.ok(!r.stdout.includes("\u001b"), "no raw ESC");
+      assert.ok(!/^l2 /m.test(r.stdout), r.stdout);
+      assert.ok(r.stdout.includes("3.11\\nl2"), r.stdout);
+      const j = await bounded(["list", "--json"], m);
+      assertEquals(JSON.parse(j.stdout)[0].version, version);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});

@@ -603,3 +603,34 @@ Deno.test("issue 18.1: import takes from env/ only what export may write; the re
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("issue 18.1: an import --force refused for its env/ layout leaves the environments folder as it was", async () => {
+  const { root, file, b } = await setup();
+  try {
+    const runtime = new PodmanRuntime(new FakePodman(), "podman", { rootless: false });
+    await importArchive(file, { runtime, environmentsDir: b.envs, projectsDir: b.projects });
+    const before = await treeSnapshot(b.envs);
+    const members = [
+      { name: "env/config.yaml", data: "name: demo\n" },
+      { name: "env/.config.cache.json", data: "{}" },
+      { name: "env/persist/R", data: "a file where a folder must be" },
+    ];
+    const bad = join(root, "bad.tar.gz");
+    await Deno.writeFile(bad, craftArchive(members));
+    const runner = new FakePodman();
+    await assert.rejects(
+      importArchive(bad, {
+        runtime: new PodmanRuntime(runner, "podman", { rootless: false }),
+        environmentsDir: b.envs,
+        projectsDir: b.projects,
+        force: true,
+      }),
+      (e: unknown) =>
+        e instanceof NameClashError && /env\/persist\/R must be a folder/.test(e.message),
+    );
+    assertEquals(await treeSnapshot(b.envs), before);
+    assertEquals(runner.argvs, [], "no engine command ran");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

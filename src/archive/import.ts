@@ -23,6 +23,7 @@ import { stripImageNames } from "./image_tar.ts";
 import { makeOwnedTempDir, throwIfSignalled } from "./staging.ts";
 import { ENV_PREFIX } from "./export.ts";
 import { envAllowance } from "./env_allow.ts";
+import { recordSif } from "../hpc/sif.ts";
 import type { Manifest } from "./manifest.ts";
 import { extractVerified, isGzipFile, readHead, type VerifiedArchive } from "./reader.ts";
 
@@ -201,6 +202,8 @@ async function install(
       throwIfSignalled();
       image = join(envDir, "image.sif");
       imageId = (await runtime.inspect(staged))?.id ?? null;
+      // Made here by venvoy, from the verified member: recorded so that sessions run it.
+      if (imageId) recordSif(staged, imageId, imageId.replace(/^sha256:/, ""));
       await patchConfig(join(staging, "config.yaml"), {
         name,
         engine: runtime.name,

@@ -24,7 +24,8 @@ import { createRuntime } from "../runtime/create.ts";
 import { type ContainerRuntime, isEngineName } from "../runtime/types.ts";
 import { RuntimeUnavailableError, VenvoyError } from "../ui/errors.ts";
 import type { LoadedEnv } from "../env/store.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { sha256FileSync } from "../util/hash.ts";
+import { tempPathFor } from "../util/atomic.ts";
 
 /** The record beside a SIF venvoy made: `<sif>.trust.json`. */
 export function trustPathFor(sif: string): string {
@@ -59,37 +60,38 @@ function readTrust(sif: string): TrustRecord | null {
 }
 
 /**
- * How the SIF at `sif` stands for image `imageId`, without reading its bytes: `trusted`
- * (venvoy's record, the same image, the same stamp), `stale` (the record fits the image but
- * the stamp changed: hash it to know), or `untrusted` (no record, another image, not a
- * regular file, or absent).
+ * True when venvoy made `sif` from image `imageId` and its bytes are still those it
+ * recorded (`<sif>.trust.json`). An unchanged stat stamp costs one stat; a changed one, a
+ * hash (then the new stamp is recorded). Without a record, `sha256` (what venvoy recorded
+ * elsewhere: a SIF environment's config.yaml image_id is its SIF's sha256) is checked
+ * instead and, if it holds, recorded.
  */
-export function sifTrustSync(sif: string, imageId: string): "trusted" | "stale" | "untrusted" {
+export function isTrustedSif(
+  sif: string,
+  imageId: string,
+  options: { sha256?: string } = {},
+): boolean {
   const st = lstatOrNull(sif);
-  if (!st?.isFile) return "untrusted";
+  if (!st?.isFile) return false;
   const rec = readTrust(sif);
-  if (!rec || rec.image_id !== imageId) return "untrusted";
-  return rec.stamp === stampOf(st) ? "trusted" : "stale";
-}
-
-/** True when venvoy made `sif` from `imageId` and its bytes are those it recorded. */
-export async function isTrustedSif(sif: string, imageId: string): Promise<boolean> {
-  const how = sifTrustSync(sif, imageId);
-  if (how !== "stale") return how === "trusted";
-  const { sha256File } = await import("../util/hash.ts");
-  const rec = readTrust(sif)!;
-  if ((await sha256File(sif)) !== rec.sha256) return false;
-  // Same bytes (copied, or touched): the new stamp saves the next hash.
-  await recordSif(sif, imageId, rec.sha256);
+  const fits = rec !== null && rec.image_id === imageId;
+  if (fits && rec.stamp === stampOf(st)) return true;
+  // A record of another image (an init --force since) proves nothing about this one.
+  const want = fits ? rec.sha256 : options.sha256;
+  if (!want || sha256FileSync(sif) !== want) return false;
+  // The same bytes (copied, touched, or never recorded): the stamp saves the next hash.
+  recordSif(sif, imageId, want);
   return true;
 }
 
 /** Records that venvoy made `sif` from image `imageId` (its sha256 and stat stamp). */
-export async function recordSif(sif: string, imageId: string, sha256?: string): Promise<void> {
-  const { sha256File } = await import("../util/hash.ts");
-  const sum = sha256 ?? await sha256File(sif);
+export function recordSif(sif: string, imageId: string, sha256?: string): void {
+  const sum = sha256 ?? sha256FileSync(sif);
   const rec: TrustRecord = { image_id: imageId, sha256: sum, stamp: stampOf(Deno.lstatSync(sif)) };
-  await writeFileAtomic(trustPathFor(sif), JSON.stringify(rec) + "\n");
+  // Written beside and renamed (a sync replaceAtomic): a reader sees the old or the new one.
+  const tmp = tempPathFor(trustPathFor(sif));
+  Deno.writeTextFileSync(tmp, JSON.stringify(rec) + "\n");
+  Deno.renameSync(tmp, trustPathFor(sif));
 }
 
 /** image-<first 12 hex digits of the image ID>.sif */
@@ -151,12 +153,12 @@ export async function ensureSif(
   }
   const imageId = id;
   const sif = join(env.dir, sifNameFor(id));
-  if (await isTrustedSif(sif, imageId)) return sif;
+  if (isTrustedSif(sif, imageId)) return sif;
   // Not snapshot/mod.ts: only the lock helper is needed, and only here.
   const { withFileLock } = await import("../util/lock.ts");
   return await withFileLock(join(env.dir, ".sif.lock"), async () => {
     // Another session may have converted it while this one waited.
-    if (await isTrustedSif(sif, imageId)) return sif;
+    if (isTrustedSif(sif, imageId)) return sif;
     const oci = builder();
     if (lstatOrNull(sif)) {
       ctx.note(
@@ -177,7 +179,7 @@ export async function ensureSif(
     } finally {
       await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
     }
-    await recordSif(sif, imageId);
+    recordSif(sif, imageId);
     return sif;
   });
 }

@@ -15,10 +15,16 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { venvoyBin } from "./cli.ts";
+import { type CliResult, venvoy } from "./cli.ts";
 import { writeConfig } from "../../src/env/config.ts";
 import { envConfig } from "../fakes/env_config.ts";
-import { craftArchive, type Crafted, manifestFor, tarBytes } from "../unit/archive/craft.ts";
+import {
+  craftArchive,
+  type Crafted,
+  dockerArchiveImage,
+  manifestFor,
+  tarBytes,
+} from "../unit/archive/craft.ts";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 const CONFIG = JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { diff_ids: [] } });
@@ -52,48 +58,16 @@ esac
 exit 0
 `;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
 /** dist/venvoy with a deadline: a hang is a failure that names the command, not a stuck CI. */
 async function bounded(
   args: string[],
   o: { env: Record<string, string>; cwd: string; ms?: number },
-): Promise<Result> {
+): Promise<CliResult> {
+  const ms = o.ms ?? 30_000;
   const started = Date.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--no-config",
-      "--no-lock",
-      "--quiet",
-      "--ext=js",
-      await venvoyBin(),
-      ...args,
-    ],
-    cwd: o.cwd,
-    env: { NO_COLOR: "1", ...o.env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), o.ms ?? 30_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  const ms = Date.now() - started;
-  const dec = new TextDecoder();
-  const res = {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-    ms,
-  };
-  assert.ok(ms < (o.ms ?? 30_000), `venvoy ${args.join(" ")} hung (killed after ${ms} ms)`);
+  const res = await venvoy(args, { env: o.env, cwd: o.cwd, timeoutMs: ms });
+  const took = Date.now() - started;
+  assert.ok(took < ms, `venvoy ${args.join(" ")} hung (killed after ${took} ms)`);
   return res;
 }
 
@@ -142,16 +116,8 @@ async function writeArchive(path: string, env: Crafted[]): Promise<void> {
     },
     ...env,
   ];
-  const image = {
-    tag: null,
-    id: ID,
-    architecture: null,
-    os: null,
-    base: null,
-    docker_archive: "image.tar",
-    sif: null,
-  };
-  await Deno.writeFile(path, craftArchive(members, { manifest: manifestFor(members, { image }) }));
+  const manifest = manifestFor(members, { image: dockerArchiveImage(ID) });
+  await Deno.writeFile(path, craftArchive(members, { manifest }));
 }
 
 /** The `podman run` lines of a fake podman's log. */

@@ -20,7 +20,7 @@ import { importTarball } from "../../../src/archive/tarball.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
-import { craftArchive, manifestFor, sha256, tarBytes } from "./craft.ts";
+import { craftArchive, dockerArchiveImage, manifestFor, sha256, tarBytes } from "./craft.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 
 /** A minimal docker-archive, as podman save writes it: its tags are the exporter's. */
@@ -554,17 +554,7 @@ Deno.test("issue 18.1: import takes from env/ only what export may write; the re
     await Deno.writeFile(
       file,
       craftArchive(members, {
-        manifest: manifestFor(members, {
-          image: {
-            tag: null,
-            id: ID,
-            architecture: null,
-            os: null,
-            base: null,
-            docker_archive: "image.tar",
-            sif: null,
-          },
-        }),
+        manifest: manifestFor(members, { image: dockerArchiveImage(ID) }),
       }),
     );
     const runner = new FakePodman();

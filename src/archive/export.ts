@@ -321,6 +321,9 @@ const QUIET = new Set([
   "persist/cache",
 ]);
 
+/** Also venvoy's own, left out quietly: build temporaries, SIF trust records (hpc/sif.ts). */
+const QUIET_RE = /^(\.\S+\.building|[^/]+\.sif\.trust\.json)$/;
+
 /** A control character (newline, CR, tab, ESC...) in a member name breaks SHA256SUMS. */
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -378,7 +381,7 @@ export async function planEnvTree(root: string, prefix = ENV_PREFIX): Promise<Tr
       const topFile = allowance === "file";
       if (allowance === null || allowance === "way") {
         if (e.isDirectory && allowance === "way") await walk(abs);
-        else if (!QUIET.has(rel) && !/^\.\S+\.building$/.test(rel)) plan.leftOut.push(rel);
+        else if (!QUIET.has(rel) && !QUIET_RE.test(rel)) plan.leftOut.push(rel);
         continue;
       }
       if (allowance === "personal") {

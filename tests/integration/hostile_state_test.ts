@@ -120,6 +120,16 @@ async function writeArchive(path: string, env: Crafted[]): Promise<void> {
   await Deno.writeFile(path, craftArchive(members, { manifest }));
 }
 
+/** apptainer as far as venvoy asks it: its version, a build (writes "SIF"), exec (logged). */
+const FAKE_APPTAINER = `#!/bin/sh
+printf '%s\\n' "$*" >> "$FAKE_LOG"
+case "$1" in
+  --version) echo "apptainer version 1.4.5" ;;
+  build) printf 'SIF' > "$3" ;;
+esac
+exit 0
+`;
+
 /** The `podman run` lines of a fake podman's log. */
 async function runs(log: string): Promise<string[]> {
   const text = await Deno.readTextFile(log).catch(() => "");
@@ -325,6 +335,54 @@ Deno.test({
       assert.ok(r.stdout.includes("3.11\\nl2"), r.stdout);
       const j = await bounded(["list", "--json"], m);
       assertEquals(JSON.parse(j.stdout)[0].version, version);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "issue 18.5: a SIF venvoy did not make never runs; one changed since is made again",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const root = await Deno.makeTempDir({ prefix: "venvoy-it-sif-" });
+    try {
+      const m = await machine(root, "s");
+      const abin = join(root, "abin");
+      await Deno.mkdir(abin);
+      await Deno.writeTextFile(join(abin, "apptainer"), FAKE_APPTAINER);
+      await Deno.chmod(join(abin, "apptainer"), 0o755);
+      const envDir = join(m.env.VENVOY_HOME, "environments", "t");
+      await writeConfig(envDir, envConfig({ name: "t", image_id: ID }));
+      await Deno.mkdir(join(envDir, "persist"));
+      const sif = join(envDir, `image-${ID.slice(7, 19)}.sif`);
+      await Deno.writeTextFile(sif, "PLANTED"); // as an archive's env/ placed it before
+      const { VENVOY_ENGINE: _, ...base } = m.env;
+      const log = () => Deno.readTextFile(m.env.FAKE_LOG).catch(() => "");
+      // A compute node: apptainer, no podman. The planted file is not run.
+      const node = { ...base, PATH: abin };
+      let r = await bounded(["run", "t", "--command", "true"], { env: node, cwd: m.cwd });
+      assertEquals(r.code, 3, r.stderr);
+      assert.match(r.stderr, /built with podman, which is not installed here/);
+      assert.ok(!/^exec /m.test(await log()), await log());
+      // The login node: the planted file is replaced by a conversion of the image.
+      const login = { ...base, PATH: `${abin}:${m.env.PATH}` };
+      const args = ["--engine", "apptainer", "run", "t", "--command", "true"];
+      r = await bounded(args, { env: login, cwd: m.cwd });
+      assertEquals(r.code, 0, r.stderr);
+      assert.match(r.stderr, /is not a SIF venvoy made from 't''s image/);
+      assertEquals(await Deno.readTextFile(sif), "SIF");
+      const execs = (await log()).split("\n").filter((l) => l.startsWith("exec "));
+      assertEquals(execs.length, 1);
+      assert.ok(execs[0].includes(sif), execs[0]);
+      // Changed after venvoy made it (the same size): made again before it runs.
+      await Deno.writeTextFile(sif, "EVL");
+      r = await bounded(args, { env: login, cwd: m.cwd });
+      assertEquals(r.code, 0, r.stderr);
+      assert.match(r.stderr, /sha256 changed since/);
+      assertEquals(await Deno.readTextFile(sif), "SIF");
+      assertEquals((await log()).split("\n").filter((l) => l.startsWith("build ")).length, 2);
     } finally {
       await Deno.remove(root, { recursive: true });
     }

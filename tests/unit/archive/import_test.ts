@@ -549,6 +549,9 @@ Deno.test("issue 18.1: import takes from env/ only what export may write; the re
       { name: "env/persist/python/.netrc", data: "machine x password y" },
       { name: "env/vendor/six-1.16.0-py2.py3-none-any.whl", data: "wheel" },
       { name: "env/new\u001b[8m", data: "anything new" },
+      // A link inside env/ is kept as a link (export writes those; the reader refuses
+      // any other).
+      { name: "env/requirements-dev.txt", type: "symlink" as const, target: "requirements.txt" },
     ];
     const file = join(root, "a.tar.gz");
     await Deno.writeFile(
@@ -575,9 +578,11 @@ Deno.test("issue 18.1: import takes from env/ only what export may write; the re
     assertEquals(tree.sort(), [
       "config.yaml",
       "persist/python/mod.py",
+      "requirements-dev.txt",
       "requirements.txt",
       "vendor/six-1.16.0-py2.py3-none-any.whl",
     ]);
+    assertEquals(Deno.readLinkSync(join(got.envDir, "requirements-dev.txt")), "requirements.txt");
     assertEquals(got.dropped?.sort(), [
       "env/.autosave-stamp",
       "env/.config.cache.json",

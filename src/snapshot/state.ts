@@ -92,18 +92,10 @@ export class PersistReader {
   /** The entries of folder `rel`; [] when absent, not a folder, or a link. */
   list(rel: string): Deno.DirEntry[] {
     if (!this.root || !this.fs) return [];
-    let st: Deno.FileInfo | null;
     try {
-      st = this.fs.lstatContained(this.root, rel);
+      return this.fs.listContained(this.root, rel) ?? [];
     } catch (e) {
-      if (e instanceof this.fs.UnsafePathError) return []; // a link on the way
-      throw e;
-    }
-    if (!st?.isDirectory) return [];
-    try {
-      return [...Deno.readDirSync(join(this.root, rel))];
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return [];
+      if (e instanceof this.fs.UnsafePathError) return []; // a link, or a file: not walked
       throw e;
     }
   }

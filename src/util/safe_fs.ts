@@ -175,6 +175,39 @@ export function readContainedText(root: string, rel: string, opts: ReadOptions):
 }
 
 /**
+ * The entries of the folder root/rel, listed through the descriptor opened there (on Linux,
+ * /proc/self/fd), so a folder swapped for a link after the check lists nothing of the host;
+ * null when nothing is there. A link (on the way or at the end) or a non-folder throws
+ * UnsafePathError.
+ */
+export function listContained(root: string, rel: string): Deno.DirEntry[] | null {
+  const segs = checkRel(rel);
+  const base = realRoot(root);
+  try {
+    walkFolders(base, segs, rel, false);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(`${base}/${rel}`, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT") return null;
+    if (code === "ENOTDIR") throw new UnsafePathError(rel, "not a folder");
+    openErr(e, rel);
+  }
+  try {
+    checkLanded(fd, base, rel);
+    const via = onLinux && lstatOrNull(`/proc/self/fd/${fd}`) ? `/proc/self/fd/${fd}` : null;
+    return [...Deno.readDirSync(via ?? `${base}/${rel}`)];
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * What is at root/rel, without following any link; null when nothing is there. A link in a
  * folder on the way is refused (UnsafePathError); the last segment may be anything, and a
  * link there is reported as a link.

@@ -174,13 +174,8 @@ export function readContainedText(root: string, rel: string, opts: ReadOptions):
   return new TextDecoder().decode(readContained(root, rel, opts));
 }
 
-/**
- * The entries of the folder root/rel, listed through the descriptor opened there (on Linux,
- * /proc/self/fd), so a folder swapped for a link after the check lists nothing of the host;
- * null when nothing is there. A link (on the way or at the end) or a non-folder throws
- * UnsafePathError.
- */
-export function listContained(root: string, rel: string): Deno.DirEntry[] | null {
+/** The real root when every folder on the way to rel is a real folder; null: one is missing. */
+function foldersOnTheWay(root: string, rel: string): string | null {
   const segs = checkRel(rel);
   const base = realRoot(root);
   try {
@@ -189,6 +184,18 @@ export function listContained(root: string, rel: string): Deno.DirEntry[] | null
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
+  return base;
+}
+
+/**
+ * The entries of the folder root/rel, listed through the descriptor opened there (on Linux,
+ * /proc/self/fd), so a folder swapped for a link after the check lists nothing of the host;
+ * null when nothing is there. A link (on the way or at the end) or a non-folder throws
+ * UnsafePathError.
+ */
+export function listContained(root: string, rel: string): Deno.DirEntry[] | null {
+  const base = foldersOnTheWay(root, rel);
+  if (base === null) return null;
   let fd: number;
   try {
     fd = fs.openSync(`${base}/${rel}`, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW | C.O_NONBLOCK);
@@ -213,14 +220,8 @@ export function listContained(root: string, rel: string): Deno.DirEntry[] | null
  * link there is reported as a link.
  */
 export function lstatContained(root: string, rel: string): Deno.FileInfo | null {
-  const segs = checkRel(rel);
-  const base = realRoot(root);
-  try {
-    walkFolders(base, segs, rel, false);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
+  const base = foldersOnTheWay(root, rel);
+  if (base === null) return null;
   return lstatOrNull(`${base}/${rel}`);
 }
 

@@ -80,7 +80,9 @@ export function isTrustedSif(
   const want = fits ? rec.sha256 : options.sha256;
   if (!want || sha256FileSync(sif) !== want) return false;
   // The same bytes (copied, touched, or never recorded): the stamp saves the next hash.
-  recordSif(sif, imageId, want);
+  try {
+    recordSif(sif, imageId, want);
+  } catch { /* a read-only environment folder: hashed again next time */ }
   return true;
 }
 

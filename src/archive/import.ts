@@ -22,6 +22,8 @@ import { ChecksumMismatchError, NameClashError, NotAnArchiveError } from "./erro
 import { stripImageNames } from "./image_tar.ts";
 import { makeOwnedTempDir, throwIfSignalled } from "./staging.ts";
 import { ENV_PREFIX } from "./export.ts";
+import { envAllowance } from "./env_allow.ts";
+import { recordSif } from "../hpc/sif.ts";
 import type { Manifest } from "./manifest.ts";
 import { extractVerified, isGzipFile, readHead, type VerifiedArchive } from "./reader.ts";
 
@@ -95,6 +97,11 @@ export interface ImportedEnvironment {
   manifest: Manifest;
   /** Snapshot files written (environment.yml, dated copies, renv.lock). */
   snapshots: string[];
+  /**
+   * What the archive's env/ held that export never writes (a config cache, a SIF, a
+   * stamp, a credential file, anything new), as `env/<path>`: left out of the import.
+   */
+  dropped?: string[];
 }
 
 /** The refusal shown when an environment exists and --force was not given. */
@@ -165,7 +172,8 @@ async function install(
   try {
     const staging = join(owned.dir, "env");
     await Deno.mkdir(staging);
-    await moveTree(join(verified.dir, ENV_PREFIX), staging);
+    // Only what export may write into env/ comes in (env_allow.ts); the rest is named.
+    const dropped = await moveAllowed(join(verified.dir, ENV_PREFIX), staging);
     // Archives hold files, not empty folders: a session bind-mounts persist/, which must exist.
     for (const d of [PERSIST_DIR, "vendor"]) {
       const st = await Deno.lstat(join(staging, d)).catch(() => null);
@@ -178,8 +186,6 @@ async function install(
       }
       await Deno.mkdir(join(staging, d), { recursive: true });
     }
-    // The SIF is venvoy's to write, never something the archive placed (or linked) there.
-    await Deno.remove(join(staging, "image.sif")).catch(() => {});
     throwIfSignalled();
 
     let image: string;
@@ -196,6 +202,8 @@ async function install(
       throwIfSignalled();
       image = join(envDir, "image.sif");
       imageId = (await runtime.inspect(staged))?.id ?? null;
+      // Made here by venvoy, from the verified member: recorded so that sessions run it.
+      if (imageId) recordSif(staged, imageId, imageId.replace(/^sha256:/, ""));
       await patchConfig(join(staging, "config.yaml"), {
         name,
         engine: runtime.name,
@@ -238,7 +246,7 @@ async function install(
     const snapshots = await addSnapshots(snapshot, join(options.projectsDir, name), options.now);
     const { placeRecords } = await import("../proof/bundle.ts");
     await placeRecords(verified.dir, join(options.projectsDir, name));
-    return { name, envDir, image, imageId, manifest, snapshots };
+    return { name, envDir, image, imageId, manifest, snapshots, dropped };
   } finally {
     await owned.release();
   }
@@ -350,22 +358,68 @@ export async function addSnapshots(
   return [join(snapDir, "environment.yml"), w.entry.yml];
 }
 
-/** Moves a verified folder's contents into `dest` (rename, or copy across filesystems). */
-async function moveTree(src: string, dest: string): Promise<void> {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(src)];
-  } catch {
-    return; // an archive without an env/ folder
-  }
-  for (const e of entries) {
-    const from = join(src, e.name);
-    const to = join(dest, e.name);
+/**
+ * Moves what the allow-list takes (env_allow.ts) from a verified env/ folder into `dest`
+ * (rename, or copy across filesystems) and returns the rest, as `env/<path>`: a folder
+ * off the list is named once, not file by file. A SIF, a config cache or a stamp the
+ * archive placed never reaches the environment, so nothing but venvoy's own files
+ * decides which image runs.
+ */
+async function moveAllowed(src: string, dest: string): Promise<string[]> {
+  const dropped: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    let entries: Deno.DirEntry[];
     try {
-      await Deno.rename(from, to);
+      entries = [...Deno.readDirSync(rel ? join(src, rel) : src)];
     } catch {
-      await copyTree(from, to);
+      return; // an archive without an env/ folder
     }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      const allowance = envAllowance(r);
+      const isDir = e.isDirectory;
+      if (allowance === "way") {
+        // env/persist, env/persist/R: folders of the layout, or the archive is refused.
+        if (!isDir) {
+          throw new NameClashError(
+            `refusing the archive: env/${r} must be a folder, but it is a ${
+              e.isSymlink ? "symlink" : "file"
+            }`,
+          );
+        }
+        await Deno.mkdir(join(dest, r), { recursive: true });
+        await walk(r);
+      } else if ((allowance === "file" && !isDir) || allowance === "tree") {
+        if (isDir) dropped.push(...dropPersonal(join(src, r), r));
+        await moveOne(join(src, r), join(dest, r));
+      } else {
+        dropped.push(`${ENV_PREFIX}/${r}${isDir ? "/" : ""}`);
+      }
+    }
+  };
+  await walk("");
+  return dropped;
+}
+
+/** Removes credential files (env_allow.ts) inside an allowed folder; returns them. */
+function dropPersonal(dir: string, rel: string): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    const r = `${rel}/${e.name}`;
+    if (envAllowance(r) === "personal") {
+      Deno.removeSync(join(dir, e.name), { recursive: true });
+      out.push(`${ENV_PREFIX}/${r}`);
+    } else if (e.isDirectory) out.push(...dropPersonal(join(dir, e.name), r));
+  }
+  return out;
+}
+
+async function moveOne(from: string, to: string): Promise<void> {
+  try {
+    await Deno.rename(from, to);
+  } catch {
+    await copyTree(from, to);
   }
 }
 

@@ -18,7 +18,7 @@ import { type ContainerRuntime, createRuntime, resolveRuntime } from "../runtime
 import * as snap from "../snapshot/mod.ts";
 import { captureEnvSnapshot } from "../snapshot/env_hooks.ts";
 import type { SnapshotMeta } from "../snapshot/model.ts";
-import { UsageError } from "../ui/errors.ts";
+import { printable, UsageError } from "../ui/errors.ts";
 import { Interrupted, interruptible, Progress, type ProgressMode } from "../ui/progress.ts";
 import { isValidName, validateName } from "../util/names.ts";
 
@@ -50,6 +50,8 @@ export interface ImportOutcome {
   snapshots: string[];
   /** yaml, dockerfile: pins in the file the new environment does not meet. */
   unmet: string[];
+  /** archive: what its env/ held that export never writes, left out (import.ts). */
+  dropped?: string[];
 }
 
 export interface ImportDeps {
@@ -147,6 +149,14 @@ async function importArchiveFile(
     throw e;
   }
   const m = env.manifest;
+  const dropped = env.dropped ?? [];
+  if (dropped.length) {
+    deps.warn(
+      `left out of the import what venvoy export never writes into env/: ${
+        dropped.map((d) => printable(d, 200)).join(", ")
+      }`,
+    );
+  }
   return {
     format: "archive",
     name: env.name,
@@ -157,6 +167,7 @@ async function importArchiveFile(
     from: { venvoy_version: m.venvoy_version, created: m.created, engine: m.engine },
     snapshots: env.snapshots,
     unmet: [],
+    dropped,
   };
 }
 
@@ -372,7 +383,7 @@ async function rebuildFromPins(
   const unmet = pins.filter((p) => p.version && have.get(p.name) !== p.version).map((p) =>
     `${p.name} ${p.version} (here: ${have.get(p.name) ?? "missing"})`
   );
-  for (const u of unmet) deps.warn(`not as pinned: ${u}`);
+  for (const u of unmet) deps.warn(`not as pinned: ${printable(u)}`);
   return {
     format: source.format,
     name,

@@ -1,7 +1,7 @@
 /** The work of `venvoy history`, loaded once by its action (src/commands/history.ts). */
 import type { HistoryOptions } from "./history.ts";
 import type { CommandContext } from "./context.ts";
-import { UsageError } from "../ui/errors.ts";
+import { printableDeep, UsageError } from "../ui/errors.ts";
 import { info, out, printJson, table, warn } from "../ui/output.ts";
 import { envExists, loadEnv } from "../env/store.ts";
 import { renderDiff } from "../snapshot/diff.ts";
@@ -24,7 +24,7 @@ export async function history(ctx: CommandContext, opts: HistoryOptions): Promis
     const r = await h.diffByIds(ctx.paths, [opts.diff[0], opts.diff[1]], { name });
     if (opts.json) return printJson(h.diffResultJson(r));
     out(`Changes in '${name}' from ${r.from.id} to ${r.to.id}:`);
-    out(renderDiff(r.diff));
+    out(renderDiff(printableDeep(r.diff)));
     return;
   }
   const { dir, history } = await h.historyOf(ctx.paths, name);
@@ -37,8 +37,11 @@ export async function history(ctx: CommandContext, opts: HistoryOptions): Promis
       ),
     });
   }
-  out(h.renderHistory(name, dir, history, table));
-  if (records.length) out(`\n${renderRecords(name, records, table)}`);
+  // Snapshots and records may come from an archive (import places them): every string
+  // from them is escaped on the terminal, so none can fake a line or hide one; --json
+  // above keeps them exact.
+  out(h.renderHistory(name, dir, printableDeep(history), table));
+  if (records.length) out(`\n${renderRecords(name, printableDeep(records), table)}`);
   const bad = history.filter((x) => x.error).length;
   if (bad) {
     warn(`${bad} snapshot file(s) could not be read; see 'unreadable' above`);

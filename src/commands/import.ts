@@ -4,10 +4,12 @@ import { IMPORT_ACCEPTS } from "../archive/formats.ts";
 const SHARED_HELP = `
 Nothing in an archive is trusted before every member has been checked against its
 manifest (sha256 of each file; no absolute paths, '..', links leading outside, devices or
-duplicates). An environment of the same name is refused unless --force; with --force it
-is replaced and its snapshot history is kept. The image goes into the engine in use
-(--engine, VENVOY_ENGINE, or the one detected): docker or podman load it, apptainer and
-singularity build a SIF from it. The environment then runs offline with \`venvoy run\`.`;
+duplicates). Of the archive's env/, only what venvoy export writes there is taken (the spec
+files, vendor/, persist/'s packages); anything else (a config cache, a SIF, a stamp, new
+files) is left out and named. An environment of the same name is refused unless --force;
+with --force it is replaced and its snapshot history is kept. The image goes into the engine
+in use (--engine, VENVOY_ENGINE, or the one detected): docker or podman load it, apptainer
+and singularity build a SIF from it. The environment then runs offline with \`venvoy run\`.`;
 
 export function register(program: Command<[], { engine?: string; debug?: true }>) {
   program

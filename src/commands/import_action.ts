@@ -4,6 +4,7 @@ import type { ImportOptions, ImportOutcome } from "../archive/import_env.ts";
 import { VERSION } from "../version.ts";
 import { importEnv } from "../archive/import_env.ts";
 import { info, out, printJson, warn } from "../ui/output.ts";
+import { printable } from "../ui/errors.ts";
 export { makeContext } from "./context.ts";
 
 /** The --json shape (snake_case, like every --json; docs/json.md). */
@@ -18,6 +19,7 @@ export function importJson(res: ImportOutcome) {
     ...(res.from ? { from: res.from } : {}),
     snapshots: res.snapshots,
     unmet: res.unmet,
+    ...(res.dropped ? { dropped: res.dropped } : {}),
   };
 }
 
@@ -34,10 +36,14 @@ export async function importCommand(
     venvoyVersion: VERSION,
   });
   if (opts.json) return printJson(importJson(res));
-  out(res.envDir);
+  out(printable(res.envDir));
+  // The origin is the archive's word (manifest.json): escaped, like every string from it.
+  const p = (s: string) => printable(String(s), 200);
   const origin = res.from
-    ? ` (exported ${res.from.created} from ${res.from.engine} by venvoy ${res.from.venvoy_version})`
+    ? ` (exported ${p(res.from.created)} from ${p(res.from.engine)} by venvoy ${
+      p(res.from.venvoy_version)
+    })`
     : "";
-  info(`Imported '${res.name}'${origin} into ${res.engine}: ${res.image}`);
+  info(`Imported '${p(res.name)}'${origin} into ${res.engine}: ${p(res.image)}`);
   info(`Next: venvoy run ${res.name}`);
 }

@@ -2,6 +2,7 @@
 import type { CommandContext } from "./context.ts";
 import { listEnvs, listTable } from "../env/manage.ts";
 import { info, out, printJson, table } from "../ui/output.ts";
+import { printable } from "../ui/errors.ts";
 export { makeContext } from "./context.ts";
 
 export async function list(ctx: CommandContext, opts: { json?: boolean }): Promise<void> {
@@ -11,5 +12,6 @@ export async function list(ctx: CommandContext, opts: { json?: boolean }): Promi
     info("No environments yet. Create one with: venvoy init --name my-project");
     return;
   }
-  out(table(listTable(rows)));
+  // config.yaml of an imported environment is an archive's word: escaped (--json: exact).
+  out(table(listTable(rows).map((r) => r.map((c) => printable(c)))));
 }

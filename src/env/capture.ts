@@ -56,6 +56,34 @@ export function parseCapture(text: string): Capture {
   return out;
 }
 
+/** The most of capture.txt read back (a few thousand packages are well under 1 MiB). */
+const CAPTURE_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The text a container wrote into `dir` (a temporary folder mounted into it) as `name`:
+ * through safe_fs, so a link there puts no host file into venvoy's lists and a FIFO does
+ * not hang it (UnsafePathError, naming what it was); "" when nothing was written.
+ */
+export async function readContainerOutput(
+  dir: string,
+  name: string,
+  maxBytes: number,
+): Promise<string> {
+  const { readContainedIfExists, UnsafePathError } = await import("../util/safe_fs.ts");
+  try {
+    const bytes = readContainedIfExists(dir, name, { maxBytes });
+    return bytes ? new TextDecoder().decode(bytes) : "";
+  } catch (e) {
+    if (e instanceof UnsafePathError) {
+      throw new VenvoyError(`the container's ${e.message}; it was not read`, {
+        hint: "the image wrote something other than a plain file there; rebuild it from a " +
+          "base you trust",
+      });
+    }
+    throw e;
+  }
+}
+
 /** Runs capture.sh in the image, with a temporary folder mounted for its output. */
 export async function captureImage(
   runtime: ContainerRuntime,
@@ -72,10 +100,7 @@ export async function captureImage(
       labels: { "org.venvoy.managed": "true" },
       noHome: true,
     });
-    let text = "";
-    try {
-      text = await Deno.readTextFile(join(tmp, "capture.txt"));
-    } catch { /* reported below */ }
+    const text = await readContainerOutput(tmp, "capture.txt", CAPTURE_MAX_BYTES);
     if (code !== 0 || !text) {
       throw new VenvoyError(`could not list the packages of the built image (exit ${code})`, {
         hint: `try: venvoy run --command 'sh /opt/venvoy/lib/capture.sh'`,

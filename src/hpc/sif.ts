@@ -6,6 +6,15 @@
  *
  * Non-root `apptainer build` from a definition does not work on many clusters; converting
  * a docker-archive does, so the recorded engine saves the image and Apptainer converts it.
+ *
+ * A SIF runs only if venvoy made it from the environment's image: beside it, venvoy
+ * records the image ID and the SIF's sha256 (`<sif>.trust.json`, a name no archive can
+ * bring in: import takes env/ by its allow-list). A SIF without that record (placed by
+ * someone else), for another image, or whose bytes changed since is converted again from
+ * the image, with a note. The sha256 is checked in full when the file's stat stamp (inode,
+ * size, mtime, ctime) differs from the one recorded with it; any write changes ctime, which
+ * no one but the clock sets, so an unchanged stamp means unchanged bytes and a session
+ * start pays one stat, not a hash of a gigabyte.
  */
 import { join } from "../util/path.ts";
 import type { ProcessRunner } from "../process/mod.ts";
@@ -15,6 +24,77 @@ import { createRuntime } from "../runtime/create.ts";
 import { type ContainerRuntime, isEngineName } from "../runtime/types.ts";
 import { RuntimeUnavailableError, VenvoyError } from "../ui/errors.ts";
 import type { LoadedEnv } from "../env/store.ts";
+import { sha256FileSync } from "../util/hash.ts";
+import { tempPathFor } from "../util/atomic.ts";
+
+/** The record beside a SIF venvoy made: `<sif>.trust.json`. */
+export function trustPathFor(sif: string): string {
+  return `${sif}.trust.json`;
+}
+
+interface TrustRecord {
+  image_id: string;
+  sha256: string;
+  /** The stat stamp the sha256 was taken at. */
+  stamp: string;
+}
+
+function stampOf(st: Deno.FileInfo): string {
+  return [st.ino, st.size, st.mtime?.getTime(), st.ctime?.getTime()].join(":");
+}
+
+function lstatOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function readTrust(sif: string): TrustRecord | null {
+  try {
+    const j = JSON.parse(Deno.readTextFileSync(trustPathFor(sif)));
+    if (typeof j?.image_id === "string" && typeof j.sha256 === "string") return j;
+  } catch { /* none, or not ours */ }
+  return null;
+}
+
+/**
+ * True when venvoy made `sif` from image `imageId` and its bytes are still those it
+ * recorded (`<sif>.trust.json`). An unchanged stat stamp costs one stat; a changed one, a
+ * hash (then the new stamp is recorded). Without a record, `sha256` (what venvoy recorded
+ * elsewhere: a SIF environment's config.yaml image_id is its SIF's sha256) is checked
+ * instead and, if it holds, recorded.
+ */
+export function isTrustedSif(
+  sif: string,
+  imageId: string,
+  options: { sha256?: string } = {},
+): boolean {
+  const st = lstatOrNull(sif);
+  if (!st?.isFile) return false;
+  const rec = readTrust(sif);
+  const fits = rec !== null && rec.image_id === imageId;
+  if (fits && rec.stamp === stampOf(st)) return true;
+  // A record of another image (an init --force since) proves nothing about this one.
+  const want = fits ? rec.sha256 : options.sha256;
+  if (!want || sha256FileSync(sif) !== want) return false;
+  // The same bytes (copied, touched, or never recorded): the stamp saves the next hash.
+  try {
+    recordSif(sif, imageId, want);
+  } catch { /* a read-only environment folder: hashed again next time */ }
+  return true;
+}
+
+/** Records that venvoy made `sif` from image `imageId` (its sha256 and stat stamp). */
+export function recordSif(sif: string, imageId: string, sha256?: string): void {
+  const sum = sha256 ?? sha256FileSync(sif);
+  const rec: TrustRecord = { image_id: imageId, sha256: sum, stamp: stampOf(Deno.lstatSync(sif)) };
+  // Written beside and renamed (a sync replaceAtomic): a reader sees the old or the new one.
+  const tmp = tempPathFor(trustPathFor(sif));
+  Deno.writeTextFileSync(tmp, JSON.stringify(rec) + "\n");
+  Deno.renameSync(tmp, trustPathFor(sif));
+}
 
 /** image-<first 12 hex digits of the image ID>.sif */
 export function sifNameFor(imageId: string): string {
@@ -73,14 +153,23 @@ export async function ensureSif(
       });
     }
   }
+  const imageId = id;
   const sif = join(env.dir, sifNameFor(id));
-  if (await exists(sif)) return sif;
+  if (isTrustedSif(sif, imageId)) return sif;
   // Not snapshot/mod.ts: only the lock helper is needed, and only here.
   const { withFileLock } = await import("../util/lock.ts");
   return await withFileLock(join(env.dir, ".sif.lock"), async () => {
     // Another session may have converted it while this one waited.
-    if (await exists(sif)) return sif;
+    if (isTrustedSif(sif, imageId)) return sif;
     const oci = builder();
+    if (lstatOrNull(sif)) {
+      ctx.note(
+        `${sif} is not a SIF venvoy made from '${env.name}''s image (no record, or its ` +
+          `sha256 changed since): it is not run, and is made again from the image`,
+      );
+      await Deno.remove(sif, { recursive: true });
+    }
+    await Deno.remove(trustPathFor(sif)).catch(() => {});
     ctx.note(`converting '${env.name}' (${recorded} image) to ${sif} for ${runtime.name}, once`);
     const tmpDir = await Deno.makeTempDir({ dir: env.dir, prefix: ".sif-convert-" });
     try {
@@ -92,14 +181,7 @@ export async function ensureSif(
     } finally {
       await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
     }
+    recordSif(sif, imageId);
     return sif;
   });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
-  }
 }

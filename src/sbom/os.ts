@@ -3,9 +3,12 @@
  * run (dpkg, rpm or apk, whichever it has), with the distribution from /etc/os-release,
  * so each package gets a purl of its own kind (pkg:deb/debian/…, pkg:rpm/fedora/…).
  */
-import { join } from "node:path";
 import type { ContainerRuntime } from "../runtime/mod.ts";
 import { VenvoyError } from "../ui/errors.ts";
+import { readContainerOutput } from "../env/capture.ts";
+
+/** The most of os.txt read back (a large distribution lists a few thousand packages). */
+const OS_OUT_MAX_BYTES = 4 * 1024 * 1024;
 
 export type OsPackageKind = "deb" | "rpm" | "apk";
 
@@ -101,10 +104,7 @@ export async function queryOsPackages(
       labels: { "org.venvoy.managed": "true" },
       noHome: true,
     });
-    let text = "";
-    try {
-      text = await Deno.readTextFile(join(tmp, "os.txt"));
-    } catch { /* reported below */ }
+    const text = await readContainerOutput(tmp, "os.txt", OS_OUT_MAX_BYTES);
     if (code !== 0 || !text) {
       throw new VenvoyError(`could not list the OS packages of ${image} (exit ${code})`, {
         hint: "check that the image runs: venvoy run NAME --command true",

@@ -17,7 +17,7 @@ import {
   type Mount,
   type RunSpec,
 } from "../runtime/types.ts";
-import { isSifEnv, prepareHint, sifNameFor } from "../hpc/sif.ts";
+import { isSifEnv, isTrustedSif, prepareHint, sifNameFor } from "../hpc/sif.ts";
 import { RuntimeUnavailableError, VenvoyError } from "../ui/errors.ts";
 import type { LoadedEnv } from "../env/store.ts";
 
@@ -86,15 +86,15 @@ function pickRuntime(
 /** The image to run; for a SIF engine on an OCI-built environment, its converted SIF. */
 export function imageFor(runtime: ContainerRuntime, env: LoadedEnv): string {
   if (runtime.produces === "sif" && !isSifEnv(env) && env.config.image_id) {
+    // Only a SIF venvoy converted from this image, unchanged since (hpc/sif.ts); a session
+    // (ensureSif) converts a missing or changed one again.
     const converted = join(env.dir, sifNameFor(env.config.image_id));
-    try {
-      Deno.statSync(converted);
-      return converted;
-    } catch {
-      throw new VenvoyError(`'${env.name}' has no ${runtime.name} image (SIF) yet`, {
-        hint: prepareHint(env, runtime.name),
-      });
-    }
+    if (isTrustedSif(converted, env.config.image_id)) return converted;
+    throw new VenvoyError(
+      `'${env.name}' has no ${runtime.name} image (SIF) that venvoy made from its image, ` +
+        "unchanged since",
+      { hint: prepareHint(env, runtime.name) },
+    );
   }
   if (runtime.produces === "sif") {
     const sif = join(env.dir, "image.sif");
@@ -104,6 +104,18 @@ export function imageFor(runtime: ContainerRuntime, env: LoadedEnv): string {
       throw new VenvoyError(`'${env.name}' has no Apptainer image (image.sif)`, {
         hint: `build one: venvoy --engine ${runtime.name} init --name ${env.name} --force`,
       });
+    }
+    // config.yaml's image_id of a SIF environment is the sha256 venvoy took of the SIF it
+    // built or imported: a SIF with other bytes is not run.
+    const id = env.config.image_id;
+    if (id && !isTrustedSif(sif, id, { sha256: id.replace(/^sha256:/, "") })) {
+      throw new VenvoyError(
+        `${sif} is not the SIF venvoy made for '${env.name}' (its sha256 differs)`,
+        {
+          hint: `build it again: venvoy --engine ${runtime.name} init --name ${env.name} --force` +
+            " (or import its archive again)",
+        },
+      );
     }
     return sif;
   }

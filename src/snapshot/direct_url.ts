@@ -15,7 +15,7 @@ import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PERSIST_DIR } from "../recipe/plan.ts";
 import { normalizePythonName } from "./model.ts";
-import { distInfoName } from "./state.ts";
+import { distInfoName, PersistReader, sitePackagesDirs } from "./state.ts";
 
 export type Origin =
   /** A local file: a wheel or an sdist (`pip install ./x.whl`, `./x.tar.gz`). */
@@ -94,36 +94,25 @@ export function parseDirectUrl(text: string): Origin | null {
   return null;
 }
 
-async function listDir(dir: string): Promise<Deno.DirEntry[]> {
-  const out: Deno.DirEntry[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) out.push(e);
-  } catch { /* absent */ }
-  return out;
-}
-
 /**
  * The packages in persist/ (session installs) that have a direct_url.json, by normalized
  * name. Packages of the image itself came from the index or vendor/ and have none here.
+ * persist/ is read as sessions left it: through PersistReader (no links, no FIFOs).
  */
 export async function directPackages(envDir: string): Promise<Map<string, DirectPackage>> {
   const out = new Map<string, DirectPackage>();
+  const p = await PersistReader.open(envDir);
   for (const prefix of ["python", "conda"]) {
-    const root = join(envDir, PERSIST_DIR, prefix);
-    for (const lib of ["lib", "lib64"]) {
-      for (const py of await listDir(join(root, lib))) {
-        if (!py.isDirectory || !/^python\d/.test(py.name)) continue;
-        const site = join(root, lib, py.name, "site-packages");
-        for (const e of await listDir(site)) {
-          if (!e.isDirectory || !e.name.endsWith(".dist-info")) continue;
-          const pkg = distInfoName(e.name);
-          if (!pkg) continue;
-          const distInfo = join(site, e.name);
-          const text = await Deno.readTextFile(join(distInfo, "direct_url.json")).catch(() => null);
-          if (text === null) continue; // from an index
-          const origin: Origin = parseDirectUrl(text) ?? { kind: "unknown" };
-          out.set(normalizePythonName(pkg.name), { ...pkg, distInfo, origin });
-        }
+    for (const site of sitePackagesDirs(p, prefix)) {
+      for (const e of p.list(site)) {
+        if (!e.isDirectory || !e.name.endsWith(".dist-info")) continue;
+        const pkg = distInfoName(e.name);
+        if (!pkg) continue;
+        const text = p.text(`${site}/${e.name}/direct_url.json`);
+        if (text === null) continue; // from an index
+        const distInfo = join(envDir, PERSIST_DIR, site, e.name);
+        const origin: Origin = parseDirectUrl(text) ?? { kind: "unknown" };
+        out.set(normalizePythonName(pkg.name), { ...pkg, distInfo, origin });
       }
     }
   }

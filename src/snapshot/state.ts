@@ -8,6 +8,8 @@
  *   persist/conda/conda-meta/*.json   (+ pip installs inside that prefix)
  *
  * Reading is cheap: directory listings, plus one small file per R or conda package.
+ * persist/ is what containers wrote, so it is read through safe_fs (PersistReader): no link
+ * is followed, no FIFO opened, no file over MAX_META_BYTES read.
  */
 import { join } from "../util/path.ts";
 import { PERSIST_DIR } from "../recipe/plan.ts";
@@ -22,6 +24,7 @@ import {
   sortPkgs,
 } from "./model.ts";
 import { isCondaPackage, isPythonName, isPythonVersion, isRPackage } from "../util/grammar.ts";
+import { warn } from "../ui/output.ts";
 
 /**
  * Names and versions read from folder names and package metadata are checked against their
@@ -48,15 +51,71 @@ export interface StateReading {
 
 export const BASE_PACKAGES = "base-packages.json";
 
-async function listDir(dir: string): Promise<Deno.DirEntry[]> {
-  const out: Deno.DirEntry[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) out.push(e);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return [];
-    throw e;
+type SafeFs = typeof import("../util/safe_fs.ts");
+
+/** The most of one metadata file read (METADATA, DESCRIPTION, a conda-meta record). */
+export const MAX_META_BYTES = 4 * 1024 * 1024;
+
+/** Unsafe files already warned about, by path: each is named once per process. */
+const warned = new Set<string>();
+
+function warnOnce(path: string, why: string): void {
+  if (warned.has(path)) return;
+  warned.add(path);
+  warn(`not read: ${why} (a session wrote it; venvoy follows no link and opens no FIFO there)`);
+}
+
+/**
+ * Reads persist/, which sessions (containers) wrote: every path relative to its root,
+ * through safe_fs (no link followed, regular files only, a size cap). A link, a FIFO or an
+ * oversized file is skipped with a warning; a folder that is a link is not walked.
+ */
+export class PersistReader {
+  private constructor(
+    readonly root: string | null,
+    private readonly fs: SafeFs | null,
+    private readonly label: string,
+  ) {}
+
+  /** A reader of `<envDir>/persist` (none there: every listing is empty). */
+  static async open(envDir: string): Promise<PersistReader> {
+    const root = join(envDir, PERSIST_DIR);
+    try {
+      if (!Deno.lstatSync(root).isDirectory) return new PersistReader(null, null, root);
+    } catch {
+      return new PersistReader(null, null, root);
+    }
+    // node:fs, loaded here: `venvoy run` reads persist/ only after its container ended.
+    return new PersistReader(root, await import("../util/safe_fs.ts"), root);
   }
-  return out;
+
+  /** The entries of folder `rel`; [] when absent, not a folder, or a link. */
+  list(rel: string): Deno.DirEntry[] {
+    if (!this.root || !this.fs) return [];
+    try {
+      return this.fs.listContained(this.root, rel) ?? [];
+    } catch (e) {
+      if (e instanceof this.fs.UnsafePathError) return []; // a link, or a file: not walked
+      throw e;
+    }
+  }
+
+  /** The text of file `rel`; null when absent, or unsafe (warned once). */
+  text(rel: string): string | null {
+    if (!this.root || !this.fs) return null;
+    try {
+      return new TextDecoder().decode(
+        this.fs.readContained(this.root, rel, { maxBytes: MAX_META_BYTES }),
+      );
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null;
+      if (e instanceof this.fs.UnsafePathError) {
+        warnOnce(join(this.label, rel), `${this.label}/${e.message}`);
+        return null;
+      }
+      throw e;
+    }
+  }
 }
 
 async function readText(path: string): Promise<string | null> {
@@ -99,12 +158,13 @@ export function distInfoName(entry: string): Pkg | null {
   return pythonPkg(stem.slice(0, i), stem.slice(i + 1));
 }
 
-async function sitePackagesDirs(prefix: string): Promise<string[]> {
+/** The site-packages folders of a prefix (`python`, `conda`), relative to persist/. */
+export function sitePackagesDirs(p: PersistReader, prefix: string): string[] {
   const out: string[] = [];
   for (const lib of ["lib", "lib64"]) {
-    for (const e of await listDir(join(prefix, lib))) {
+    for (const e of p.list(`${prefix}/${lib}`)) {
       if (e.isDirectory && /^python\d/.test(e.name)) {
-        out.push(join(prefix, lib, e.name, "site-packages"));
+        out.push(`${prefix}/${lib}/${e.name}/site-packages`);
       }
     }
   }
@@ -112,24 +172,25 @@ async function sitePackagesDirs(prefix: string): Promise<string[]> {
 }
 
 /** Python distributions in one prefix; `skipInstaller` drops those conda installed. */
-export async function readPythonPrefix(
+export function readPythonPrefix(
+  p: PersistReader,
   prefix: string,
   options: { skipInstaller?: string } = {},
-): Promise<Pkg[]> {
+): Pkg[] {
   const found = new Map<string, Pkg>();
-  for (const site of await sitePackagesDirs(prefix)) {
-    for (const e of await listDir(site)) {
+  for (const site of sitePackagesDirs(p, prefix)) {
+    for (const e of p.list(site)) {
       if (!/\.(dist-info|egg-info)$/.test(e.name) || e.name.startsWith("~")) continue;
-      const path = join(site, e.name);
+      const rel = `${site}/${e.name}`;
       if (options.skipInstaller && e.isDirectory) {
-        const installer = await readText(join(path, "INSTALLER"));
+        const installer = p.text(`${rel}/INSTALLER`);
         if (installer?.trim() === options.skipInstaller) continue;
       }
       let pkg = distInfoName(e.name);
       if (!pkg) {
         const meta = e.isDirectory
-          ? (await readText(join(path, "METADATA"))) ?? (await readText(join(path, "PKG-INFO")))
-          : await readText(path);
+          ? p.text(`${rel}/METADATA`) ?? p.text(`${rel}/PKG-INFO`)
+          : p.text(rel);
         const h = meta ? parseHeaders(meta) : {};
         if (h.Name && h.Version) pkg = pythonPkg(h.Name, h.Version);
       }
@@ -150,11 +211,11 @@ export function rSource(h: Record<string, string>): { source: string; repository
   return { source: "unknown" };
 }
 
-export async function readRLibrary(library: string): Promise<Pkg[]> {
+export function readRLibrary(p: PersistReader, library: string): Pkg[] {
   const out: Pkg[] = [];
-  for (const e of await listDir(library)) {
+  for (const e of p.list(library)) {
     if (!e.isDirectory || e.name.startsWith("00LOCK") || e.name.startsWith(".")) continue;
-    const text = await readText(join(library, e.name, "DESCRIPTION"));
+    const text = p.text(`${library}/${e.name}/DESCRIPTION`);
     if (text === null) continue;
     const h = parseHeaders(text);
     if (!h.Package || !h.Version || !isRPackage(h.Package, h.Version)) continue;
@@ -173,12 +234,15 @@ export function channelName(channel: string): string {
   return parts.at(-1) ?? channel;
 }
 
-export async function readCondaMeta(prefix: string): Promise<{ pkgs: Pkg[]; channels: string[] }> {
+export function readCondaMeta(
+  p: PersistReader,
+  prefix: string,
+): { pkgs: Pkg[]; channels: string[] } {
   const pkgs: Pkg[] = [];
   const channels: string[] = [];
-  for (const e of await listDir(join(prefix, "conda-meta"))) {
-    if (!e.isFile || !e.name.endsWith(".json")) continue;
-    const text = await readText(join(prefix, "conda-meta", e.name));
+  for (const e of p.list(`${prefix}/conda-meta`)) {
+    if (!e.name.endsWith(".json")) continue;
+    const text = p.text(`${prefix}/conda-meta/${e.name}`);
     if (text === null) continue;
     let j: { name?: unknown; version?: unknown; channel?: unknown };
     try {
@@ -249,14 +313,11 @@ export async function readPackageState(envDir: string): Promise<StateReading> {
   const basePath = join(envDir, BASE_PACKAGES);
   const baseText = await readText(basePath);
   const base = baseText === null ? emptyState() : await parseBasePackages(baseText, basePath);
-  const persist = join(envDir, PERSIST_DIR);
-  const condaPrefix = join(persist, "conda");
-  const [py, condaPy, r, conda] = await Promise.all([
-    readPythonPrefix(join(persist, "python")),
-    readPythonPrefix(condaPrefix, { skipInstaller: "conda" }),
-    readRLibrary(join(persist, "R", "library")),
-    readCondaMeta(condaPrefix),
-  ]);
+  const p = await PersistReader.open(envDir);
+  const py = readPythonPrefix(p, "python");
+  const condaPy = readPythonPrefix(p, "conda", { skipInstaller: "conda" });
+  const r = readRLibrary(p, "R/library");
+  const conda = readCondaMeta(p, "conda");
   const python = conda.pkgs.find((p) => p.name === "python");
   const state: PackageState = {
     python: overlay(base.python, [...condaPy, ...py]),

@@ -115,3 +115,21 @@ export function printable(s: string, max = Infinity): string {
   });
   return esc.length > max ? `${esc.slice(0, max)}…` : esc;
 }
+
+/**
+ * A copy of `value` with every string in it (in arrays and plain objects, at any depth)
+ * passed through printable: data read from an archive or a container, ready for a
+ * renderer that prints its fields as they are. Dates and other objects are kept.
+ */
+export function printableDeep<T>(value: T): T {
+  if (typeof value === "string") return printable(value) as T;
+  if (Array.isArray(value)) return value.map((v) => printableDeep(v)) as T;
+  if (value && typeof value === "object") {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [printable(k), printableDeep(v)]),
+    ) as T;
+  }
+  return value;
+}

@@ -17,3 +17,27 @@ export async function sha256File(path: string): Promise<string> {
   for await (const chunk of file.readable) hash.update(chunk); // closes the file at the end
   return hash.digest("hex");
 }
+
+/**
+ * sha256File, synchronous, for a check that must stay synchronous (the SIF a session is
+ * about to run, hpc/sif.ts). node:crypto is taken at the call, not imported: `venvoy run`
+ * is bundled whole and may hold no static node: import.
+ */
+export function sha256FileSync(path: string): string {
+  const { createHash } = (globalThis as unknown as {
+    process: { getBuiltinModule(id: "node:crypto"): typeof import("node:crypto") };
+  }).process.getBuiltinModule("node:crypto");
+  const hash = createHash("sha256");
+  const file = Deno.openSync(path, { read: true });
+  try {
+    const buf = new Uint8Array(1 << 20);
+    for (;;) {
+      const n = file.readSync(buf);
+      if (n === null) break;
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    file.close();
+  }
+  return hash.digest("hex");
+}

@@ -9,7 +9,7 @@
  * reading back where the opened descriptor really is (/proc/self/fd), which a container that
  * swaps a folder for a link between the two steps cannot fake.
  */
-import * as fs from "node:fs";
+import type * as NodeFs from "node:fs";
 import { printable, VenvoyError } from "../ui/errors.ts";
 
 /** A path that is not a plain file or folder inside its root: a link, a FIFO, `..`, too big. */
@@ -21,10 +21,25 @@ export class UnsafePathError extends VenvoyError {
   }
 }
 
-const C = fs.constants;
-const NOFOLLOW = C.O_NOFOLLOW ?? 0;
-const NONBLOCK = C.O_NONBLOCK ?? 0;
-const NOCTTY = C.O_NOCTTY ?? 0;
+/**
+ * node:fs, loaded at its first use rather than by a static import: `venvoy run` is bundled
+ * whole (scripts/chunks.ts), may hold no static node: import, and reads persist/ through
+ * this module only once its container ended.
+ */
+let nodeFs: typeof NodeFs | null = null;
+const fs = new Proxy({} as typeof NodeFs, {
+  get: (_t, key) =>
+    Reflect.get(
+      nodeFs ??= (globalThis as unknown as {
+        process: { getBuiltinModule(id: "node:fs"): typeof NodeFs };
+      }).process.getBuiltinModule("node:fs"),
+      key,
+    ),
+});
+/** open(2) flags; 0 for one the platform lacks (O_NOFOLLOW, O_NOCTTY off Linux). */
+const C = new Proxy({} as typeof NodeFs.constants, {
+  get: (_t, key) => Reflect.get(fs.constants, key) ?? 0,
+});
 const onLinux = Deno.build.os === "linux";
 
 /**
@@ -112,7 +127,7 @@ export function readContained(root: string, rel: string, opts: ReadOptions): Uin
   walkFolders(base, segs, rel, false);
   let fd: number;
   try {
-    fd = fs.openSync(`${base}/${rel}`, C.O_RDONLY | NOFOLLOW | NONBLOCK | NOCTTY);
+    fd = fs.openSync(`${base}/${rel}`, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK | C.O_NOCTTY);
   } catch (e) {
     openErr(e, rel);
   }
@@ -159,12 +174,8 @@ export function readContainedText(root: string, rel: string, opts: ReadOptions):
   return new TextDecoder().decode(readContained(root, rel, opts));
 }
 
-/**
- * What is at root/rel, without following any link; null when nothing is there. A link in a
- * folder on the way is refused (UnsafePathError); the last segment may be anything, and a
- * link there is reported as a link.
- */
-export function lstatContained(root: string, rel: string): Deno.FileInfo | null {
+/** The real root when every folder on the way to rel is a real folder; null: one is missing. */
+function foldersOnTheWay(root: string, rel: string): string | null {
   const segs = checkRel(rel);
   const base = realRoot(root);
   try {
@@ -173,6 +184,44 @@ export function lstatContained(root: string, rel: string): Deno.FileInfo | null 
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
+  return base;
+}
+
+/**
+ * The entries of the folder root/rel, listed through the descriptor opened there (on Linux,
+ * /proc/self/fd), so a folder swapped for a link after the check lists nothing of the host;
+ * null when nothing is there. A link (on the way or at the end) or a non-folder throws
+ * UnsafePathError.
+ */
+export function listContained(root: string, rel: string): Deno.DirEntry[] | null {
+  const base = foldersOnTheWay(root, rel);
+  if (base === null) return null;
+  let fd: number;
+  try {
+    fd = fs.openSync(`${base}/${rel}`, C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW | C.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT") return null;
+    if (code === "ENOTDIR") throw new UnsafePathError(rel, "not a folder");
+    openErr(e, rel);
+  }
+  try {
+    checkLanded(fd, base, rel);
+    const via = onLinux && lstatOrNull(`/proc/self/fd/${fd}`) ? `/proc/self/fd/${fd}` : null;
+    return [...Deno.readDirSync(via ?? `${base}/${rel}`)];
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * What is at root/rel, without following any link; null when nothing is there. A link in a
+ * folder on the way is refused (UnsafePathError); the last segment may be anything, and a
+ * link there is reported as a link.
+ */
+export function lstatContained(root: string, rel: string): Deno.FileInfo | null {
+  const base = foldersOnTheWay(root, rel);
+  if (base === null) return null;
   return lstatOrNull(`${base}/${rel}`);
 }
 
@@ -206,7 +255,7 @@ export function writeNewContained(
   try {
     fd = fs.openSync(
       `${base}/${rel}`,
-      C.O_WRONLY | C.O_CREAT | C.O_EXCL | NOFOLLOW | NOCTTY,
+      C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_NOCTTY,
       opts.mode ?? 0o644,
     );
   } catch (e) {
@@ -233,12 +282,12 @@ export function copyNewContained(from: string, root: string, rel: string): void 
   const segs = checkRel(rel);
   const base = realRoot(root);
   walkFolders(base, segs, rel, true);
-  const src = fs.openSync(from, C.O_RDONLY | NOFOLLOW | NONBLOCK);
+  const src = fs.openSync(from, C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK);
   try {
     if (!fs.fstatSync(src).isFile()) throw new UnsafePathError(from, "not a regular file");
     let fd: number;
     try {
-      fd = fs.openSync(`${base}/${rel}`, C.O_WRONLY | C.O_CREAT | C.O_EXCL | NOFOLLOW, 0o644);
+      fd = fs.openSync(`${base}/${rel}`, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644);
     } catch (e) {
       openErr(e, rel);
     }

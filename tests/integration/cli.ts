@@ -27,7 +27,13 @@ export interface CliResult {
 
 export async function venvoy(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string; clearEnv?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    cwd?: string;
+    clearEnv?: boolean;
+    /** Kill it after this long (a hang fails the test instead of stopping the run). */
+    timeoutMs?: number;
+  } = {},
 ): Promise<CliResult> {
   const bin = await venvoyBin();
   const cwd = options.cwd ?? await Deno.makeTempDir({ prefix: "venvoy-cwd-" });
@@ -38,6 +44,7 @@ export async function venvoy(
     env: { NO_COLOR: "1", ...options.env },
     clearEnv: options.clearEnv,
     stdin: "null",
+    ...(options.timeoutMs ? { signal: AbortSignal.timeout(options.timeoutMs) } : {}),
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };

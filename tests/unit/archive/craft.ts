@@ -96,6 +96,19 @@ export function manifestFor(members: Crafted[], extra: Record<string, unknown> =
   };
 }
 
+/** manifest.json's `image` for an archive whose image.tar holds image `id`. */
+export function dockerArchiveImage(id: string) {
+  return {
+    tag: null,
+    id,
+    architecture: null,
+    os: null,
+    base: null,
+    docker_archive: "image.tar",
+    sif: null,
+  };
+}
+
 /** Members + manifest.json (computed over `listed`, default all members) as .tar.gz bytes. */
 export function craftArchive(
   members: Crafted[],

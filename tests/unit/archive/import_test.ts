@@ -20,7 +20,7 @@ import { importTarball } from "../../../src/archive/tarball.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
 import { RecordingRunner } from "../../fakes/runner.ts";
-import { craftArchive, manifestFor, sha256, tarBytes } from "./craft.ts";
+import { craftArchive, dockerArchiveImage, manifestFor, sha256, tarBytes } from "./craft.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 
 /** A minimal docker-archive, as podman save writes it: its tags are the exporter's. */
@@ -527,6 +527,104 @@ Deno.test("issue 11.16: env/persist as a file is a clear refusal, and nothing ch
     );
     assertEquals(runner.argvs, []);
     assertEquals([...Deno.readDirSync(join(root, "envs"))], []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("issue 18.1: import takes from env/ only what export may write; the rest is named", async () => {
+  const root = await tempDir("venvoy-import-");
+  try {
+    const hex = ID.slice(7, 19);
+    const members = [
+      { name: "image.tar", data: new TextDecoder().decode(imageTarBytes()) },
+      { name: "env/config.yaml", data: "name: t\nruntime: python\nimage: evil/one:latest\n" },
+      { name: "env/requirements.txt", data: "six==1.16.0\n" },
+      { name: "env/.config.cache.json", data: '{"key":"x","config":{"image":"evil"}}\n' },
+      { name: `env/image-${hex}.sif`, data: "a planted SIF" },
+      { name: "env/image.sif", data: "another" },
+      { name: "env/.autosave-stamp", data: "stamp" },
+      { name: "env/persist/home/.bashrc", data: "echo hi" },
+      { name: "env/persist/python/mod.py", data: "X = 1\n" },
+      { name: "env/persist/python/.netrc", data: "machine x password y" },
+      { name: "env/vendor/six-1.16.0-py2.py3-none-any.whl", data: "wheel" },
+      { name: "env/new\u001b[8m", data: "anything new" },
+      // A link inside env/ is kept as a link (export writes those; the reader refuses
+      // any other).
+      { name: "env/requirements-dev.txt", type: "symlink" as const, target: "requirements.txt" },
+    ];
+    const file = join(root, "a.tar.gz");
+    await Deno.writeFile(
+      file,
+      craftArchive(members, {
+        manifest: manifestFor(members, { image: dockerArchiveImage(ID) }),
+      }),
+    );
+    const runner = new FakePodman();
+    const got = await importArchive(file, {
+      runtime: new PodmanRuntime(runner, "podman", { rootless: false }),
+      environmentsDir: join(root, "envs"),
+      projectsDir: join(root, "p"),
+    });
+    const tree: string[] = [];
+    const walk = (dir: string, rel: string) => {
+      for (const e of Deno.readDirSync(dir)) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory) walk(join(dir, e.name), r);
+        else tree.push(r);
+      }
+    };
+    walk(got.envDir, "");
+    assertEquals(tree.sort(), [
+      "config.yaml",
+      "persist/python/mod.py",
+      "requirements-dev.txt",
+      "requirements.txt",
+      "vendor/six-1.16.0-py2.py3-none-any.whl",
+    ]);
+    assertEquals(Deno.readLinkSync(join(got.envDir, "requirements-dev.txt")), "requirements.txt");
+    assertEquals(got.dropped?.sort(), [
+      "env/.autosave-stamp",
+      "env/.config.cache.json",
+      `env/image-${hex}.sif`,
+      "env/image.sif",
+      "env/new\u001b[8m",
+      "env/persist/home/",
+      "env/persist/python/.netrc",
+    ]);
+    const cfg = parseYaml(Deno.readTextFileSync(join(got.envDir, "config.yaml")));
+    assertEquals(cfg.image, "localhost/venvoy/t:latest", "the image is venvoy's tag");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("issue 18.1: an import --force refused for its env/ layout leaves the environments folder as it was", async () => {
+  const { root, file, b } = await setup();
+  try {
+    const runtime = new PodmanRuntime(new FakePodman(), "podman", { rootless: false });
+    await importArchive(file, { runtime, environmentsDir: b.envs, projectsDir: b.projects });
+    const before = await treeSnapshot(b.envs);
+    const members = [
+      { name: "env/config.yaml", data: "name: demo\n" },
+      { name: "env/.config.cache.json", data: "{}" },
+      { name: "env/persist/R", data: "a file where a folder must be" },
+    ];
+    const bad = join(root, "bad.tar.gz");
+    await Deno.writeFile(bad, craftArchive(members));
+    const runner = new FakePodman();
+    await assert.rejects(
+      importArchive(bad, {
+        runtime: new PodmanRuntime(runner, "podman", { rootless: false }),
+        environmentsDir: b.envs,
+        projectsDir: b.projects,
+        force: true,
+      }),
+      (e: unknown) =>
+        e instanceof NameClashError && /env\/persist\/R must be a folder/.test(e.message),
+    );
+    assertEquals(await treeSnapshot(b.envs), before);
+    assertEquals(runner.argvs, [], "no engine command ran");
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -10,7 +10,7 @@ import { statePaths } from "../../../src/env/paths.ts";
 import { runEnv } from "../../../src/session/run.ts";
 import { startSessionAutoSave } from "../../../src/snapshot/env_hooks.ts";
 import { schedulerPassthrough } from "../../../src/hpc/passthrough.ts";
-import { sifNameFor } from "../../../src/hpc/sif.ts";
+import { recordSif, sifNameFor } from "../../../src/hpc/sif.ts";
 import { RuntimeUnavailableError } from "../../../src/ui/errors.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 import { envConfig } from "../../fakes/env_config.ts";
@@ -127,6 +127,7 @@ Deno.test("run in a job, podman: scheduler variables and TMPDIR with its folder 
 Deno.test("run in a job, apptainer: --cleanenv kept, variables passed with --env, escaped", async () => {
   const { ctx, runner, dir } = await setup();
   await Deno.writeTextFile(join(dir, sifNameFor(IMAGE_ID)), "");
+  await recordSif(join(dir, sifNameFor(IMAGE_ID)), IMAGE_ID); // as venvoy converted it
   const tmp = await tempDir("slurm-tmp-");
   await runEnv({
     ...ctx,
@@ -191,6 +192,7 @@ Deno.test("a forced engine probes nothing: its program is looked up, no version 
     },
   });
   await Deno.writeTextFile(join(dir, sifNameFor(IMAGE_ID)), "");
+  await recordSif(join(dir, sifNameFor(IMAGE_ID)), IMAGE_ID); // as venvoy converted it
   await runEnv(ctx, { name: "study", command: "true" });
   assertEquals(runner.argvs.length, 1, JSON.stringify(runner.argvs));
   assertEquals(runner.argvs[0][0], "/usr/bin/apptainer");
@@ -262,7 +264,55 @@ Deno.test("compute node: podman missing, apptainer here, no SIF: the error names
 Deno.test("compute node: podman missing, the SIF made on the login node is used", async () => {
   const { ctx, runner, dir } = await setup({ paths: { apptainer: "/usr/bin/apptainer" } });
   await Deno.writeTextFile(join(dir, sifNameFor(IMAGE_ID)), "SIF");
+  await recordSif(join(dir, sifNameFor(IMAGE_ID)), IMAGE_ID); // made on the login node
   await runEnv(ctx, { name: "study", command: "true" });
   assertEquals(runner.argvs.length, 1);
   assert.ok(runner.argvs[0].includes(join(dir, "image-0123456789ab.sif")));
+});
+
+Deno.test("issue 18.5: a SIF venvoy did not make is never run, even without podman", async () => {
+  const { ctx, runner, dir } = await setup({ paths: { apptainer: "/usr/bin/apptainer" } });
+  const sif = join(dir, sifNameFor(IMAGE_ID));
+  await Deno.writeTextFile(sif, "PLANTED"); // as an archive's env/ would have placed it
+  await assert.rejects(runEnv(ctx, { name: "study", command: "true" }), RuntimeUnavailableError);
+  assertEquals(runner.argvs, [], "no apptainer exec of the planted file");
+  // Where podman is, the planted file is replaced by a conversion of the image.
+  const login = await setup();
+  const planted = join(login.dir, sifNameFor(IMAGE_ID));
+  await Deno.writeTextFile(planted, "PLANTED");
+  login.runner.on(["/usr/bin/apptainer", "build"], (req) => {
+    Deno.writeTextFileSync(req.cmd[3], "SIF");
+    return { code: 0 };
+  });
+  const notes: string[] = [];
+  await runEnv({ ...login.ctx, engine: "apptainer", note: (m) => notes.push(m) }, {
+    name: "study",
+    command: "true",
+  });
+  assertEquals(login.runner.argvs.map((a) => a[1]), ["save", "build", "exec"]);
+  assertEquals(await Deno.readTextFile(planted), "SIF");
+  assert.ok(notes.some((n) => /is not a SIF venvoy made/.test(n)), notes.join("\n"));
+});
+
+Deno.test("issue 18.5: a SIF changed after venvoy made it is not run; it is made again", async () => {
+  const { ctx, runner, dir } = await setup();
+  runner.on(["/usr/bin/apptainer", "build"], (req) => {
+    Deno.writeTextFileSync(req.cmd[3], "SIF");
+    return { code: 0 };
+  });
+  const notes: string[] = [];
+  const c = { ...ctx, engine: "apptainer", note: (m: string) => notes.push(m) };
+  await runEnv(c, { name: "study", command: "true" });
+  const sif = join(dir, sifNameFor(IMAGE_ID));
+  // The same size, other bytes: only the hash can tell.
+  await Deno.writeTextFile(sif, "EVL");
+  await runEnv(c, { name: "study", command: "true" });
+  assertEquals(runner.argvs.map((a) => a[1]), ["save", "build", "exec", "save", "build", "exec"]);
+  assertEquals(await Deno.readTextFile(sif), "SIF");
+  assert.ok(notes.some((n) => /sha256 changed since/.test(n)), notes.join("\n"));
+  // Touched only (the same bytes): hashed once, trusted, not converted again.
+  const t = new Date(Date.now() - 60_000);
+  await Deno.utime(sif, t, t);
+  await runEnv(c, { name: "study", command: "true" });
+  assertEquals(runner.argvs.length, 7);
 });

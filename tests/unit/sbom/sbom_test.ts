@@ -19,6 +19,7 @@ import { RecordingRunner } from "../../fakes/runner.ts";
 import { validator } from "./validator.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 import { envConfig } from "../../fakes/env_config.ts";
+import { VenvoyError } from "../../../src/ui/errors.ts";
 
 const HASH_A = "a".repeat(64);
 const HASH_B = "b".repeat(64);
@@ -232,6 +233,34 @@ Deno.test("os query: one run through the adapter, exact argv (podman, apptainer)
     /could not list the OS packages/,
   );
   assertEquals(failing.argvs[0].slice(0, 2), ["/usr/bin/apptainer", "exec"]);
+});
+
+Deno.test("issue 18.6: an os.txt the container made a link or a FIFO is not read", async () => {
+  const host = await Deno.makeTempFile();
+  await Deno.writeTextFile(host, "@@os-release\nid\thostos\n@@deb\nhostsecret\t1\tamd64\n");
+  try {
+    for (const kind of ["link", "fifo"]) {
+      const r = new RecordingRunner();
+      r.on(["/usr/bin/podman", "run"], (req) => {
+        const src = /source=([^,]+),target=\/opt\/venvoy\/out/.exec(req.cmd.join(" "))![1];
+        const os = join(src, "os.txt");
+        if (kind === "link") Deno.symlinkSync(host, os);
+        else new Deno.Command("mkfifo", { args: [os] }).outputSync();
+        return {};
+      });
+      const podman = new PodmanRuntime(r, "/usr/bin/podman", { rootless: false });
+      await assert.rejects(
+        () => queryOsPackages(podman, "localhost/venvoy/study:latest"),
+        (e: unknown) =>
+          e instanceof VenvoyError &&
+          /the container's os\.txt: (it is a link|not a regular file); it was not read/
+            .test(e.message),
+        kind,
+      );
+    }
+  } finally {
+    await Deno.remove(host);
+  }
 });
 
 Deno.test("requirements.lock hashes: per package, several wheels, PEP 503 names", () => {

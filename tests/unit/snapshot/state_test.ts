@@ -122,3 +122,42 @@ Deno.test("helpers", () => {
   assertEquals(channelName("conda-forge"), "conda-forge");
   assertEquals(parseHeaders("Name: a\nVersion: 1\n\nName: body"), { Name: "a", Version: "1" });
 });
+
+Deno.test("issue 18.6: persist/ links and FIFOs a container made are not read through", async () => {
+  const host = await tree({ "secret.txt": "Name: hostsecret\nVersion: 6.6.6\nPackage: hostr\n" });
+  const env = await tree({
+    [`${SITE}/good-1.0.dist-info/RECORD`]: "",
+    "persist/R/library/ok/DESCRIPTION": "Package: ok\nVersion: 1.0\n",
+  });
+  try {
+    const secret = join(host, "secret.txt");
+    const site = join(env, SITE);
+    // Names that do not parse, so the metadata is read: a link, and a FIFO.
+    await Deno.mkdir(join(site, "linked.dist-info"));
+    await Deno.symlink(secret, join(site, "linked.dist-info", "METADATA"));
+    await Deno.symlink(secret, join(site, "legacy.egg-info"));
+    await Deno.mkdir(join(site, "fifo.dist-info"));
+    await new Deno.Command("mkfifo", { args: [join(site, "fifo.dist-info", "METADATA")] })
+      .output();
+    await Deno.mkdir(join(env, "persist/R/library/hostr"));
+    await Deno.symlink(secret, join(env, "persist/R/library/hostr/DESCRIPTION"));
+    await Deno.mkdir(join(env, "persist/conda/conda-meta"), { recursive: true });
+    await new Deno.Command("mkfifo", { args: [join(env, "persist/conda/conda-meta/x.json")] })
+      .output();
+    // A folder on the way that is a link to a host folder is not walked.
+    await Deno.mkdir(join(host, "lib/python3.12/site-packages/hostpkg-9.9.dist-info"), {
+      recursive: true,
+    });
+    await Deno.symlink(join(host, "lib"), join(env, "persist/python/lib64"));
+    const started = Date.now();
+    const { state } = await readPackageState(env);
+    assert.ok(Date.now() - started < 5000, "no FIFO was opened for reading");
+    assertEquals(state.python, [{ name: "good", version: "1.0" }]);
+    assertEquals(state.r.map((p) => p.name), ["ok"]);
+    assertEquals(state.conda, []);
+    assert.ok(!JSON.stringify(state).includes("host"), JSON.stringify(state));
+  } finally {
+    await Deno.remove(env, { recursive: true });
+    await Deno.remove(host, { recursive: true });
+  }
+});

@@ -331,6 +331,35 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "apptainer: variables arrive byte for byte (comma and '=', quotes, space, $, \\, `, newline)",
+  ignore: noApptainer,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const s = await scene();
+    const value = `node01,node02,B=b "q" 'x' $HOME \\ \`id\` end\nline2"`;
+    const cwd = join(s.root, "envcheck");
+    await Deno.mkdir(cwd);
+    const res = await venvoy([
+      "--engine",
+      "apptainer",
+      "run",
+      NAME,
+      "--env",
+      `V=${value}`,
+      "--env",
+      "SLURM_JOB_NODELIST=node01,node02",
+      "--command",
+      'printf %s "$V" > v.txt; printf %s "${B-unset}|$SLURM_JOB_NODELIST" > w.txt',
+    ], { env: s.env, cwd });
+    assertEquals(res.code, 0, res.stderr);
+    assertEquals(await Deno.readTextFile(join(cwd, "v.txt")), value);
+    assertEquals(await Deno.readTextFile(join(cwd, "w.txt")), "unset|node01,node02");
+  },
+});
+
+Deno.test({
   name: "verify sandbox: cleanup",
   ignore: skip,
   sanitizeResources: false,

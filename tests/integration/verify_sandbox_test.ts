@@ -65,6 +65,7 @@ interface Scene {
   archive: string;
   probeId: string;
   dirsId: string;
+  slowId: string;
   tmpMarker: string;
   lo: ReturnType<typeof listen>;
   host: ReturnType<typeof listen>;
@@ -178,6 +179,23 @@ sys.stderr.write(text)
     "record into an existing empty out/",
   );
   const dirsId = recordId(dirs);
+  // Quick when recorded (./fast is there, not an input), endless in the re-run.
+  await Deno.writeTextFile(join(pr, "fast"), "");
+  const slow = must(
+    await venvoy(
+      [
+        "record",
+        "--name",
+        NAME,
+        "--outputs",
+        "done.txt",
+        "--command",
+        "test -e fast || sleep 600; echo > done.txt",
+      ],
+      { env, cwd: pr },
+    ),
+    "record the slow one",
+  );
   const rec = JSON.parse(await Deno.readTextFile(dirs.stdout.trim()));
   assertEquals(rec.dirs_before, ["out"]);
   const ex = must(
@@ -195,6 +213,7 @@ sys.stderr.write(text)
     archive,
     probeId: recordId(probe),
     dirsId,
+    slowId: recordId(slow),
     tmpMarker,
     lo,
     host,
@@ -279,6 +298,30 @@ Deno.test({
     assertEquals(res.code, 0, `${res.stdout}\n${res.stderr}`);
     assert.match(res.stdout, /^ {2}same {5}out\/r\.txt$/m);
     assert.match(res.stdout.trimEnd().split("\n").at(-1)!, /^verdict: same/);
+    await Deno.remove(join(env.TMPDIR, ".."), { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "verify sandbox, podman --timeout: a re-run past its time is killed, its container removed",
+  ignore: skip,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const s = await scene();
+    const env = await reviewer(s);
+    const t0 = Date.now();
+    const res = await venvoy(
+      ["--engine", "podman", "verify", s.archive, "--record", s.slowId, "--timeout", "3s"],
+      { env },
+    );
+    assertEquals(res.code, 1, res.stderr);
+    assert(Date.now() - t0 < 300_000, "verify did not wait for the sleep");
+    assert.match(res.stdout, /^ {2}note: the re-run was stopped at the time limit \(3 s\)/m);
+    assert.match(res.stdout.trimEnd().split("\n").at(-1)!, /^verdict: differs/);
+    // The container is gone with its store: no `sleep 600` of it is left on the host.
+    const ps = await runner.run({ cmd: ["ps", "-eo", "args"] });
+    assert(!ps.stdout.split("\n").some((l) => l.trim() === "sleep 600"), "the re-run lives on");
     await Deno.remove(join(env.TMPDIR, ".."), { recursive: true });
   },
 });

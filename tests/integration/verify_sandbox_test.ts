@@ -259,15 +259,20 @@ async function verifyProbe(engine: string, extra: string[] = []): Promise<CliRes
   return res;
 }
 
+/** verify as root on `engine`: the re-run saw nothing; returns the report. */
+async function allBlocked(engine: string) {
+  const res = await verifyProbe(engine);
+  assertEquals(probeSha(res), ALL_BLOCKED, `the re-run saw something:\n${res.stderr}`);
+  return JSON.parse(res.stdout);
+}
+
 Deno.test({
   name: "verify sandbox, podman: no network, no home, no current folder, no host /tmp",
   ignore: skip,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const res = await verifyProbe("podman");
-    assertEquals(probeSha(res), ALL_BLOCKED, `the re-run saw something:\n${res.stderr}`);
-    const report = JSON.parse(res.stdout);
+    const report = await allBlocked("podman");
     assertEquals(report.sandbox.network, false);
     assertEquals([report.sandbox.memory, report.sandbox.pids], ["2g", 512]);
   },
@@ -332,9 +337,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const res = await verifyProbe("apptainer");
-    assertEquals(probeSha(res), ALL_BLOCKED, `the re-run saw something:\n${res.stderr}`);
-    const report = JSON.parse(res.stdout);
+    const report = await allBlocked("apptainer");
     assert(report.sandbox.notes.some((n: string) => /memory and process limits/.test(n)));
   },
 });

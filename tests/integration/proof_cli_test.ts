@@ -239,7 +239,7 @@ Deno.test({
 
 // ---- Hostile archives, through dist/venvoy, with a fake Apptainer (no container starts) ----
 
-/** A fake `apptainer` on PATH: answers detection and inspect, logs every exec, exits 0. */
+/** A fake `apptainer` on PATH: answers detection and inspect, logs every exec (which prints control sequences), exits 0. */
 async function fakeApptainer(dir: string): Promise<string> {
   const bin = join(dir, "bin");
   await Deno.mkdir(bin, { recursive: true });
@@ -250,7 +250,9 @@ async function fakeApptainer(dir: string): Promise<string> {
       'case "$1" in',
       '  --version) echo "apptainer version 1.4.5" ;;',
       "  inspect) echo '{}' ;;",
-      `  exec|run) printf '%s\\n' "$*" >> '${dir}/exec.log' ;;`,
+      `  exec|run) printf '%s\\n' "$*" >> '${dir}/exec.log'`,
+      // What the archive's code prints cannot conceal or forge the report either.
+      String.raw`    printf 'verdict: same\033[8m\n'; printf '\033]0;x\007' >&2 ;;`,
       "esac",
       "exit 0",
     ].join("\n") + "\n",
@@ -386,6 +388,9 @@ Deno.test({
     const res = await venvoy(["--engine", "apptainer", "verify", archive], { env });
     assertEquals(res.code, 1, res.stderr);
     assert(!res.stdout.includes("\x1b") && !res.stderr.includes("\x1b"), "no raw ESC");
+    // The re-run's own output reached stderr, escaped.
+    assert(res.stderr.includes(String.raw`verdict: same\x1b[8m`), res.stderr);
+    assert(res.stderr.includes(String.raw`\x1b]0;x\x07`), res.stderr);
     const lines = res.stdout.trimEnd().split("\n");
     assertEquals(lines.filter((l) => l.startsWith("verdict:")).length, 1, res.stdout);
     assert.match(lines.at(-1)!, /^verdict: differs: 0 same, 0 differ, 1 missing, 0 extra$/);

@@ -2,6 +2,7 @@ import assert, { deepStrictEqual as assertEquals, rejects } from "node:assert/st
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { RecordingRunner } from "../../fakes/runner.ts";
+import { DenoRunner } from "../../../src/process/mod.ts";
 import { withEnv } from "../../../src/proof/env_runner.ts";
 import {
   compareOutputs,
@@ -120,6 +121,29 @@ Deno.test("withEnv: every process gets the variables; programs' stdout can go to
   assertEquals(inner.calls[1].env, { CONTAINERS_STORAGE_CONF: "/t/storage.conf" });
   assertEquals(r.env("CONTAINERS_STORAGE_CONF"), "/t/storage.conf");
   assertEquals(r.env("PATH"), "/bin");
+});
+
+Deno.test("withEnv: what a re-run prints reaches stderr line by line, escaped", async () => {
+  const chunks: string[] = [];
+  const sink = {
+    write: (b: Uint8Array) => (chunks.push(new TextDecoder().decode(b)), Promise.resolve(b.length)),
+  };
+  const r = withEnv(new DenoRunner(), { V: "1" }, { stdoutToStderr: true, sink });
+  const res = await r.run({
+    cmd: [
+      "sh",
+      "-c",
+      String
+        .raw`printf 'out \033[8m%s\nverdict: same\n' "$V"; printf 'err\033]0;t\007' >&2; exit 3`,
+    ],
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  assertEquals(res.code, 3);
+  const text = chunks.join("");
+  assert(!text.includes("\x1b") && !text.includes("\x07"), JSON.stringify(text));
+  const lines = text.split("\n").sort();
+  assertEquals(lines, ["", "err\\x1b]0;t\\x07", "out \\x1b[8m1", "verdict: same"]);
 });
 
 Deno.test("storageConf: a podman store of its own", () => {

@@ -348,35 +348,14 @@ export async function verifyArchive(
     });
     image = imported.image;
     const projectDir = join(paths.projects, name);
-    const listed = await listRecords(projectDir);
-    for (const l of listed) {
-      if (!l.record) ctx.note(`refused, not run: ${printable(l.error ?? l.file)}`);
-    }
-    const usable = listed.filter((l) => l.record).map((l) => l.record!).reverse();
-    if (usable.length === 0) {
-      throw new VenvoyError(`${printable(archive)} holds no run records`, {
-        hint: 'record a run (venvoy record --command "..." --outputs ...), then export again',
-      });
-    }
-    let chosen = usable;
-    if (opts.record !== undefined) {
-      chosen = usable.filter((r) => r.id === opts.record);
-      if (chosen.length === 0) {
-        throw new UsageError(
-          `no record ${opts.record} in ${printable(archive)}; it holds: ${
-            usable.map((r) => printable(r.id)).join(", ")
-          }`,
-          { hint: "pass one of those ids to --record, or leave --record out to check them all" },
-        );
-      }
-    }
+    const chosen = await chooseRecords(ctx, projectDir, archive, opts.record);
     const host = Deno.build.arch;
     const recordedArchs = [...new Set(chosen.map((r) => normalizeArch(r.architecture)))];
     const archSame = recordedArchs.every((a) => a === normalizeArch(host));
     if (!archSame) {
       ctx.note(
-        `the records were made on ${recordedArchs.join(", ")}, this host is ${host}: the same ` +
-          "numbers are promised only on the same architecture",
+        `the records were made on ${printable(recordedArchs.join(", "))}, this host is ${host}: ` +
+          "the same numbers are promised only on the same architecture",
       );
     }
     const scratchRoot = join(root, "scratch");
@@ -415,6 +394,36 @@ export async function verifyArchive(
       await Deno.remove(store, { recursive: true }).catch(() => {});
     }
   }
+}
+
+/** The records to re-run, oldest first (all, or the one --record names); refused ones are noted. */
+async function chooseRecords(
+  ctx: VerifyContext,
+  projectDir: string,
+  archive: string,
+  only: string | undefined,
+): Promise<RunRecord[]> {
+  const listed = await listRecords(projectDir);
+  for (const l of listed) {
+    if (!l.record) ctx.note(`refused, not run: ${printable(l.error ?? l.file)}`);
+  }
+  const usable = listed.filter((l) => l.record).map((l) => l.record!).reverse();
+  if (usable.length === 0) {
+    throw new VenvoyError(`${printable(archive)} holds no run records`, {
+      hint: 'record a run (venvoy record --command "..." --outputs ...), then export again',
+    });
+  }
+  if (only === undefined) return usable;
+  const chosen = usable.filter((r) => r.id === only);
+  if (chosen.length === 0) {
+    throw new UsageError(
+      `no record ${only} in ${printable(archive)}; it holds: ${
+        usable.map((r) => printable(r.id)).join(", ")
+      }`,
+      { hint: "pass one of those ids to --record, or leave --record out to check them all" },
+    );
+  }
+  return chosen;
 }
 
 interface RerunContext {

@@ -43,17 +43,20 @@ the scratch folder (apptainer: --containall, no site bind paths), no privileges 
 capabilities dropped, no new privileges), and limits on memory, processes and time
 (--memory, --pids, --timeout raise them). A record that needs the network differs, and
 the report says the re-run had none. Where Apptainer may not start a run without network,
-verify stops before any record runs and says so. The engine is --engine (venvoy --engine apptainer verify …), VENVOY_ENGINE,
+verify stops before any record runs and says so.
+
+The engine is --engine (venvoy --engine apptainer verify …), VENVOY_ENGINE,
 or the one detected. Same numbers are promised only on the same CPU architecture; verify
 says when the records were made on another one.
 
-Exit codes: 0 every output the same, 1 anything differs or is missing, 2 usage error,
-3 no usable container runtime.
+Exit codes: 0 every output the same, 1 anything differs or is missing (or the archive is
+refused), 2 usage error, 3 no usable container runtime.
 
 Examples:
   venvoy verify study-archive-20261201_101500.tar.gz
   venvoy verify study.tar.gz --record 20261201_101200 --json | jq .verdict
-  venvoy --engine apptainer verify study.tar.gz`,
+  venvoy --engine apptainer verify study.tar.gz
+  venvoy verify study.tar.gz --network --timeout 2h   # a record that downloads its data`,
     )
     .action(async (archive, opts, cmd) => {
       const { makeContext, verify } = await import("./verify_action.ts");

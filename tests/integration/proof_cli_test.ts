@@ -408,3 +408,24 @@ Deno.test({
     await Deno.remove(root, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "verify: malformed --memory, --pids or --timeout exit 2 before anything is imported",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const { root, env } = await hostileScene("vpt-limits-");
+    const archive = join(root, "a.tar.gz");
+    await Deno.writeFile(archive, hostileArchive([{ id: "20261201_100006", inputs: [] }]));
+    for (
+      const [flag, value] of [["--memory", "2g;x"], ["--pids", "many"], ["--timeout", "1d"]]
+    ) {
+      const res = await venvoy(["--engine", "apptainer", "verify", archive, flag, value], { env });
+      assertEquals(res.code, 2, `${flag} ${value}: ${res.stderr}`);
+      assert.match(res.stderr, new RegExp(`invalid ${flag}`));
+    }
+    assertEquals(await Deno.stat(join(root, "exec.log")).catch(() => null), null, "nothing ran");
+    await Deno.remove(join(env.TMPDIR, ".."), { recursive: true });
+    await Deno.remove(root, { recursive: true });
+  },
+});

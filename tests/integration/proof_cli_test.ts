@@ -251,6 +251,9 @@ async function fakeApptainer(dir: string): Promise<string> {
       '  --version) echo "apptainer version 1.4.5" ;;',
       "  inspect) echo '{}' ;;",
       `  exec|run) printf '%s\\n' "$*" >> '${dir}/exec.log'`,
+      // A site whose apptainer.conf forbids the 'none' network, when FAKE_NO_NET is set.
+      `    case "$*" in *"--network none"*) [ -n "$FAKE_NO_NET" ] && ` +
+      `{ echo "FATAL: network none is not permitted for unprivileged users" >&2; exit 255; } ;; esac`,
       // What the archive's code prints cannot conceal or forge the report either.
       String.raw`    printf 'verdict: same\033[8m\n'; printf '\033]0;x\007' >&2 ;;`,
       "esac",
@@ -425,6 +428,37 @@ Deno.test({
       assert.match(res.stderr, new RegExp(`invalid ${flag}`));
     }
     assertEquals(await Deno.stat(join(root, "exec.log")).catch(() => null), null, "nothing ran");
+    await Deno.remove(join(env.TMPDIR, ".."), { recursive: true });
+    await Deno.remove(root, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "verify: where Apptainer may not start a run without network, nothing runs and verify says so",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const { root, env } = await hostileScene("vpt-nonet-");
+    const archive = join(root, "a.tar.gz");
+    await Deno.writeFile(archive, hostileArchive([{ id: "20261201_100007", inputs: [] }]));
+    const res = await venvoy(["--engine", "apptainer", "verify", archive], {
+      env: { ...env, FAKE_NO_NET: "1" },
+    });
+    assertEquals(res.code, 1, res.stderr);
+    assert.match(res.stderr, /cannot start a re-run without network \(--net --network none\)/);
+    assert.match(res.stderr, /network none is not permitted/);
+    assert.match(res.stderr, /hint: .*--engine podman.*pass --network/s);
+    assertEquals(res.stdout, "", "no report: no record ran");
+    // Only the probe ran (`true`), not the record's command.
+    const log = (await Deno.readTextFile(join(root, "exec.log"))).trim().split("\n");
+    assertEquals(log.length, 1);
+    assert(log[0].endsWith(" true"), log[0]);
+    // With --network the same archive's records run (on the host's network).
+    const open = await venvoy(["--engine", "apptainer", "verify", archive, "--network", "--json"], {
+      env: { ...env, FAKE_NO_NET: "1" },
+    });
+    assertEquals(JSON.parse(open.stdout).sandbox.network, true, open.stderr);
     await Deno.remove(join(env.TMPDIR, ".."), { recursive: true });
     await Deno.remove(root, { recursive: true });
   },

@@ -12,7 +12,7 @@ import {
   blobPath,
   BLOBS_DIR,
   listRecords,
-  parseRecord,
+  parseRecordFile,
   RECORD_ID_RE,
   RECORDS_DIR,
   recordsDir,
@@ -152,7 +152,11 @@ export async function placeRecords(extracted: string, projectDir: string): Promi
     const m = /^(.+)\.json$/.exec(e.name);
     if (!e.isFile || !m || !RECORD_ID_RE.test(m[1])) continue;
     const src = join(from, e.name);
-    parseRecord(await Deno.readTextFile(src), `archive member ${RECORDS_DIR}/${e.name}`);
+    parseRecordFile(
+      await Deno.readTextFile(src),
+      `archive member ${RECORDS_DIR}/${e.name}`,
+      m[1],
+    );
     const to = join(dest, e.name);
     if (await Deno.lstat(to).then(() => true, () => false)) continue;
     await Deno.copyFile(src, to);

@@ -7,10 +7,11 @@
  *   records/blobs/<sha256>  text outputs up to 1 MiB, and inputs carried by an archive
  *                           (`export --with-inputs`), named by their sha256
  */
-import { join, posix } from "node:path";
+import { join } from "node:path";
 import type { RunContext } from "../session/run.ts";
 import { CommandExit, UsageError, VenvoyError } from "../ui/errors.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { isNormalRelative } from "../util/safe_fs.ts";
 import {
   collectEntries,
   type FileEntry,
@@ -53,6 +54,12 @@ export interface RunRecord {
   outputs: FileEntry[];
   /** --outputs that did not exist after the run. */
   missing_outputs: string[];
+  /**
+   * The folders among and under the inputs and outputs that existed before the run (an empty
+   * `out/` the command writes into): verify makes them before its re-run. Absent in records
+   * made before venvoy 0.2.
+   */
+  dirs_before?: string[];
   venvoy_version: string;
 }
 
@@ -115,8 +122,8 @@ function checkEntries(list: unknown, what: string, inside: boolean, file: string
   if (!Array.isArray(list)) throw new VenvoyError(`${file}: ${what} is not a list`);
   for (const e of list) {
     const p = entryPath(e);
-    const ok = typeof p === "string" && p !== "" && posix.normalize(p) === p &&
-      !p.startsWith("/") && (!inside || isInside(p));
+    const ok = typeof p === "string" &&
+      (inside ? isNormalRelative(p) : isNormalRelative(p.replace(/^(\.\.\/)+/, "")));
     if (!ok) throw new VenvoyError(`${file}: ${what} has an invalid path ${JSON.stringify(p)}`);
     const t = (e as FileEntry).type;
     if (t === "file") {
@@ -156,14 +163,32 @@ export function parseRecord(text: string, file: string): RunRecord {
   }
   checkEntries(r.inputs, "inputs", false, file);
   checkEntries(r.outputs, "outputs", true, file);
-  for (const k of ["output_paths", "missing_outputs"]) {
+  // Normal relative paths only: `x/../../..` would lead verify's walk out of its scratch folder.
+  for (const k of ["output_paths", "missing_outputs", "dirs_before"]) {
     const list = r[k];
-    if (!Array.isArray(list) || !list.every((p) => typeof p === "string" && isInside(p))) {
-      throw new VenvoyError(`${file}: ${k} is not a list of paths inside the folder`);
+    if (k === "dirs_before" && list === undefined) continue;
+    if (!Array.isArray(list) || !list.every((p) => typeof p === "string" && isNormalRelative(p))) {
+      throw new VenvoyError(
+        `${file}: ${k} is not a list of plain relative paths inside the folder (no '..')`,
+      );
     }
   }
   if (!Number.isInteger(r.exit_code)) throw new VenvoyError(`${file} has no exit_code`);
   return r as RunRecord;
+}
+
+/**
+ * parseRecord, and the record's id must be its file name (`<id>.json`): ids are then unique
+ * in a folder, and nothing that is keyed by the id (verify's scratch folders) is shared.
+ */
+export function parseRecordFile(text: string, file: string, idFromName: string): RunRecord {
+  const r = parseRecord(text, file);
+  if (r.id !== idFromName) {
+    throw new VenvoyError(
+      `${file}: its id ${JSON.stringify(r.id)} is not its file name (${idFromName}.json)`,
+    );
+  }
+  return r;
 }
 
 export interface RecordListing {
@@ -186,7 +211,7 @@ export async function listRecords(projectDir: string): Promise<RecordListing[]> 
         out.push({
           id: m[1],
           file,
-          record: parseRecord(await Deno.readTextFile(file), file),
+          record: parseRecordFile(await Deno.readTextFile(file), file, m[1]),
           error: null,
         });
       } catch (err) {
@@ -291,6 +316,7 @@ export async function recordRun(ctx: RecordContext, opts: RecordOptions): Promis
     return null;
   });
 
+  const dirsBefore = await foldersBefore(ctx.cwd, [...inputs.paths, ...outputPaths]);
   const started = now();
   let code = 0;
   try {
@@ -340,9 +366,34 @@ export async function recordRun(ctx: RecordContext, opts: RecordOptions): Promis
     inputs: inputs.entries,
     outputs,
     missing_outputs: missing,
+    dirs_before: dirsBefore,
     venvoy_version: ctx.venvoyVersion,
   };
   return { record, path: await writeRecord(projectDir, record) };
+}
+
+/** At most this many folders are recorded in dirs_before. */
+const DIRS_BEFORE_MAX = 10000;
+
+/**
+ * The folders at and under `roots` (relative to cwd, inside it) as they are now, sorted;
+ * links are not followed. `.` itself is left out: it is the scratch folder in a re-run.
+ */
+export async function foldersBefore(cwd: string, roots: string[]): Promise<string[]> {
+  const found = new Set<string>();
+  const visit = async (rel: string) => {
+    if (found.size >= DIRS_BEFORE_MAX) return;
+    const st = await Deno.lstat(join(cwd, rel)).catch(() => null);
+    if (!st?.isDirectory) return;
+    if (rel !== ".") found.add(rel);
+    for await (const e of Deno.readDir(join(cwd, rel))) {
+      if (e.isDirectory) await visit(rel === "." ? e.name : `${rel}/${e.name}`);
+    }
+  };
+  for (const r of roots) {
+    if (r === "." || isNormalRelative(r)) await visit(r);
+  }
+  return [...found].sort();
 }
 
 /** The snapshot of the package state now (a new one only when it changed). */

@@ -3,7 +3,7 @@
  * command line under another binary name.
  */
 import { dirname, join } from "../util/path.ts";
-import type { ProcessRunner } from "../process/mod.ts";
+import type { ProcessRunner, RunRequest } from "../process/mod.ts";
 import { UsageError, VenvoyError } from "../ui/errors.ts";
 import { replaceAtomic } from "../util/atomic.ts";
 import { sha256File } from "../util/hash.ts";
@@ -19,6 +19,7 @@ import {
   MANAGED_LABELS,
   type Mount,
   type RunSpec,
+  type Sandbox,
 } from "./types.ts";
 
 export type SifSource =
@@ -111,23 +112,50 @@ export class ApptainerRuntime implements ContainerRuntime {
     return ["--nv"];
   }
 
+  /**
+   * The command line. Variables are not on it: they travel as APPTAINERENV_ variables of the
+   * process (runRequest), because `--env` splits a value holding a comma and an '=' into
+   * two variables and trims quotes from its ends.
+   */
   runArgv(spec: RunSpec): string[] {
     const argv = [this.binary, spec.command.length ? "exec" : "run"];
     // Only what the image and venvoy set: no host variables leak into the environment.
     argv.push("--cleanenv");
     if (spec.gpus) argv.push(...this.gpuArgs());
     if (spec.noHome) argv.push("--no-home");
-    if (spec.network) argv.push("--net", "--network", spec.network);
+    argv.push(...apptainerSandboxArgs(spec.sandbox));
+    if (spec.network && !spec.sandbox) argv.push("--net", "--network", spec.network);
     for (const m of spec.mounts ?? []) argv.push("--mount", bindFlag(m));
-    for (const [k, v] of sorted(spec.env)) argv.push("--env", `${k}=${escapeEnvValue(v)}`);
     if (spec.workdir) argv.push("--pwd", spec.workdir);
     argv.push(spec.image, ...spec.command);
     return argv;
   }
 
+  /** The run as the ProcessRunner gets it: the argv, and the variables as process env. */
+  runRequest(spec: RunSpec): RunRequest {
+    const req = sessionRequest(this.runArgv(spec), spec);
+    if (spec.env && Object.keys(spec.env).length) req.env = envVars(this.envPrefix(), spec.env);
+    return req;
+  }
+
+  /** Singularity reads SINGULARITYENV_; Apptainer reads APPTAINERENV_. */
+  protected envPrefix(): string {
+    return "APPTAINERENV_";
+  }
+
   async run(spec: RunSpec): Promise<number> {
-    const res = await this.runner.run(sessionRequest(this.runArgv(spec), spec));
+    const res = await this.runner.run(this.runRequest(spec));
     return res.code;
+  }
+
+  /**
+   * Whether this site lets a sandboxed run start (`--net --network none` needs the site's
+   * leave for users); null when it does, else the engine's stderr. One `true` in the image.
+   */
+  async sandboxRefusal(image: string, sandbox: Sandbox): Promise<string | null> {
+    const req = this.runRequest({ image, command: ["true"], sandbox });
+    const res = await this.runner.run({ ...req, stdin: "null", stdout: "piped", stderr: "piped" });
+    return res.code === 0 ? null : res.stderr || `exit ${res.code}`;
   }
 
   /** No image store: a pull goes through buildSif (docker:// sources). */
@@ -235,11 +263,43 @@ export class SingularityRuntime extends ApptainerRuntime {
   constructor(runner: ProcessRunner, binary = "singularity", options: { sifRoot?: string } = {}) {
     super(runner, binary, options);
   }
+
+  protected override envPrefix(): string {
+    return "SINGULARITYENV_";
+  }
 }
 
 /**
- * Apptainer evaluates `--env` values like a shell word inside double quotes ($VAR and
- * backslashes are interpreted), so escape exactly those characters to pass the value as is.
+ * The session's variables as `<prefix><NAME>` process variables, each value escaped
+ * (escapeEnvValue): they arrive in the container byte for byte, commas, quotes, spaces,
+ * newlines and `$` included.
+ */
+export function envVars(prefix: string, env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of sorted(env)) out[`${prefix}${k}`] = escapeEnvValue(v);
+  return out;
+}
+
+/**
+ * Apptainer flags for RunSpec.sandbox: --containall (its own PID, IPC and mount namespaces,
+ * no home, /tmp or current folder of the host, a clean environment), no bind paths of the
+ * site's apptainer.conf, no privileges even as root, and no network (`--net --network
+ * none`, which Apptainer 1.4 allows unprivileged users too). Memory and process limits
+ * need cgroups the site may not delegate: they are passed only when asked for.
+ */
+export function apptainerSandboxArgs(sandbox: Sandbox | undefined): string[] {
+  if (!sandbox) return [];
+  const argv = ["--containall", "--no-mount", "bind-paths", "--no-privs"];
+  if (!sandbox.network) argv.push("--net", "--network", "none");
+  if (sandbox.memory !== null) argv.push("--memory", sandbox.memory);
+  if (sandbox.pids !== null) argv.push("--pids-limit", String(sandbox.pids));
+  return argv;
+}
+
+/**
+ * Apptainer evaluates variable values (`--env` and APPTAINERENV_ alike) like a shell word
+ * inside double quotes ($VAR, `cmd` and backslashes are interpreted), so escape exactly those
+ * characters to pass the value as is.
  */
 export function escapeEnvValue(value: string): string {
   return value.replace(/[\\$`]/g, (c) => `\\${c}`);

@@ -1,5 +1,5 @@
 import type { ProcessRunner } from "../process/mod.ts";
-import { OciCli } from "./oci.ts";
+import { OciCli, ociSandboxArgs } from "./oci.ts";
 import type { RunSpec } from "./types.ts";
 
 export class DockerRuntime extends OciCli {
@@ -34,6 +34,7 @@ export class DockerRuntime extends OciCli {
     const argv = [this.binary, "run"];
     if (spec.user) argv.push("--user", `${spec.user.uid}:${spec.user.gid}`);
     if (spec.gpus) argv.push(...this.gpuArgs());
+    argv.push(...ociSandboxArgs(spec.sandbox));
     argv.push(...this.commonRunFlags(spec), spec.image, ...spec.command);
     return argv;
   }
@@ -42,6 +43,8 @@ export class DockerRuntime extends OciCli {
     const named = spec.name ? spec : { ...spec, name: `venvoy-run-${randomSuffix()}` };
     const res = await this.runner.run(this.runRequest(named));
     try {
+      // Killed at its time limit: the container is still running (its exit code says 0).
+      if (res.timedOut) return res.code;
       const state = await this.runner.run({
         cmd: [this.binary, "container", "inspect", "--format", "{{.State.ExitCode}}", named.name!],
       });

@@ -14,6 +14,7 @@ import type {
   ImageSummary,
   Mount,
   RunSpec,
+  Sandbox,
 } from "./types.ts";
 import { runLogged } from "./build_log.ts";
 
@@ -217,15 +218,41 @@ export function csvFields(fields: string[]): string {
   return fields.map((f) => (/[",]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f)).join(",");
 }
 
-/** A session attached to venvoy's terminal: output shown, signals passed on. */
-export function sessionRequest(cmd: string[], spec: Pick<RunSpec, "interactive">): RunRequest {
-  return {
+/**
+ * A session attached to venvoy's terminal: output shown, signals passed on. A sandboxed one
+ * starts in its own folder and is killed (SIGKILL) when its time is up.
+ */
+export function sessionRequest(
+  cmd: string[],
+  spec: Pick<RunSpec, "interactive" | "sandbox">,
+): RunRequest {
+  const req: RunRequest = {
     cmd,
     stdin: spec.interactive ? "inherit" : "null",
     stdout: "inherit",
     stderr: "inherit",
     forwardSignals: true,
   };
+  if (spec.sandbox) {
+    req.cwd = spec.sandbox.hostCwd;
+    if (spec.sandbox.timeoutMs !== null) req.timeoutMs = spec.sandbox.timeoutMs;
+  }
+  return req;
+}
+
+/**
+ * docker and podman run flags for RunSpec.sandbox: no network (unless asked for), every
+ * capability dropped, no new privileges (setuid binaries gain nothing), memory and process
+ * limits. No --ulimit: a single one drops podman's configured defaults.
+ */
+export function ociSandboxArgs(sandbox: Sandbox | undefined): string[] {
+  if (!sandbox) return [];
+  const argv: string[] = [];
+  if (!sandbox.network) argv.push("--network", "none");
+  argv.push("--cap-drop", "all", "--security-opt", "no-new-privileges");
+  if (sandbox.memory !== null) argv.push("--memory", sandbox.memory);
+  if (sandbox.pids !== null) argv.push("--pids-limit", String(sandbox.pids));
+  return argv;
 }
 
 export function sorted(record?: Record<string, string>): [string, string][] {

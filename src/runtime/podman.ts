@@ -1,5 +1,5 @@
 import type { ProcessRunner } from "../process/mod.ts";
-import { OciCli } from "./oci.ts";
+import { OciCli, ociSandboxArgs } from "./oci.ts";
 import type { RunSpec } from "./types.ts";
 
 export class PodmanRuntime extends OciCli {
@@ -40,6 +40,7 @@ export class PodmanRuntime extends OciCli {
       else argv.push("--user", `${spec.user.uid}:${spec.user.gid}`);
     }
     if (spec.gpus) argv.push(...this.gpuArgs());
+    argv.push(...ociSandboxArgs(spec.sandbox));
     argv.push(...this.commonRunFlags(spec), spec.image, ...spec.command);
     return argv;
   }

@@ -66,7 +66,26 @@ export interface RunSpec {
    * nvidia.com/gpu=all (CDI), docker --gpus all.
    */
   gpus?: boolean;
+  /**
+   * Run a stranger's code (verify's re-runs): no network unless asked for, nothing of the
+   * host but the mounts given, no privileges, limits on memory, processes and time.
+   */
+  sandbox?: Sandbox;
   /** Writable overlay or extra engine arguments are deliberately not exposed here. */
+}
+
+/** How a sandboxed run is confined (RunSpec.sandbox); each adapter maps it to its flags. */
+export interface Sandbox {
+  /** true: the engine's default network (verify --network); false: none at all. */
+  network: boolean;
+  /** Memory limit in the engines' own form ("2g"); null: no limit asked for. */
+  memory: string | null;
+  /** Most processes (and threads) at once; null: no limit asked for. */
+  pids: number | null;
+  /** Wall-clock limit: venvoy kills the engine (and the container) after this long. */
+  timeoutMs: number | null;
+  /** The host folder the engine is started in (Apptainer binds nothing else of the host). */
+  hostCwd: string;
 }
 
 export interface ContainerInfo {

@@ -7,7 +7,7 @@ import { isAbsolute, resolve } from "../util/path.ts";
 import { after } from "../util/timer.ts";
 import { ENTRY } from "../recipe/plan.ts";
 import type { ProcessRunner } from "../process/mod.ts";
-import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
+import type { ContainerRuntime, Mount, Sandbox } from "../runtime/mod.ts";
 import { schedulerPassthrough } from "../hpc/passthrough.ts";
 import { isSifEnv } from "../hpc/sif.ts";
 import { imageFor, runtimeFor, sessionSpec } from "./mod.ts";
@@ -59,6 +59,11 @@ export interface RunContext {
    * (src/hpc/passthrough.ts). Absent: none are passed.
    */
   hostEnv?: Record<string, string>;
+  /**
+   * Confine the session (verify's re-runs of a stranger's record): RunSpec.sandbox, and no
+   * host file beyond the mounts (no CA bundle, no scheduler variables).
+   */
+  sandbox?: Sandbox;
 }
 
 /** HOST:CONTAINER[:ro|:rw]; the host path must exist; the container path is absolute. */
@@ -203,14 +208,15 @@ async function runSession(
     home,
     extraMounts,
     extraEnv,
-    ca: hostCaBundle(ctx.runner),
+    ca: ctx.sandbox ? null : hostCaBundle(ctx.runner),
     user: ctx.user ?? hostUser(),
     readOnly: opts.readOnly,
     gpus: opts.gpus,
-    passthrough: ctx.hostEnv ? passthroughFor(ctx, ctx.hostEnv) : undefined,
+    passthrough: ctx.hostEnv && !ctx.sandbox ? passthroughFor(ctx, ctx.hostEnv) : undefined,
     tty,
     interactive: opts.command === undefined || ctx.terminal.stdin || ctx.stdinData,
   });
+  if (ctx.sandbox) spec.sandbox = ctx.sandbox;
   if (opts.command === undefined && !tty) {
     ctx.note("no terminal: the shell reads commands from stdin (use --command in batch jobs)");
   }

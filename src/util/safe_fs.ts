@@ -232,6 +232,23 @@ export function mkdirContained(root: string, rel: string): void {
   walkFolders(base, [...segs, ""], rel, true);
 }
 
+/**
+ * Creates the symbolic link root/rel -> target: folders on the way are made (never through a
+ * link), and anything already at rel is refused. The target is not followed or checked: a
+ * link is only text until something opens it.
+ */
+export function symlinkNewContained(root: string, rel: string, target: string): void {
+  const segs = checkRel(rel);
+  const base = realRoot(root);
+  walkFolders(base, segs, rel, true);
+  try {
+    Deno.symlinkSync(target, `${base}/${rel}`);
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) throw new UnsafePathError(rel, "it exists already");
+    throw e;
+  }
+}
+
 export interface WriteOptions {
   /** Permission bits of the new file (default 0o644, less the umask). */
   mode?: number;

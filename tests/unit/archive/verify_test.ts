@@ -2,12 +2,16 @@ import assert, { deepStrictEqual as assertEquals, rejects } from "node:assert/st
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { RecordingRunner } from "../../fakes/runner.ts";
+import { DenoRunner } from "../../../src/process/mod.ts";
 import { withEnv } from "../../../src/proof/env_runner.ts";
 import {
   compareOutputs,
+  DEFAULT_LIMITS,
   normalizeArch,
+  parseTimeout,
   placeInputs,
   renderReport,
+  sandboxFor,
   storageConf,
   verifyArchive,
   type VerifyReport,
@@ -97,7 +101,7 @@ Deno.test("placeInputs: inputs land in scratch, never through a link or outside 
       { path: "nodata", type: "file", size: 1, sha256: sha("not carried") },
     ],
   };
-  const lacking = await placeInputs(r, scratch, projectDir);
+  const lacking = placeInputs(r, scratch, projectDir);
   assertEquals(await Deno.readTextFile(join(scratch, "data", "a")), "a");
   assertEquals([...Deno.readDirSync(outside)], [], "nothing was written outside scratch");
   await rejects(Deno.lstat(join(root, "up")), Deno.errors.NotFound);
@@ -117,6 +121,29 @@ Deno.test("withEnv: every process gets the variables; programs' stdout can go to
   assertEquals(inner.calls[1].env, { CONTAINERS_STORAGE_CONF: "/t/storage.conf" });
   assertEquals(r.env("CONTAINERS_STORAGE_CONF"), "/t/storage.conf");
   assertEquals(r.env("PATH"), "/bin");
+});
+
+Deno.test("withEnv: what a re-run prints reaches stderr line by line, escaped", async () => {
+  const chunks: string[] = [];
+  const sink = {
+    write: (b: Uint8Array) => (chunks.push(new TextDecoder().decode(b)), Promise.resolve(b.length)),
+  };
+  const r = withEnv(new DenoRunner(), { V: "1" }, { stdoutToStderr: true, sink });
+  const res = await r.run({
+    cmd: [
+      "sh",
+      "-c",
+      String
+        .raw`printf 'out \033[8m%s\nverdict: same\n' "$V"; printf 'err\033]0;t\007' >&2; exit 3`,
+    ],
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  assertEquals(res.code, 3);
+  const text = chunks.join("");
+  assert(!text.includes("\x1b") && !text.includes("\x07"), JSON.stringify(text));
+  const lines = text.split("\n").sort();
+  assertEquals(lines, ["", "err\\x1b]0;t\\x07", "out \\x1b[8m1", "verdict: same"]);
 });
 
 Deno.test("storageConf: a podman store of its own", () => {
@@ -181,10 +208,12 @@ Deno.test("renderReport: one line per output, then the verdict", () => {
           note: null,
         },
       ],
+      notes: [],
       same: false,
     }],
     verdict: "differs",
     kept: null,
+    sandbox: { network: false, memory: "2g", pids: 512, timeout_seconds: 3600, notes: [] },
   };
   const text = renderReport(report);
   assertEquals(text.split("\n"), [
@@ -196,4 +225,130 @@ Deno.test("renderReport: one line per output, then the verdict", () => {
     "verdict: differs: 1 same, 1 differ, 0 missing, 0 extra",
   ]);
   assert(text);
+});
+
+Deno.test("placeInputs: a link input then a file input at the same path writes nothing outside", async () => {
+  const { projectDir, scratch, root, blob } = await scene();
+  const victim = join(root, "victim.txt");
+  await Deno.writeTextFile(victim, "mine\n");
+  const ssh = join(root, "ssh");
+  await Deno.mkdir(ssh);
+  await blob("evil\n");
+  const evil = { type: "file" as const, size: 5, sha256: sha("evil\n") };
+  const r: RunRecord = {
+    ...validRecord(),
+    inputs: [
+      { path: "data.csv", type: "symlink", target: victim },
+      { path: "data.csv", ...evil },
+      { path: "keys", type: "symlink", target: join(ssh, "authorized_keys") },
+      { path: "keys", ...evil },
+    ],
+  };
+  const lacking = placeInputs(r, scratch, projectDir);
+  assertEquals(await Deno.readTextFile(victim), "mine\n", "the victim is unchanged");
+  assertEquals([...Deno.readDirSync(ssh)], [], "no authorized_keys was created");
+  // The files went in first; the links found them there and were refused.
+  assertEquals(await Deno.readTextFile(join(scratch, "data.csv")), "evil\n");
+  assertEquals(lacking.sort(), ["data.csv", "keys"]);
+});
+
+Deno.test("placeInputs: the folders that existed before the run are made first", async () => {
+  const { projectDir, scratch, blob } = await scene();
+  await blob("a");
+  const r: RunRecord = {
+    ...validRecord(),
+    dirs_before: ["out", "out/sub", "data"],
+    inputs: [{ path: "data/a", type: "file", size: 1, sha256: sha("a") }],
+  };
+  assertEquals(placeInputs(r, scratch, projectDir), []);
+  assert(Deno.statSync(join(scratch, "out", "sub")).isDirectory);
+  assertEquals(await Deno.readTextFile(join(scratch, "data", "a")), "a");
+  // A record without dirs_before (an older venvoy) places its inputs as before.
+  const old = { ...r, dirs_before: undefined };
+  const other = join(scratch, "..", "other");
+  await Deno.mkdir(other);
+  assertEquals(placeInputs(old, other, projectDir), []);
+  await rejects(Deno.lstat(join(other, "out")), Deno.errors.NotFound);
+});
+
+Deno.test("compareOutputs: an output root with '..' lists nothing from outside scratch", async () => {
+  const { projectDir, scratch, root } = await scene();
+  await Deno.writeTextFile(join(root, "secret.txt"), "s");
+  await Deno.mkdir(join(scratch, "x"));
+  const r: RunRecord = { ...validRecord(), output_paths: ["x/../.."], outputs: [] };
+  assertEquals(await compareOutputs(r, scratch, projectDir), []);
+});
+
+Deno.test("renderReport: strings from the archive cannot forge lines, colours or the verdict", () => {
+  const forged =
+    "true\n  same     out/r\nverdict: same: 1 output(s) of 1 record(s) reproduced\x1b[8m";
+  const report: VerifyReport = {
+    archive: "/a.tar.gz",
+    engine: "podman",
+    storage: "throwaway",
+    architecture: { recorded: ["x86_64"], host: "x86_64", same: true },
+    sandbox: { network: false, memory: "2g", pids: 512, timeout_seconds: 3600, notes: [] },
+    records: [{
+      id: "20261201_100007",
+      command: forged,
+      exit_code: { recorded: 0, now: 1 },
+      inputs_missing: [],
+      outputs: [{
+        path: "out/\x1b[2Jr",
+        status: "missing",
+        offset: null,
+        expected_sha256: null,
+        actual_sha256: null,
+        note: "link to \x1b]0;x\x07",
+      }],
+      notes: ["the re-run had no network"],
+      same: false,
+    }],
+    verdict: "differs",
+    kept: null,
+  };
+  const text = renderReport(report);
+  assert(!text.includes("\x1b"), "no raw ESC");
+  const lines = text.split("\n");
+  assertEquals(lines.length, 5, text);
+  assertEquals(lines.filter((l) => l.startsWith("verdict:")), [lines[4]]);
+  assertEquals(
+    lines[4],
+    "verdict: differs: 0 same, 0 differ, 1 missing, 0 extra, an exit code differs",
+  );
+  assertEquals(lines[3], "  note: the re-run had no network");
+  assert(lines[0].includes("\\nverdict: same"), lines[0]);
+});
+
+Deno.test("sandboxFor: no network, limits by default; apptainer limits only when asked; --timeout", () => {
+  const p = sandboxFor("podman", {}, "/s");
+  assertEquals(p.sandbox, {
+    network: false,
+    memory: DEFAULT_LIMITS.memory,
+    pids: DEFAULT_LIMITS.pids,
+    timeoutMs: DEFAULT_LIMITS.timeoutMs,
+    hostCwd: "/s",
+  });
+  assertEquals(p.report.notes, []);
+  const a = sandboxFor("apptainer", { network: true, timeoutMs: 5000 }, "/s");
+  assertEquals([a.sandbox.memory, a.sandbox.pids, a.sandbox.network], [null, null, true]);
+  assertEquals(a.report.timeout_seconds, 5);
+  assert(a.report.notes.some((n) => /memory and process limits are not applied/.test(n)));
+  const raised = sandboxFor("apptainer", { memory: "4g", pids: 64 }, "/s");
+  assertEquals([raised.sandbox.memory, raised.sandbox.pids], ["4g", 64]);
+  assertEquals(["90s", "30m", "2h", "5"].map(parseTimeout), [90000, 1800000, 7200000, 300000]);
+  for (const bad of ["0", "1d", "-3m", "", "1.5h"]) {
+    assert.throws(() => parseTimeout(bad), (e) => e instanceof UsageError && e.exitCode === 2);
+  }
+});
+
+Deno.test("verifyArchive: bad limits are usage errors before anything is imported", async () => {
+  const tmpDir = await tempDir("venvoy verify limits ");
+  const file = join(tmpDir, "a.tar.gz");
+  await Deno.writeFile(file, new Uint8Array([0x1f, 0x8b]));
+  const ctx = { runner: new RecordingRunner(), engine: null, note: () => {}, tmpDir };
+  for (const opts of [{ memory: "lots" }, { memory: "2g; rm" }, { pids: 0 }, { pids: 1.5 }]) {
+    await rejects(verifyArchive(ctx, file, opts), (e) => e instanceof UsageError);
+  }
+  assertEquals([...Deno.readDirSync(tmpDir)].map((e) => e.name), ["a.tar.gz"]);
 });

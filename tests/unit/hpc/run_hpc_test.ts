@@ -124,7 +124,7 @@ Deno.test("run in a job, podman: scheduler variables and TMPDIR with its folder 
   assert.ok(argv.includes(`type=bind,source=${tmp},target=${tmp}`));
 });
 
-Deno.test("run in a job, apptainer: --cleanenv kept, variables passed with --env, escaped", async () => {
+Deno.test("run in a job, apptainer: --cleanenv kept, variables passed as APPTAINERENV_, escaped", async () => {
   const { ctx, runner, dir } = await setup();
   await Deno.writeTextFile(join(dir, sifNameFor(IMAGE_ID)), "");
   await recordSif(join(dir, sifNameFor(IMAGE_ID)), IMAGE_ID); // as venvoy converted it
@@ -140,7 +140,10 @@ Deno.test("run in a job, apptainer: --cleanenv kept, variables passed with --env
   });
   const argv = runner.argvs[0];
   assertEquals(argv.slice(0, 3), ["/usr/bin/apptainer", "exec", "--cleanenv"]);
-  const envs = argv.flatMap((a, i) => (argv[i - 1] === "--env" ? [a] : []));
+  const envs = Object.entries(runner.calls[0].env ?? {}).flatMap(([k, v]) =>
+    k.startsWith("APPTAINERENV_") ? [`${k.slice("APPTAINERENV_".length)}=${v}`] : []
+  );
+  assert.ok(!argv.includes("--env"), "no --env: it splits values holding a comma");
   for (
     const v of [
       "SLURM_JOB_ID=41",

@@ -1,4 +1,4 @@
-import assert, { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { addRecordMembers, placeRecords, planRecords } from "../../../src/proof/bundle.ts";
@@ -112,7 +112,9 @@ Deno.test("placeRecords: checked records and blobs land in the project; hostile 
   };
   await Deno.writeTextFile(join(rec, `${bad.id}.json`), JSON.stringify(bad));
   await rejects(placeRecords(extracted, dest), /invalid path/);
-  assert(true);
+  // A record named after one id but holding another (two records sharing an id) is refused.
+  await Deno.writeTextFile(join(rec, `${bad.id}.json`), JSON.stringify(record));
+  await rejects(placeRecords(extracted, dest), /is not its file name/);
 });
 
 Deno.test("export: --with-inputs goes with --format archive only (exit 2)", async () => {

@@ -5,9 +5,11 @@ import { RecordingRunner } from "../../fakes/runner.ts";
 import { type EnvConfig, writeConfig } from "../../../src/env/config.ts";
 import { statePaths } from "../../../src/env/paths.ts";
 import {
+  foldersBefore,
   freeRecordId,
   listRecords,
   parseRecord,
+  parseRecordFile,
   recordRun,
   type RunRecord,
 } from "../../../src/proof/record.ts";
@@ -166,6 +168,12 @@ Deno.test("parseRecord: a hostile record from an archive is refused", () => {
     ["absolute input", (r) => (r.inputs[0].path = "/root/.ssh/id_rsa")],
     ["bad sha (blob path)", (r) => ((r.inputs[0] as { sha256: string }).sha256 = "../../x")],
     ["output root escapes", (r) => (r.output_paths = [".."])],
+    ["output root walks out", (r) => (r.output_paths = ["x/../../../home/u/.ssh"])],
+    ["missing output walks out", (r) => (r.missing_outputs = ["x/../../etc"])],
+    ["output root not normal", (r) => (r.output_paths = ["./out"])],
+    ["input walks through", (r) => (r.inputs[0].path = "../x/../../y")],
+    ["dirs_before walks out", (r) => (r.dirs_before = ["a/../../.ssh"])],
+    ["dirs_before absolute", (r) => (r.dirs_before = ["/root"])],
     ["bad id", (r) => (r.id = "../x")],
     ["no command", (r) => (r.command = "")],
   ];
@@ -174,4 +182,40 @@ Deno.test("parseRecord: a hostile record from an archive is refused", () => {
     mutate(r);
     assert.throws(() => parseRecord(JSON.stringify(r), "r"), VenvoyError, what);
   }
+});
+
+Deno.test("parseRecordFile: a record's id must be its file name (ids are unique in a folder)", async () => {
+  const ok = validRecord();
+  assertEquals(parseRecordFile(JSON.stringify(ok), "r", ok.id), ok);
+  assert.throws(
+    () => parseRecordFile(JSON.stringify(ok), "r", "20261201_100008"),
+    /its id "20261201_100007" is not its file name \(20261201_100008\.json\)/,
+  );
+  // Listed: the one whose id is another record's is unreadable, not a second copy of it.
+  const { paths } = await setup();
+  const dir = join(paths.projects, "study", "records");
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(join(dir, `${ok.id}.json`), JSON.stringify(ok));
+  await Deno.writeTextFile(join(dir, "20261201_100008.json"), JSON.stringify(ok));
+  const listed = await listRecords(join(paths.projects, "study"));
+  assertEquals(listed.map((l) => [l.id, l.record?.id ?? null]), [
+    ["20261201_100008", null],
+    [ok.id, ok.id],
+  ]);
+  // A record of an older venvoy, without dirs_before, still parses.
+  const old = structuredClone(ok);
+  delete old.dirs_before;
+  assertEquals(parseRecord(JSON.stringify(old), "r").dirs_before, undefined);
+});
+
+Deno.test("record: the folders that existed before the run are recorded (an empty out/ too)", async () => {
+  const { ctx, runner, cwd } = await setup();
+  await Deno.mkdir(join(cwd, "out", "sub"), { recursive: true });
+  await Deno.mkdir(join(cwd, "data", "empty"));
+  await Deno.symlink("/etc", join(cwd, "data", "link"));
+  fakeContainer(runner, { "out/r.txt": "x" });
+  const { record } = await recordRun(ctx, { command: "x", inputs: ["data"], outputs: ["out"] });
+  assertEquals(record.dirs_before, ["data", "data/empty", "out", "out/sub"]);
+  assertEquals(await foldersBefore(cwd, ["."]), ["data", "data/empty", "out", "out/sub"]);
+  assertEquals(await foldersBefore(cwd, ["nothing", "data/in.csv"]), []);
 });

@@ -145,7 +145,7 @@ Deno.test("docker run without a name gets a generated one, and CLI failures keep
   assertEquals(r.argvs.at(-1), ["docker", "rm", "-f", name]);
 });
 
-Deno.test("apptainer exec argv: binds via --mount, --env, --pwd, clean environment", () => {
+Deno.test("apptainer exec argv: binds via --mount, --pwd, clean environment, no --env", () => {
   const a = new ApptainerRuntime(new RecordingRunner(), "apptainer");
   assertEquals(a.runArgv({ ...spec, image: "/envs/demo/image.sif", noHome: true }), [
     "apptainer",
@@ -156,10 +156,6 @@ Deno.test("apptainer exec argv: binds via --mount, --env, --pwd, clean environme
     "type=bind,source=/home/ann/my data,destination=/workspace",
     "--mount",
     `type=bind,"source=/srv/ref,v2",destination=/ref,ro`,
-    "--env",
-    "A=1",
-    "--env",
-    `Q=say "hi" 'there'`,
     "--pwd",
     "/workspace",
     "/envs/demo/image.sif",
@@ -175,10 +171,103 @@ Deno.test("apptainer exec argv: binds via --mount, --env, --pwd, clean environme
   ]);
 });
 
-Deno.test("apptainer --env values are escaped so $, backslash and backtick arrive as typed", () => {
-  const a = new ApptainerRuntime(new RecordingRunner());
-  const argv = a.runArgv({ image: "/x.sif", command: ["true"], env: { V: "a $HOME \\ `id`" } });
-  assertEquals(argv[argv.indexOf("--env") + 1], "V=a \\$HOME \\\\ \\`id\\`");
+Deno.test("apptainer variables travel as APPTAINERENV_, escaped so $, \\ and ` arrive as typed", async () => {
+  const r = new RecordingRunner().on(["apptainer"], {});
+  const env = { V: "a $HOME \\ `id`", L: "node01,node02", M: 'a=b,c="d" e\nf' };
+  await new ApptainerRuntime(r).run({ image: "/x.sif", command: ["true"], env });
+  assertEquals(r.calls[0].env, {
+    APPTAINERENV_L: "node01,node02",
+    APPTAINERENV_M: 'a=b,c="d" e\nf',
+    APPTAINERENV_V: "a \\$HOME \\\\ \\`id\\`",
+  });
+  assert(!r.calls[0].cmd.includes("--env"));
+  const s = new RecordingRunner().on(["singularity"], {});
+  await new SingularityRuntime(s).run({ image: "/x.sif", command: ["true"], env: { A: "1" } });
+  assertEquals(s.calls[0].env, { SINGULARITYENV_A: "1" });
+});
+
+const sandbox = { network: false, memory: "2g", pids: 512, timeoutMs: 60000, hostCwd: "/s/r 1" };
+
+Deno.test("sandbox: podman and docker drop the network, capabilities, new privileges; limits", async () => {
+  const flags = [
+    "--network",
+    "none",
+    "--cap-drop",
+    "all",
+    "--security-opt",
+    "no-new-privileges",
+    "--memory",
+    "2g",
+    "--pids-limit",
+    "512",
+  ];
+  const run: RunSpec = { image: "img", command: ["true"], user: { uid: 1, gid: 2 }, sandbox };
+  const p = new PodmanRuntime(new RecordingRunner(), "podman", { rootless: false });
+  assertEquals(p.runArgv(run), ["podman", "run", "--rm", "--user", "1:2", ...flags, "img", "true"]);
+  const d = new DockerRuntime(new RecordingRunner(), "docker");
+  assertEquals(d.runArgv(run), ["docker", "run", "--user", "1:2", ...flags, "img", "true"]);
+  // --network gives the engine's default network back; no limit asked, none passed.
+  const open = { ...sandbox, network: true, memory: null, pids: null };
+  assertEquals(p.runArgv({ ...run, user: undefined, sandbox: open }), [
+    "podman",
+    "run",
+    "--rm",
+    "--cap-drop",
+    "all",
+    "--security-opt",
+    "no-new-privileges",
+    "img",
+    "true",
+  ]);
+  // The engine starts in the scratch folder and is killed at the time limit.
+  const r = new RecordingRunner().on(["podman"], {});
+  await new PodmanRuntime(r, "podman", { rootless: false }).run(run);
+  assertEquals([r.calls[0].cwd, r.calls[0].timeoutMs], ["/s/r 1", 60000]);
+});
+
+Deno.test("sandbox: docker killed at its time limit reports the kill, not the running container's 0", async () => {
+  const r = new RecordingRunner()
+    .on(["docker", "run"], { code: 137, timedOut: true })
+    .on(["docker", "container", "inspect"], { stdout: "0\n" })
+    .on(["docker", "rm", "-f"], {});
+  const code = await new DockerRuntime(r, "docker").run({ image: "x", command: [], sandbox });
+  assertEquals(code, 137);
+  assertEquals(r.argvs.at(-1)?.slice(0, 3), ["docker", "rm", "-f"]);
+});
+
+Deno.test("sandbox: apptainer --containall, no site bind paths, no privileges, no network", async () => {
+  const a = new ApptainerRuntime(new RecordingRunner(), "apptainer");
+  const run: RunSpec = { image: "/x.sif", command: ["true"], noHome: true, workdir: "/workspace" };
+  const base = ["apptainer", "exec", "--cleanenv", "--no-home"];
+  const confine = ["--containall", "--no-mount", "bind-paths", "--no-privs"];
+  assertEquals(a.runArgv({ ...run, sandbox: { ...sandbox, memory: null, pids: null } }), [
+    ...base,
+    ...confine,
+    "--net",
+    "--network",
+    "none",
+    "--pwd",
+    "/workspace",
+    "/x.sif",
+    "true",
+  ]);
+  assertEquals(a.runArgv({ ...run, sandbox: { ...sandbox, network: true } }), [
+    ...base,
+    ...confine,
+    "--memory",
+    "2g",
+    "--pids-limit",
+    "512",
+    "--pwd",
+    "/workspace",
+    "/x.sif",
+    "true",
+  ]);
+  const r = new RecordingRunner().on(["apptainer"], { code: 255, stderr: "FATAL: net denied" });
+  const refused = await new ApptainerRuntime(r).sandboxRefusal("/x.sif", sandbox);
+  assertEquals(refused, "FATAL: net denied");
+  assertEquals(r.calls[0].cwd, "/s/r 1");
+  assertEquals(r.calls[0].cmd.slice(-2), ["/x.sif", "true"]);
 });
 
 Deno.test("SIF builds: definition needs --fakeroot, archives do not", () => {

@@ -19,8 +19,6 @@ Deno.test("--gpus: apptainer --nv (after --cleanenv)", () => {
     "exec",
     "--cleanenv",
     "--nv",
-    "--env",
-    "CUDA_VISIBLE_DEVICES=0,1",
     "/e/image.sif",
     "nvidia-smi",
   ]);

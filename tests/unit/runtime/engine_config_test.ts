@@ -7,7 +7,7 @@ import { DenoRunner } from "../../../src/process/mod.ts";
 import { detect, type HostFacts } from "../../../src/runtime/detect.ts";
 import { createRuntime, noRuntimeError } from "../../../src/runtime/mod.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
-import { toJson } from "../../../src/commands/runtime_info_action.ts";
+import { renderText, toJson } from "../../../src/commands/runtime_info_action.ts";
 import { RuntimeUnavailableError } from "../../../src/ui/errors.ts";
 import { DOCKER_ON_PODMAN, PODMAN, stubBin } from "../../fakes/stub_bin.ts";
 
@@ -183,4 +183,21 @@ Deno.test("nothing usable: each installed engine's fix, not install advice", asy
   const err = noRuntimeError(d);
   assert(err.hint?.includes("docker: sudo usermod -aG docker"), err.hint);
   assert(err.hint?.includes("podman: an administrator runs"), err.hint);
+});
+
+Deno.test("runtime-info text: the Engine line, an ENGINE column and each unusable one's hint", async () => {
+  const dir = await stubBin({
+    docker: {
+      stdout: JSON.stringify({ Client: { Version: "20.10.24" }, Server: null }),
+      stderr: "permission denied while trying to connect to the Docker daemon socket",
+      code: 1,
+    },
+    podman: { stdout: PODMAN },
+  });
+  const d = await detect(runnerOn(dir), { hostname: "x", host: host({ files: RANGES }) });
+  const text = renderText(d, (rows) => rows.map((r) => r.join(" | ")).join("\n"));
+  assert(text.includes("\nEngine:   podman (rootless)\n"), text);
+  assert(text.includes("  NAME | VERSION | USABLE | ENGINE | PATH | NOTE"), text);
+  assert(text.includes("| Docker Engine |"), text);
+  assert(text.includes("  hint (docker): sudo usermod -aG docker $USER"), text);
 });

@@ -202,7 +202,7 @@ async function probeDocker(runner: ProcessRunner, probe: RuntimeProbe): Promise<
       timeoutMs: PROBE_TIMEOUT_MS,
     });
     if (res.timedOut) return unusable(probe, "the Podman socket did not answer in 5 s");
-    if (res.code !== 0) return unusable(probe, dockerProblem(res.stderr, endpoint));
+    if (res.code !== 0) return unusable(probe, podmanSocketProblem(res.stderr, socket, endpoint));
     probe.reason = `docker CLI talking to Podman (${socket})`;
     probe.usable = true;
     return probe;
@@ -262,6 +262,16 @@ export function dockerProblem(stderr: string, endpoint = "the Docker socket"): P
   return {
     reason: firstLine(stderr) || "the Docker daemon did not answer",
     hint: "check `docker version`; DOCKER_HOST or `docker context ls` name the daemon used",
+  };
+}
+
+/** A Podman socket the docker CLI cannot use: the docker group does not open root's. */
+function podmanSocketProblem(stderr: string, socket: string, endpoint: string): Problem {
+  if (!/permission denied/i.test(stderr)) return dockerProblem(stderr, endpoint);
+  return {
+    reason: `permission denied on ${socket} (rootful Podman's socket: root's own)`,
+    hint: "use podman itself (rootless), or your own socket: systemctl --user start " +
+      "podman.socket; export DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock",
   };
 }
 

@@ -20,12 +20,13 @@ import {
   runner,
 } from "./lab.ts";
 
-const NAME = "it-engines";
 const WHEEL = "tinyvenvoy-0.1-py3-none-any.whl";
 const IMPORT_PROBE = "python -c 'import tinyvenvoy; print(tinyvenvoy.VALUE)'";
 
 interface Config {
   label: string;
+  /** The environment's name: one per configuration (two share the Docker Engine's store). */
+  name: string;
   engine: "podman" | "docker";
   configuration: string;
   /** null: root. */
@@ -51,6 +52,7 @@ async function configs(): Promise<Config[]> {
   const list: Config[] = [
     {
       label: "rootless podman",
+      name: "it-eng-rootless",
       engine: "podman",
       configuration: "podman (rootless)",
       user: rootless,
@@ -63,6 +65,7 @@ async function configs(): Promise<Config[]> {
     },
     {
       label: "Docker Engine as root",
+      name: "it-eng-docker-root",
       engine: "docker",
       configuration: "Docker Engine",
       user: null,
@@ -71,6 +74,7 @@ async function configs(): Promise<Config[]> {
     },
     {
       label: "Docker Engine as a docker-group user",
+      name: "it-eng-docker-group",
       engine: "docker",
       configuration: "Docker Engine",
       user: dockerUser,
@@ -230,6 +234,7 @@ for (const config of CONFIGS) {
     fn: async (t) => {
       const b = await box(config);
       boxes.push(b);
+      const envName = config.name;
       try {
         await t.step("runtime-info names the configuration", async () => {
           const r = await b.ok(["--engine", config.engine, "runtime-info", "--json"]);
@@ -244,7 +249,7 @@ for (const config of CONFIGS) {
             config.engine,
             "init",
             "--name",
-            NAME,
+            envName,
             "--base-image",
             LAB_PYTHON,
           ]);
@@ -258,7 +263,7 @@ for (const config of CONFIGS) {
           async () => {
             const r = await b.venvoy([
               "run",
-              NAME,
+              envName,
               "--command",
               "id -u; echo hi > /workspace/owned.txt; exit 7",
             ]);
@@ -267,7 +272,7 @@ for (const config of CONFIGS) {
             const st = await Deno.stat(join(b.cwd, "owned.txt"));
             assertEquals([st.uid, st.gid], [b.uid, b.gid], "owned by the host user");
             const persist = await Deno.stat(
-              join(b.env.VENVOY_HOME, "environments", NAME, "persist"),
+              join(b.env.VENVOY_HOME, "environments", envName, "persist"),
             );
             assertEquals(persist.uid, b.uid, "persist/ stays its owner's");
           },
@@ -275,24 +280,24 @@ for (const config of CONFIGS) {
 
         await t.step("a pip install of a local wheel persists, with its snapshot", async () => {
           await b.give(await makeWheel(ROOT));
-          await b.ok(["run", NAME, "--command", `pip install -q --no-deps /workspace/${WHEEL}`]);
-          const h = JSON.parse((await b.ok(["history", "--name", NAME, "--json"])).stdout);
+          await b.ok(["run", envName, "--command", `pip install -q --no-deps /workspace/${WHEEL}`]);
+          const h = JSON.parse((await b.ok(["history", "--name", envName, "--json"])).stdout);
           assertEquals(h.snapshots[0].changes?.python.added, [{
             name: "tinyvenvoy",
             version: "0.1",
           }]);
-          const again = await b.ok(["run", NAME, "--command", IMPORT_PROBE]);
+          const again = await b.ok(["run", envName, "--command", IMPORT_PROBE]);
           assertEquals(again.stdout.trim(), "venvoy-engines", "a new session still has it");
         });
 
         await t.step("export --format archive", async () => {
-          const r = await b.ok(["export", "--name", NAME, "--format", "archive"]);
+          const r = await b.ok(["export", "--name", envName, "--format", "archive"]);
           const m = /^[0-9a-f]{64} {2}(\/.+)$/m.exec(r.stdout);
           assert(m, `no sha256 line in: ${r.stdout}`);
           archives.set(config.label, m[1]);
         });
       } catch (e) {
-        await b.venvoy(["delete", NAME, "--force", "--purge"]);
+        await b.venvoy(["delete", envName, "--force", "--purge"]);
         throw e;
       }
     },
@@ -312,7 +317,7 @@ function crossImport(from: string, into: string) {
       const archive = archives.get(from);
       assert(archive, `${from} exported no archive (its test failed)`);
       const b = boxes.find((x) => x.config.label === into)!;
-      const name = `${NAME}-imported`;
+      const name = `${target.name}-imported`;
       const local = await b.give(archive);
       try {
         await b.ok(["--engine", target.engine, "import", local, "--name", name]);
@@ -334,7 +339,7 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     for (const b of boxes) {
-      const r = await b.venvoy(["delete", NAME, "--force", "--purge"]);
+      const r = await b.venvoy(["delete", b.config.name, "--force", "--purge"]);
       assertEquals(r.code, 0, `${b.config.label}: delete: ${r.stderr}`);
     }
   },

@@ -201,3 +201,19 @@ Deno.test("runtime-info text: the Engine line, an ENGINE column and each unusabl
   assert(text.includes("| Docker Engine |"), text);
   assert(text.includes("  hint (docker): sudo usermod -aG docker $USER"), text);
 });
+
+Deno.test("the docker CLI on root's Podman socket, as a user: not the docker group's business", async () => {
+  const sock = "unix:///run/podman/podman.sock";
+  const dir = await stubBin({
+    docker: {
+      byArg: {
+        "--version": { stdout: "Docker version 28.2.2, build e6534b4" },
+        image: { code: 1, stderr: `permission denied while trying to connect to ${sock}` },
+      },
+    },
+  });
+  const err = await forcedError("docker", dir, host({}), { DOCKER_HOST: sock });
+  assert(err.message.includes("rootful Podman's socket"), err.message);
+  assert(err.hint?.includes("systemctl --user start podman.socket"), err.hint);
+  assert(!err.hint?.includes("usermod"), err.hint);
+});

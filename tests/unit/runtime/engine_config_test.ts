@@ -167,15 +167,15 @@ Deno.test("rootless podman on fuse-overlayfs with /dev/fuse closed: chmod 0666 /
   assertEquals(d.chosen?.configuration, "podman (rootless)");
 });
 
+/** A docker whose socket refuses this user (not in the docker group). */
+const DOCKER_DENIED = {
+  stdout: JSON.stringify({ Client: { Version: "20.10.24" }, Server: null }),
+  stderr: "permission denied while trying to connect to the Docker daemon socket",
+  code: 1,
+};
+
 Deno.test("nothing usable: each installed engine's fix, not install advice", async () => {
-  const dir = await stubBin({
-    docker: {
-      stdout: JSON.stringify({ Client: { Version: "20.10.24" }, Server: null }),
-      stderr: "permission denied while trying to connect to the Docker daemon socket",
-      code: 1,
-    },
-    podman: { stdout: PODMAN },
-  });
+  const dir = await stubBin({ docker: DOCKER_DENIED, podman: { stdout: PODMAN } });
   const d = await detect(runnerOn(dir), {
     hostname: "x",
     host: host({ closed: ["/dev/net/tun"] }),
@@ -186,14 +186,7 @@ Deno.test("nothing usable: each installed engine's fix, not install advice", asy
 });
 
 Deno.test("runtime-info text: the Engine line, an ENGINE column and each unusable one's hint", async () => {
-  const dir = await stubBin({
-    docker: {
-      stdout: JSON.stringify({ Client: { Version: "20.10.24" }, Server: null }),
-      stderr: "permission denied while trying to connect to the Docker daemon socket",
-      code: 1,
-    },
-    podman: { stdout: PODMAN },
-  });
+  const dir = await stubBin({ docker: DOCKER_DENIED, podman: { stdout: PODMAN } });
   const d = await detect(runnerOn(dir), { hostname: "x", host: host({ files: RANGES }) });
   const text = renderText(d, (rows) => rows.map((r) => r.join(" | ")).join("\n"));
   assert(text.includes("\nEngine:   podman (rootless)\n"), text);

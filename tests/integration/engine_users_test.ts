@@ -325,6 +325,10 @@ function crossImport(from: string, into: string) {
         assertEquals(r.stdout.trim(), "venvoy-engines");
       } finally {
         await b.venvoy(["delete", name, "--force", "--purge"]);
+        // delete keeps an image that carries another owner's label (the exporter's): by hand
+        const env = { PATH: "/usr/local/bin:/usr/bin:/bin", ...target.env };
+        const tag = `localhost/venvoy/${name}:latest`;
+        await runAs(target.user, [target.engine, "image", "rm", "-f", tag], { env, cwd: "/" });
       }
     },
   });

@@ -19,7 +19,9 @@ export async function runtimeInfo(ctx: CommandContext, opts: { json?: boolean })
 export function toJson(d: Detection) {
   return {
     runtime: d.runtime,
+    configuration: d.chosen?.configuration ?? null,
     reason: d.reason,
+    hint: d.hint ?? null,
     forced: d.forced,
     path: d.chosen?.path ?? null,
     version: d.chosen?.version ?? null,
@@ -38,6 +40,9 @@ export function toJson(d: Detection) {
       reason: r.reason,
       backend: r.backend ?? null,
       alias_of: r.aliasOf ?? null,
+      configuration: r.configuration ?? null,
+      rootless: r.rootless ?? null,
+      hint: r.hint ?? null,
     })),
     platform: d.platform,
   };
@@ -53,6 +58,7 @@ export function renderText(d: Detection, table: (rows: string[][]) => string): s
       )
       : "Runtime:  none usable",
   );
+  if (d.chosen?.configuration) lines.push(`Engine:   ${d.chosen.configuration}`);
   lines.push(`Why:      ${d.reason}`);
   if (d.hpc.hpc) {
     const job = d.hpc.inJob ? ", inside a job" : "";
@@ -68,11 +74,22 @@ export function renderText(d: Detection, table: (rows: string[][]) => string): s
     lines.push("Runtimes found: none of docker, podman, apptainer, singularity is on PATH");
   } else {
     lines.push("Runtimes found:");
-    const rows = [["  NAME", "VERSION", "USABLE", "PATH", "NOTE"]];
+    const rows = [["  NAME", "VERSION", "USABLE", "ENGINE", "PATH", "NOTE"]];
     for (const r of d.runtimes) {
-      rows.push([`  ${r.name}`, r.version ?? "?", r.usable ? "yes" : "no", r.path, r.reason ?? ""]);
+      const usable = r.usable ? "yes" : "no";
+      rows.push([
+        `  ${r.name}`,
+        r.version ?? "?",
+        usable,
+        r.configuration ?? "",
+        r.path,
+        r.reason ?? "",
+      ]);
     }
     lines.push(table(rows).split("\n").map((l) => l.trimEnd()).join("\n"));
+    for (const r of d.runtimes.filter((x) => !x.usable && x.hint)) {
+      lines.push(`  hint (${r.name}): ${r.hint}`);
+    }
   }
   return lines.join("\n");
 }

@@ -14,14 +14,14 @@ import { type ContainerRuntime, ENGINE_NAMES, type EngineName, isEngineName } fr
 export function createRuntime(
   name: EngineName,
   runner: ProcessRunner,
-  probe?: Pick<RuntimeProbe, "path" | "backend"> & { sifRoot?: string },
+  probe?: Pick<RuntimeProbe, "path" | "backend" | "rootless"> & { sifRoot?: string },
 ): ContainerRuntime {
   const binary = probe?.path ?? name;
   switch (name) {
     case "docker":
       return new DockerRuntime(runner, binary, { backend: probe?.backend });
     case "podman":
-      return new PodmanRuntime(runner, binary);
+      return new PodmanRuntime(runner, binary, { rootless: probe?.rootless });
     case "apptainer":
       return new ApptainerRuntime(runner, binary, { sifRoot: probe?.sifRoot });
     case "singularity":

@@ -5,6 +5,15 @@
 import type { ProcessRunner } from "../process/mod.ts";
 import { ENGINE_NAMES, type EngineName, isEngineName } from "./types.ts";
 
+/** What a person would call the engine found: which program, and which engine behind it. */
+export type EngineConfiguration =
+  | "podman (rootful)"
+  | "podman (rootless)"
+  | "Docker Engine"
+  | "docker CLI on Podman"
+  | "Apptainer"
+  | "Singularity";
+
 export interface RuntimeProbe {
   name: EngineName;
   path: string;
@@ -16,6 +25,56 @@ export interface RuntimeProbe {
   backend?: "docker" | "podman";
   /** For singularity: the same program as apptainer (a link, or it reports apptainer). */
   aliasOf?: EngineName;
+  /** The configuration by its usual name ("podman (rootless)", "Docker Engine", ...). */
+  configuration?: EngineConfiguration;
+  /** For podman: it runs in a user namespace of this (non-root) user. */
+  rootless?: boolean;
+  /** When not usable: the next step that fixes it, when venvoy knows one. */
+  hint?: string;
+}
+
+/** A reason an engine is not usable, and what fixes it. */
+export interface Problem {
+  reason: string;
+  hint: string;
+}
+
+/**
+ * The facts about this host that rootless podman depends on. Read without spawning
+ * anything (podman info would tell most of it, at 0.4 s against 0.03 s for `podman
+ * version`, measured; runtime-info has a 0.5 s budget). Tests give their own.
+ */
+export interface HostFacts {
+  os: string;
+  /** null where there are no uids (Windows). */
+  uid: number | null;
+  user: string | null;
+  readText(path: string): string | null;
+  /** Whether this user may open the device for reading and writing. */
+  canOpen(path: string): boolean;
+}
+
+export function realHost(runner: ProcessRunner): HostFacts {
+  return {
+    os: Deno.build.os,
+    uid: Deno.uid?.() ?? null,
+    user: runner.env("USER") || runner.env("LOGNAME") || null,
+    readText: (path) => {
+      try {
+        return Deno.readTextFileSync(path);
+      } catch {
+        return null;
+      }
+    },
+    canOpen: (path) => {
+      try {
+        Deno.openSync(path, { read: true, write: true }).close();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
 }
 
 export type Scheduler = "slurm" | "pbs" | "lsf" | "sge";
@@ -35,6 +94,8 @@ export interface Detection {
   /** The probe of the chosen runtime, if any. */
   chosen: RuntimeProbe | null;
   reason: string;
+  /** When nothing is chosen: the steps that would make an installed engine usable. */
+  hint?: string | null;
   forced: boolean;
   hpc: HpcVerdict;
   runtimes: RuntimeProbe[];
@@ -43,24 +104,43 @@ export interface Detection {
 
 const PROBE_TIMEOUT_MS = 5000;
 
-export async function probeRuntimes(runner: ProcessRunner): Promise<RuntimeProbe[]> {
+export async function probeRuntimes(
+  runner: ProcessRunner,
+  host: HostFacts = realHost(runner),
+): Promise<RuntimeProbe[]> {
   const found = ENGINE_NAMES
     .map((name) => ({ name, path: runner.which(name) }))
     .filter((f): f is { name: EngineName; path: string } => f.path !== null);
-  const probes = await Promise.all(found.map((f) => probeOne(runner, f.name, f.path)));
+  const probes = await Promise.all(found.map((f) => probeOne(runner, f.name, f.path, host)));
   const apptainer = probes.find((p) => p.name === "apptainer");
   const singularity = probes.find((p) => p.name === "singularity");
   if (apptainer && singularity) {
     const same = realPath(apptainer.path) === realPath(singularity.path);
     if (same) singularity.aliasOf = "apptainer";
   }
+  for (const p of probes) p.configuration = configurationOf(p);
   return probes;
+}
+
+/** The name runtime-info shows for a probe. */
+export function configurationOf(p: RuntimeProbe): EngineConfiguration {
+  switch (p.name) {
+    case "podman":
+      return p.rootless ? "podman (rootless)" : "podman (rootful)";
+    case "docker":
+      return p.backend === "podman" ? "docker CLI on Podman" : "Docker Engine";
+    case "apptainer":
+      return "Apptainer";
+    case "singularity":
+      return p.aliasOf === "apptainer" ? "Apptainer" : "Singularity";
+  }
 }
 
 async function probeOne(
   runner: ProcessRunner,
   name: EngineName,
   path: string,
+  host: HostFacts,
 ): Promise<RuntimeProbe> {
   const probe: RuntimeProbe = { name, path, version: null, usable: false, reason: null };
   try {
@@ -76,6 +156,11 @@ async function probeOne(
         const client = safeJson(res.stdout)?.Client;
         probe.version = client?.Version ?? null;
         if (res.code !== 0) return unusable(probe, firstLine(res.stderr) || `exit ${res.code}`);
+        probe.rootless = host.uid !== null && host.uid !== 0;
+        // On macOS and Windows podman talks to its machine (a VM), as does CONTAINER_HOST.
+        const local = host.os === "linux" && !runner.env("CONTAINER_HOST");
+        const problem = probe.rootless && local ? rootlessProblem(host, runner) : null;
+        if (problem) return unusable(probe, problem);
         probe.usable = true;
         return probe;
       }
@@ -117,7 +202,7 @@ async function probeDocker(runner: ProcessRunner, probe: RuntimeProbe): Promise<
       timeoutMs: PROBE_TIMEOUT_MS,
     });
     if (res.timedOut) return unusable(probe, "the Podman socket did not answer in 5 s");
-    if (res.code !== 0) return unusable(probe, dockerFailure(res.stderr));
+    if (res.code !== 0) return unusable(probe, podmanSocketProblem(res.stderr, socket, endpoint));
     probe.reason = `docker CLI talking to Podman (${socket})`;
     probe.usable = true;
     return probe;
@@ -140,7 +225,7 @@ async function probeDocker(runner: ProcessRunner, probe: RuntimeProbe): Promise<
     probe.backend = "docker";
   }
   if (res.code !== 0 || (data && data.Server == null && probe.backend === "docker")) {
-    return unusable(probe, dockerFailure(res.stderr));
+    return unusable(probe, dockerProblem(res.stderr, endpoint));
   }
   probe.usable = true;
   return probe;
@@ -158,15 +243,92 @@ async function dockerEndpoint(runner: ProcessRunner, docker: string): Promise<st
   return host.includes("://") ? host : "unix:///var/run/docker.sock";
 }
 
-/** Turns the docker client's complaint into a reason a person can act on. */
-export function dockerFailure(stderr: string): string {
+/** Turns the docker client's complaint into a reason and the step that fixes it. */
+export function dockerProblem(stderr: string, endpoint = "the Docker socket"): Problem {
+  const socket = endpoint.replace(/^unix:\/\//, "");
   if (/permission denied/i.test(stderr)) {
-    return "permission denied on the Docker socket (add your user to the docker group, then log in again)";
+    return {
+      reason: `permission denied on ${socket} (your user is not in the docker group)`,
+      hint: "sudo usermod -aG docker $USER, then log out and in again (or run `newgrp docker`)",
+    };
   }
-  if (/cannot connect|is the docker daemon running|no such file/i.test(stderr)) {
-    return "the Docker daemon is not running (start Docker, or `sudo systemctl start docker`)";
+  if (/cannot connect|is the docker daemon running|no such file|connection refused/i.test(stderr)) {
+    return {
+      reason: `the Docker daemon is not running (nothing answers on ${socket})`,
+      hint: "start it (`sudo systemctl start docker`, or Docker Desktop), or point DOCKER_HOST " +
+        "at a running one",
+    };
   }
-  return firstLine(stderr) || "the Docker daemon did not answer";
+  return {
+    reason: firstLine(stderr) || "the Docker daemon did not answer",
+    hint: "check `docker version`; DOCKER_HOST or `docker context ls` name the daemon used",
+  };
+}
+
+/** A Podman socket the docker CLI cannot use: the docker group does not open root's. */
+function podmanSocketProblem(stderr: string, socket: string, endpoint: string): Problem {
+  if (!/permission denied/i.test(stderr)) return dockerProblem(stderr, endpoint);
+  return {
+    reason: `permission denied on ${socket} (rootful Podman's socket: root's own)`,
+    hint: "use podman itself (rootless), or your own socket: systemctl --user start " +
+      "podman.socket; export DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock",
+  };
+}
+
+/**
+ * What keeps rootless podman from working for this user, checked as podman would meet it:
+ * a subordinate id range to map the image's users into, /dev/net/tun for its network
+ * (slirp4netns), and /dev/fuse when its storage is fuse-overlayfs.
+ */
+export function rootlessProblem(host: HostFacts, runner: ProcessRunner): Problem | null {
+  const who = host.user ?? String(host.uid);
+  for (const file of ["/etc/subuid", "/etc/subgid"]) {
+    if (!hasSubordinateRange(host.readText(file) ?? "", host)) {
+      return {
+        reason: `no ${file.slice(5)} range for ${who} in ${file} (rootless podman maps the ` +
+          `image's users into one)`,
+        hint: `an administrator runs: sudo usermod --add-subuids 100000-165535 ` +
+          `--add-subgids 100000-165535 ${who}; then: podman system migrate`,
+      };
+    }
+  }
+  if (!host.canOpen("/dev/net/tun")) {
+    return {
+      reason: `/dev/net/tun is not usable by ${who} (rootless podman's network, ` +
+        "slirp4netns, opens it)",
+      hint: "an administrator runs: sudo chmod 0666 /dev/net/tun (its usual mode)",
+    };
+  }
+  if (usesFuseOverlay(host, runner) && !host.canOpen("/dev/fuse")) {
+    return {
+      reason: `/dev/fuse is not usable by ${who} (podman's storage is fuse-overlayfs)`,
+      hint: "an administrator runs: sudo chmod 0666 /dev/fuse (its usual mode)",
+    };
+  }
+  return null;
+}
+
+function hasSubordinateRange(text: string, host: HostFacts): boolean {
+  return text.split("\n").some((line) => {
+    const [owner, , count] = line.trim().split(":");
+    const mine = owner === host.user || (host.uid !== null && owner === String(host.uid));
+    return mine && Number(count) > 0;
+  });
+}
+
+/** podman's storage.conf, the user's before the system's, names fuse-overlayfs. */
+function usesFuseOverlay(host: HostFacts, runner: ProcessRunner): boolean {
+  const config = runner.env("XDG_CONFIG_HOME") ||
+    (runner.env("HOME") ? `${runner.env("HOME")}/.config` : null);
+  const files = [
+    ...(config ? [`${config}/containers/storage.conf`] : []),
+    "/etc/containers/storage.conf",
+  ];
+  for (const f of files) {
+    const text = host.readText(f);
+    if (text !== null) return /^\s*mount_program\s*=.*fuse-overlayfs/m.test(text);
+  }
+  return false;
 }
 
 /** podman-docker installs /usr/bin/docker as a small script that execs podman. */
@@ -181,9 +343,10 @@ function isPodmanShim(path: string): boolean {
   }
 }
 
-function unusable(probe: RuntimeProbe, reason: string): RuntimeProbe {
+function unusable(probe: RuntimeProbe, why: string | Problem): RuntimeProbe {
   probe.usable = false;
-  probe.reason = reason;
+  probe.reason = typeof why === "string" ? why : why.reason;
+  if (typeof why !== "string") probe.hint = why.hint;
   return probe;
 }
 
@@ -240,14 +403,20 @@ export function chooseRuntime(
   probes: RuntimeProbe[],
   hpc: HpcVerdict,
   forced: EngineName | null,
-): { chosen: RuntimeProbe | null; reason: string } {
+): { chosen: RuntimeProbe | null; reason: string; hint: string | null } {
   if (forced) {
     const p = probes.find((x) => x.name === forced);
-    if (!p) return { chosen: null, reason: `${forced} was asked for but is not installed` };
-    if (!p.usable) {
-      return { chosen: null, reason: `${forced} was asked for but is not usable: ${p.reason}` };
+    if (!p) {
+      return { chosen: null, reason: `${forced} was asked for but is not installed`, hint: null };
     }
-    return { chosen: p, reason: `${forced} was asked for` };
+    if (!p.usable) {
+      return {
+        chosen: null,
+        reason: `${forced} was asked for but is not usable: ${p.reason}`,
+        hint: p.hint ?? null,
+      };
+    }
+    return { chosen: p, reason: `${forced} was asked for`, hint: null };
   }
   const order = hpc.hpc ? HPC_ORDER : WORKSTATION_ORDER;
   const usable = probes.filter((p) => p.usable).sort((a, b) => rank(a, order) - rank(b, order));
@@ -255,7 +424,14 @@ export function chooseRuntime(
   const where = hpc.hpc
     ? `HPC system (${hpc.evidence[0]}): preferring ${order.join(" > ")}`
     : `workstation: preferring ${order.join(" > ")}`;
-  if (!chosen) return { chosen: null, reason: `no usable container runtime (${where})` };
+  if (!chosen) {
+    const fixes = probes.filter((p) => p.hint).map((p) => `${p.name}: ${p.hint}`);
+    return {
+      chosen: null,
+      reason: `no usable container runtime (${where})`,
+      hint: fixes.length ? fixes.join("\n") : null,
+    };
+  }
   const skipped = probes.filter((p) => !p.usable).map((p) => `${p.name} unusable`);
   const via = chosen.name === "docker" && chosen.backend === "podman"
     ? " (a docker CLI on Podman, ranked as podman)"
@@ -264,6 +440,7 @@ export function chooseRuntime(
     chosen,
     reason: `${where}; ${chosen.name}${via} is the best usable` +
       (skipped.length ? ` (${skipped.join(", ")})` : ""),
+    hint: null,
   };
 }
 
@@ -271,6 +448,8 @@ export interface DetectOptions {
   /** From --engine or VENVOY_ENGINE; validated by the caller. */
   engine?: string | null;
   hostname?: string;
+  /** Tests: this host's uid, user, files and devices. */
+  host?: HostFacts;
 }
 
 export async function detect(
@@ -279,13 +458,15 @@ export async function detect(
 ): Promise<Detection> {
   const forcedName = options.engine || runner.env("VENVOY_ENGINE") || null;
   const forced = forcedName && isEngineName(forcedName) ? forcedName : null;
-  const [runtimes, hostname] = [await probeRuntimes(runner), options.hostname ?? safeHostname()];
+  const runtimes = await probeRuntimes(runner, options.host);
+  const hostname = options.hostname ?? safeHostname();
   const hpc = detectHpc((n) => runner.env(n), (p) => runner.which(p), hostname);
-  const { chosen, reason } = chooseRuntime(runtimes, hpc, forced);
+  const { chosen, reason, hint } = chooseRuntime(runtimes, hpc, forced);
   return {
     runtime: chosen?.name ?? null,
     chosen,
     reason,
+    hint,
     forced: forced !== null,
     hpc,
     runtimes,

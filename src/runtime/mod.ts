@@ -27,6 +27,12 @@ export async function resolveRuntime(
 }
 
 export function noRuntimeError(detection: Detection): RuntimeUnavailableError {
+  // An installed engine that one step would make usable: that step, not install advice.
+  if (detection.hint) {
+    return new RuntimeUnavailableError(detection.reason, {
+      hint: `${detection.hint}\nthen check with \`venvoy runtime-info\``,
+    });
+  }
   const key = currentPlatformKey(detection.platform.os, readOsRelease(), detection.hpc.hpc);
   return new RuntimeUnavailableError(detection.reason, {
     hint: `install a container runtime, then run \`venvoy runtime-info\`:\n${adviceText(key)}`,

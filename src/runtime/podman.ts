@@ -30,15 +30,23 @@ export class PodmanRuntime extends OciCli {
     return ["--device", "nvidia.com/gpu=all"];
   }
 
+  /**
+   * Files written to the mounts belong to the host user. Rootful podman has no user
+   * namespace to map, so the session runs as the host uid:gid. Rootless, `--user` alone is
+   * a subordinate id on the host (the bind mounts look root-owned inside), so
+   * `keep-id:uid=,gid=` (podman 4.3 and later) maps the host user onto these ids, and
+   * `--user` still follows: without it the image's own USER (venvoy's images say
+   * `USER venvoy`) wins over keep-id's default user, and the session cannot write its
+   * mounts. Never the :U volume option, which chowns the host folder.
+   */
+  userArgs(user: { uid: number; gid: number }): string[] {
+    const ids = ["--user", `${user.uid}:${user.gid}`];
+    return this.rootless ? [`--userns=keep-id:uid=${user.uid},gid=${user.gid}`, ...ids] : ids;
+  }
+
   runArgv(spec: RunSpec): string[] {
     const argv = [this.binary, "run", "--rm"];
-    if (spec.user) {
-      // Rootless: keep-id maps the host user into the container. Rootful podman has no
-      // user namespace to map, so run as the host uid:gid directly (never the :U option,
-      // which chowns the host folder).
-      if (this.rootless) argv.push("--userns=keep-id");
-      else argv.push("--user", `${spec.user.uid}:${spec.user.gid}`);
-    }
+    if (spec.user) argv.push(...this.userArgs(spec.user));
     if (spec.gpus) argv.push(...this.gpuArgs());
     argv.push(...ociSandboxArgs(spec.sandbox));
     argv.push(...this.commonRunFlags(spec), spec.image, ...spec.command);

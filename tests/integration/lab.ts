@@ -43,3 +43,46 @@ export function ignoreUnless(name: RuntimeProbe["name"]): boolean {
 export async function tempDir(prefix: string): Promise<string> {
   return await Deno.makeTempDir({ prefix: `venvoy-it-${prefix}-` });
 }
+
+/**
+ * The engine configurations users have (tests/lab/setup.sh): a real Docker Engine on its own
+ * socket, used by root and by a member of group docker, and rootless podman for a user of
+ * its own. Each test runs as that configuration's user.
+ */
+export const LAB_DOCKER_SOCK = Deno.env.get("VENVOY_LAB_DOCKER_SOCK") ??
+  "/run/lab-docker/docker.sock";
+export const LAB_DOCKER_USER = Deno.env.get("VENVOY_LAB_DOCKER_USER") ?? "venvoydock";
+export const LAB_ROOTLESS_USER = Deno.env.get("VENVOY_LAB_ROOTLESS_USER") ?? "venvoyrl";
+
+export interface LabUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+/** A user of the lab from the passwd database, or null when there is none. */
+export async function labUser(name: string): Promise<LabUser | null> {
+  const res = await runner.run({ cmd: ["getent", "passwd", name] });
+  const f = res.stdout.trim().split(":");
+  if (res.code !== 0 || f.length < 7) return null;
+  return { name, uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
+}
+
+/**
+ * Runs argv as `user` (root itself when null) with only `env` set, as a login would: the
+ * environment of the test process does not leak into the configuration under test.
+ */
+export async function runAs(
+  user: LabUser | null,
+  argv: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const pairs = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+  const prefix = user ? ["runuser", "-u", user.name, "--"] : [];
+  const res = await runner.run({
+    cmd: [...prefix, "env", "-i", ...pairs, ...argv],
+    cwd: opts.cwd,
+  });
+  return { code: res.code, stdout: res.stdout, stderr: res.stderr };
+}

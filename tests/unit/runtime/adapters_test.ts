@@ -66,11 +66,14 @@ Deno.test("podman run argv (rootless) maps the user with keep-id; -i -t only whe
     env: {},
     labels: {},
   });
-  assertEquals(argv.slice(0, 7), [
+  // --user as well: the image's USER venvoy would win over keep-id's default user.
+  assertEquals(argv.slice(0, 9), [
     "podman",
     "run",
     "--rm",
-    "--userns=keep-id",
+    "--userns=keep-id:uid=1000,gid=1000",
+    "--user",
+    "1000:1000",
     "-i",
     "-t",
     "--name",

@@ -1,7 +1,7 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { DenoRunner } from "../../../src/process/mod.ts";
-import { chooseRuntime, detect, detectHpc, dockerFailure } from "../../../src/runtime/detect.ts";
+import { chooseRuntime, detect, detectHpc, dockerProblem } from "../../../src/runtime/detect.ts";
 import { resolveRuntime } from "../../../src/runtime/mod.ts";
 import { RuntimeUnavailableError, UsageError } from "../../../src/ui/errors.ts";
 import {
@@ -111,10 +111,9 @@ Deno.test("docker with its daemon down is unusable, with the reason, and not cho
 });
 
 Deno.test("docker refusing permission is unusable with advice", () => {
-  assert(
-    dockerFailure("permission denied while trying to connect to the Docker daemon socket")
-      .includes("docker group"),
-  );
+  const p = dockerProblem("permission denied while trying to connect to the Docker daemon socket");
+  assert(p.reason.includes("docker group"), p.reason);
+  assert(p.hint.includes("usermod -aG docker"), p.hint);
 });
 
 Deno.test("forced engine that is unusable or absent: exit 3; unknown name: usage error", async () => {

@@ -1,0 +1,47 @@
+/**
+ * Inputs the archive-boundary fuzzer (tests/fuzz/) found, each pinned as it was found:
+ * the parser must refuse it with its own typed error, never crash on it.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { InvalidManifestError } from "../../../src/archive/errors.ts";
+import { importArchive } from "../../../src/archive/import.ts";
+import { parseManifest } from "../../../src/archive/manifest.ts";
+import { podman } from "../../fuzz/fixtures.ts";
+import { snapshotTree } from "../../fuzz/harness.ts";
+import { craftArchive, manifestFor } from "./craft.ts";
+import { tempDir } from "../../fakes/tmp.ts";
+
+/** Imports `bytes` with a fake podman: it must be refused as `cls`, changing nothing. */
+async function refusedImport(bytes: Uint8Array, cls: new (...a: never[]) => Error) {
+  const root = await tempDir("venvoy-fuzz-regression-");
+  const file = join(root, "in.tar.gz");
+  await Deno.writeFile(file, bytes);
+  const envs = join(root, "environments");
+  await Deno.mkdir(join(envs, "demo"), { recursive: true });
+  await Deno.writeTextFile(join(envs, "demo", "config.yaml"), "name: demo\n");
+  const before = await snapshotTree(root);
+  await assert.rejects(
+    importArchive(file, { runtime: podman(), environmentsDir: envs, projectsDir: join(root, "p") }),
+    cls,
+  );
+  assert.deepEqual(await snapshotTree(root), before);
+}
+
+const members = [{ name: "env/config.yaml", data: "name: t\n" }];
+
+Deno.test("a manifest whose image or environment is not a table is refused, not a TypeError", async () => {
+  // Found as `"image":null` appended to a real manifest (a duplicate key: the last one wins).
+  for (
+    const extra of [{ image: null }, { image: "x" }, { environment: null }, {
+      environment: { name: 7 },
+    }, { image: { id: {} } }]
+  ) {
+    const text = JSON.stringify(manifestFor(members, extra));
+    assert.throws(() => parseManifest(text), InvalidManifestError, JSON.stringify(extra));
+  }
+  await refusedImport(
+    craftArchive(members, { manifest: manifestFor(members, { image: null }) }),
+    InvalidManifestError,
+  );
+});

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { InvalidManifestError } from "../../../src/archive/errors.ts";
 import { importArchive } from "../../../src/archive/import.ts";
 import { parseManifest } from "../../../src/archive/manifest.ts";
-import { podman } from "../../fuzz/fixtures.ts";
+import { parseRecord } from "../../../src/proof/record.ts";
+import { VenvoyError } from "../../../src/ui/errors.ts";
+import { podman, validRecord } from "../../fuzz/fixtures.ts";
 import { snapshotTree } from "../../fuzz/harness.ts";
 import { craftArchive, manifestFor } from "./craft.ts";
 import { tempDir } from "../../fakes/tmp.ts";
@@ -44,4 +46,20 @@ Deno.test("a manifest whose image or environment is not a table is refused, not 
     craftArchive(members, { manifest: manifestFor(members, { image: null }) }),
     InvalidManifestError,
   );
+});
+
+/** A record as `venvoy record` writes it, with `patch` applied. */
+function recordText(patch: Record<string, unknown>): string {
+  return JSON.stringify({ ...validRecord(), ...patch });
+}
+
+Deno.test("a record whose file size is not a byte count is refused", () => {
+  // Found as an input size written 1e999 (JSON.parse makes it Infinity), then -1 and 2^53+2.
+  const sha = "0".repeat(64);
+  for (const size of ["1e999", "-1", "1.5", "9007199254740994", '"4"']) {
+    const text = recordText({ inputs: [{ path: "a", type: "file", size: 0, sha256: sha }] })
+      .replace('"size":0', `"size":${size}`);
+    assert.throws(() => parseRecord(text, "r.json"), VenvoyError, size);
+  }
+  assert.equal(parseRecord(recordText({}), "r.json").inputs.length, 2);
 });

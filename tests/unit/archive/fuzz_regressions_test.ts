@@ -63,3 +63,26 @@ Deno.test("a record whose file size is not a byte count is refused", () => {
   }
   assert.equal(parseRecord(recordText({}), "r.json").inputs.length, 2);
 });
+
+Deno.test("a record path that is not normal or leaves its folder is refused", () => {
+  // Found as an input path "..": it passed (inputs may lie outside, as '../…'), and joined
+  // to the scratch folder it names the folder's parent. output_paths took 'x/../../y'.
+  const sha = "0".repeat(64);
+  const bad: Record<string, unknown>[] = [
+    { inputs: [{ path: "..", type: "file", size: 0, sha256: sha }] },
+    { inputs: [{ path: ".", type: "symlink", target: "/" }] },
+    { inputs: [{ path: "a/../../b", type: "file", size: 0, sha256: sha }] },
+    { output_paths: ["x/../../y"] },
+    { output_paths: ["./out"] },
+    { missing_outputs: ["x/../.."] },
+  ];
+  for (const patch of bad) {
+    assert.throws(
+      () => parseRecord(recordText(patch), "r.json"),
+      VenvoyError,
+      JSON.stringify(patch),
+    );
+  }
+  const outside = { inputs: [{ path: "../data.csv", type: "file", size: 0, sha256: sha }] };
+  assert.equal(parseRecord(recordText(outside), "r.json").inputs[0].path, "../data.csv");
+});

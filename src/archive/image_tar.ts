@@ -199,7 +199,10 @@ export async function stripImageNames(
     let entry: Record<string, unknown> | null = null;
     if (mf) {
       const entries = await readJson(f, mf, "manifest.json");
-      if (!Array.isArray(entries) || entries.length !== 1 || typeof entries[0] !== "object") {
+      if (
+        !Array.isArray(entries) || entries.length !== 1 || typeof entries[0] !== "object" ||
+        entries[0] === null
+      ) {
         throw new UnsafeMemberError("image.tar must hold exactly one image");
       }
       const { RepoTags, ...rest } = entries[0] as Record<string, unknown>;

@@ -4,13 +4,20 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { InvalidManifestError } from "../../../src/archive/errors.ts";
+import {
+  CorruptArchiveError,
+  InvalidManifestError,
+  UnsafeMemberError,
+} from "../../../src/archive/errors.ts";
+import { stripImageNames } from "../../../src/archive/image_tar.ts";
 import { importArchive } from "../../../src/archive/import.ts";
 import { parseManifest } from "../../../src/archive/manifest.ts";
 import { parseRecord } from "../../../src/proof/record.ts";
 import { VenvoyError } from "../../../src/ui/errors.ts";
 import { podman, validRecord } from "../../fuzz/fixtures.ts";
 import { snapshotTree } from "../../fuzz/harness.ts";
+import { buildTar } from "../../fuzz/mutations.ts";
+import { type Member, textBytes } from "../../fuzz/tar_model.ts";
 import { craftArchive, manifestFor } from "./craft.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 
@@ -85,4 +92,26 @@ Deno.test("a record path that is not normal or leaves its folder is refused", ()
   }
   const outside = { inputs: [{ path: "../data.csv", type: "file", size: 0, sha256: sha }] };
   assert.equal(parseRecord(recordText(outside), "r.json").inputs[0].path, "../data.csv");
+});
+
+/** An image.tar of these members (PAX records before the first, when given). */
+async function imageTarFile(members: Member[], pax: Record<string, string> = {}) {
+  const meta = Object.keys(pax).length
+    ? [{
+      at: 0,
+      kind: "pax" as const,
+      records: Object.entries(pax).map(([key, value]) => ({ key, value })),
+      bogusLength: null,
+    }]
+    : [];
+  const file = join(await tempDir("venvoy-fuzz-regression-"), "image.tar");
+  await Deno.writeFile(file, buildTar(members, { headers: [], stream: [], meta }));
+  return file;
+}
+
+Deno.test("an image.tar whose manifest.json is [null] is refused, not a TypeError", async () => {
+  const file = await imageTarFile([
+    { name: "manifest.json", type: "file", data: textBytes("[null]") },
+  ]);
+  await assert.rejects(stripImageNames(file), UnsafeMemberError);
 });

@@ -51,7 +51,15 @@ import {
 } from "./manifest.ts";
 import { makeOwnedTempDir, removeStaleTempDirs, throwIfSignalled } from "./staging.ts";
 import { printable, VenvoyError } from "../ui/errors.ts";
-import { BLOCK, decodeHeader, isZeroBlock, normalizeMemberPath, padded, parsePax } from "./tar.ts";
+import {
+  BLOCK,
+  decodeHeader,
+  isZeroBlock,
+  normalizeMemberPath,
+  padded,
+  parsePax,
+  paxSize,
+} from "./tar.ts";
 
 /** PAX and GNU long-name records are metadata: refuse absurd sizes before buffering. */
 const META_MAX_BYTES = 1024 * 1024;
@@ -264,7 +272,7 @@ async function extractInto(
 
     const rawName = pax.path ?? longName ?? h.name;
     const rawLink = pax.linkpath ?? longLink ?? h.linkname;
-    const size = pax.size !== undefined ? Number(pax.size) : h.size;
+    const size = pax.size !== undefined ? paxSize(pax.size) : h.size;
     pax = {};
     longName = longLink = null;
     if (!Number.isSafeInteger(size) || size < 0) {

@@ -135,6 +135,19 @@ export function parsePax(data: Uint8Array): Record<string, string> {
   return out;
 }
 
+/**
+ * The value of a PAX `size` record: decimal digits only, as POSIX writes it and GNU tar
+ * reads it. ' 5', '0x10', '1e3', '' or '-1' would be read by Number() as sizes that GNU
+ * tar refuses (or, negative, as no size at all).
+ */
+export function paxSize(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new CorruptArchiveError(`invalid size '${printable(value, 40)}' in a PAX header`);
+  }
+  return n;
+}
+
 export interface HeaderFields {
   name: string;
   type: "file" | "directory" | "symlink" | "hardlink";

@@ -12,11 +12,12 @@ import {
 import { stripImageNames } from "../../../src/archive/image_tar.ts";
 import { importArchive } from "../../../src/archive/import.ts";
 import { parseManifest } from "../../../src/archive/manifest.ts";
+import { extractVerified } from "../../../src/archive/reader.ts";
 import { parseRecord } from "../../../src/proof/record.ts";
 import { VenvoyError } from "../../../src/ui/errors.ts";
 import { podman, validRecord } from "../../fuzz/fixtures.ts";
 import { snapshotTree } from "../../fuzz/harness.ts";
-import { buildTar } from "../../fuzz/mutations.ts";
+import { buildArchive, buildTar } from "../../fuzz/mutations.ts";
 import { type Member, textBytes } from "../../fuzz/tar_model.ts";
 import { craftArchive, manifestFor } from "./craft.ts";
 import { tempDir } from "../../fakes/tmp.ts";
@@ -114,4 +115,43 @@ Deno.test("an image.tar whose manifest.json is [null] is refused, not a TypeErro
     { name: "manifest.json", type: "file", data: textBytes("[null]") },
   ]);
   await assert.rejects(stripImageNames(file), UnsafeMemberError);
+});
+
+Deno.test("a PAX size that is not decimal digits is refused, in the archive and in image.tar", async () => {
+  // Found as PAX size '-1' before an empty config in image.tar: a RangeError (typed array
+  // length -1) out of stripImageNames. The reader read '0x10' as 16 and '1e3' as 1000,
+  // sizes GNU tar (and so restore.sh) refuses.
+  const config = { name: "c.json", type: "file" as const, data: new Uint8Array(0) };
+  const manifest = {
+    name: "manifest.json",
+    type: "file" as const,
+    data: textBytes('[{"Config":"c.json"}]'),
+  };
+  await assert.rejects(
+    stripImageNames(await imageTarFile([config, manifest], { size: "-1" })),
+    CorruptArchiveError,
+  );
+  const data = textBytes("0123456789abcdef");
+  const members: Member[] = [{ name: "a", type: "file", data }];
+  for (const size of ["0x10", " 16", "1.6e1", ""]) {
+    const root = await tempDir("venvoy-fuzz-regression-");
+    const bytes = buildArchive(members, manifestFor([]), {
+      model: [],
+      stale: false,
+      manifest: [],
+      manifestText: null,
+      // The ustar size says 0; the PAX record before it says 16 its own way.
+      headers: [{ at: 0, block: "main", field: "size", value: "00000000000", fixChecksum: true }],
+      meta: [{ at: 0, kind: "pax", records: [{ key: "size", value: size }], bogusLength: null }],
+      stream: [],
+      gzip: [],
+    });
+    await Deno.writeFile(join(root, "a.tar.gz"), bytes);
+    await assert.rejects(
+      extractVerified(join(root, "a.tar.gz"), { tmpDir: root }),
+      CorruptArchiveError,
+      size,
+    );
+    assert.deepEqual([...Deno.readDirSync(root)].map((e) => e.name), ["a.tar.gz"]);
+  }
 });

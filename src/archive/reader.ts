@@ -58,6 +58,7 @@ import {
   normalizeMemberPath,
   padded,
   parsePax,
+  PATH_MAX,
   paxSize,
 } from "./tar.ts";
 
@@ -310,6 +311,9 @@ async function extractInto(
       }
       case "symlink": {
         if (rawLink === "") throw new UnsafeMemberError(`symlink ${q(path)} has an empty target`);
+        if (new TextEncoder().encode(rawLink).length > PATH_MAX) {
+          throw new UnsafeMemberError(`symlink ${q(path)} has a target over ${PATH_MAX} bytes`);
+        }
         if (rawLink.startsWith("/") || rawLink.includes("\0")) {
           throw new UnsafeMemberError(
             `symlink ${q(path)} points outside the archive (absolute target ${q(rawLink)})`,

@@ -248,7 +248,8 @@ export function padded(size: number): number {
 
 /**
  * A member name as venvoy stores it: relative, '/'-separated, without '.' parts. Throws
- * UnsafeMemberError for absolute paths, '..', backslashes, NUL and empty names.
+ * UnsafeMemberError for absolute paths, '..', backslashes, NUL, empty names, and names
+ * longer than the file system takes (NAME_MAX, PATH_MAX).
  */
 export function normalizeMemberPath(raw: string, what = "member"): string {
   if (raw.includes("\0")) throw new UnsafeMemberError(`${what} name contains a NUL byte`);
@@ -264,5 +265,24 @@ export function normalizeMemberPath(raw: string, what = "member"): string {
     throw new UnsafeMemberError(`${what} '${shown}' escapes the archive ('..' in its path)`);
   }
   if (parts.length === 0) throw new UnsafeMemberError(`${what} has an empty name`);
-  return parts.join("/");
+  const path = parts.join("/");
+  if (parts.some((p) => enc.encode(p).length > NAME_MAX)) {
+    throw new UnsafeMemberError(
+      `${what} '${printable(path, 80)}' has a name part over ${NAME_MAX} bytes`,
+    );
+  }
+  if (enc.encode(path).length > PATH_MAX) {
+    throw new UnsafeMemberError(
+      `${what} '${printable(path, 80)}' is longer than ${PATH_MAX} bytes`,
+    );
+  }
+  return path;
 }
+
+/**
+ * Longest name part and member path venvoy writes or extracts: Linux's NAME_MAX, and
+ * PATH_MAX (4096) less room for the folder it is extracted into. Past them the file
+ * system refuses the name (ENAMETOOLONG) after the archive was judged safe.
+ */
+export const NAME_MAX = 255;
+export const PATH_MAX = 3072;

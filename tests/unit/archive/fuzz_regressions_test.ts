@@ -19,7 +19,7 @@ import { podman, validRecord } from "../../fuzz/fixtures.ts";
 import { snapshotTree } from "../../fuzz/harness.ts";
 import { buildArchive, buildTar } from "../../fuzz/mutations.ts";
 import { type Member, textBytes } from "../../fuzz/tar_model.ts";
-import { craftArchive, manifestFor } from "./craft.ts";
+import { craftArchive, type Crafted, manifestFor } from "./craft.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 
 /** Imports `bytes` with a fake podman: it must be refused as `cls`, changing nothing. */
@@ -151,6 +151,27 @@ Deno.test("a PAX size that is not decimal digits is refused, in the archive and 
       extractVerified(join(root, "a.tar.gz"), { tmpDir: root }),
       CorruptArchiveError,
       size,
+    );
+    assert.deepEqual([...Deno.readDirSync(root)].map((e) => e.name), ["a.tar.gz"]);
+  }
+});
+
+Deno.test("names and link targets longer than the file system takes are refused, not ENAMETOOLONG", async () => {
+  // Found as a member renamed to a 90-grapheme string (over 255 bytes of UTF-8): the
+  // file system's 'File name too long' escaped extractVerified as a raw Deno error.
+  const long = "\u{10000}".repeat(70); // 280 bytes
+  const cases: Crafted[][] = [
+    [{ name: `env/${long}`, data: "x" }],
+    [{ name: `${"d/".repeat(2100)}f`, data: "x" }],
+    [{ name: "env/link", type: "symlink", target: "./".repeat(2100) }],
+  ];
+  for (const members of cases) {
+    const root = await tempDir("venvoy-fuzz-regression-");
+    await Deno.writeFile(join(root, "a.tar.gz"), craftArchive(members));
+    await assert.rejects(
+      extractVerified(join(root, "a.tar.gz"), { tmpDir: root }),
+      UnsafeMemberError,
+      members[0].name.slice(0, 20),
     );
     assert.deepEqual([...Deno.readDirSync(root)].map((e) => e.name), ["a.tar.gz"]);
   }

@@ -120,7 +120,7 @@ export function treeDiff(
 /** True when `p` is `dir` or below it. */
 export function isWithin(dir: string, p: string): boolean {
   const rel = relative(dir, p);
-  return rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"));
+  return rel === "" || (rel !== ".." && !rel.startsWith("../") && !rel.startsWith("/"));
 }
 
 /**

@@ -565,7 +565,21 @@ export const metaInsertion: fc.Arbitrary<MetaInsertion> = fc.record({
   ),
   records: fc.array(
     fc.record({
-      key: fc.constantFrom("path", "linkpath", "size", "mtime", "uid", "comment", "hdrcharset", ""),
+      key: fc.constantFrom(
+        "path",
+        "path",
+        "linkpath",
+        "size",
+        "size",
+        "mtime",
+        "uid",
+        "comment",
+        "hdrcharset",
+        "GNU.sparse.major",
+        "GNU.sparse.name",
+        "GNU.sparse.realsize",
+        "",
+      ),
       value: fc.oneof(
         { arbitrary: fc.constantFrom(...PAX_VALUES), weight: 4 },
         { arbitrary: fc.string({ maxLength: 20 }), weight: 1 },

@@ -267,7 +267,17 @@ async function extractInto(
       continue;
     }
     if (h.type === "pax-global") {
-      await reader.skip(padded(h.size));
+      // venvoy never writes one, and GNU tar applies its records to every later member:
+      // one that names, links or sizes members would unpack another archive than this
+      // reader verified (for `tar xzf` and restore.sh).
+      if (h.size > META_MAX_BYTES) throw new CorruptArchiveError("oversized tar metadata header");
+      const data = await reader.readExactOrThrow(padded(h.size));
+      const key = Object.keys(parsePax(data.subarray(0, h.size))).find(changesMembers);
+      if (key !== undefined) {
+        throw new UnsafeMemberError(
+          `a global tar header sets '${printable(key, 40)}' for every member after it`,
+        );
+      }
       continue;
     }
 
@@ -508,6 +518,11 @@ async function extractInto(
     }
   }
   return { manifest, manifestText, checksums };
+}
+
+/** PAX keys that change which member a header is, or its data (GNU sparse files). */
+function changesMembers(key: string): boolean {
+  return ["path", "linkpath", "size"].includes(key) || key.startsWith("GNU.sparse.");
 }
 
 /** The folder that becomes the environment folder on import. */

@@ -17,7 +17,7 @@ import { parseRecord } from "../../../src/proof/record.ts";
 import { VenvoyError } from "../../../src/ui/errors.ts";
 import { podman, validRecord } from "../../fuzz/fixtures.ts";
 import { snapshotTree } from "../../fuzz/harness.ts";
-import { buildArchive, buildTar } from "../../fuzz/mutations.ts";
+import { type ArchiveCase, buildArchive, buildTar } from "../../fuzz/mutations.ts";
 import { type Member, textBytes } from "../../fuzz/tar_model.ts";
 import { craftArchive, type Crafted, manifestFor } from "./craft.ts";
 import { tempDir } from "../../fakes/tmp.ts";
@@ -175,4 +175,50 @@ Deno.test("names and link targets longer than the file system takes are refused,
     );
     assert.deepEqual([...Deno.readDirSync(root)].map((e) => e.name), ["a.tar.gz"]);
   }
+});
+
+/** `members` (+ a manifest listing them) as .tar.gz bytes, mutated as the fuzzer does. */
+function mutatedArchive(members: Member[], mutation: Partial<ArchiveCase>): Uint8Array {
+  return buildArchive(members, manifestFor([]), {
+    model: [],
+    stale: false,
+    manifest: [],
+    manifestText: null,
+    headers: [],
+    meta: [],
+    stream: [],
+    gzip: [],
+    ...mutation,
+  });
+}
+
+async function refusedExtract(bytes: Uint8Array, cls: new (...a: never[]) => Error, what = "") {
+  const root = await tempDir("venvoy-fuzz-regression-");
+  await Deno.writeFile(join(root, "a.tar.gz"), bytes);
+  await assert.rejects(extractVerified(join(root, "a.tar.gz"), { tmpDir: root }), cls, what);
+  assert.deepEqual([...Deno.readDirSync(root)].map((e) => e.name), ["a.tar.gz"], what);
+}
+
+Deno.test("a global PAX header that renames, links or sizes later members is refused", async () => {
+  // Found by comparing with GNU tar: a global header `path=` (ignored by the reader) made
+  // tar unpack every member as '.', so `tar xzf` did not unpack what venvoy verified.
+  const members: Member[] = [{ name: "a", type: "file", data: textBytes("x") }];
+  for (const key of ["path", "linkpath", "size", "GNU.sparse.major"]) {
+    const meta = [{
+      at: 0,
+      kind: "pax-global" as const,
+      records: [{ key, value: "" }],
+      bogusLength: null,
+    }];
+    await refusedExtract(mutatedArchive(members, { meta }), UnsafeMemberError, key);
+  }
+  const comment = [{
+    at: 0,
+    kind: "pax-global" as const,
+    records: [{ key: "comment", value: "made by git archive" }],
+    bogusLength: null,
+  }];
+  const root = await tempDir("venvoy-fuzz-regression-");
+  await Deno.writeFile(join(root, "a.tar.gz"), mutatedArchive(members, { meta: comment }));
+  await (await extractVerified(join(root, "a.tar.gz"), { tmpDir: root })).cleanup();
 });

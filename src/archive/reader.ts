@@ -34,6 +34,7 @@ import {
   CorruptArchiveError,
   DuplicateMemberError,
   ForbiddenMemberTypeError,
+  InvalidManifestError,
   MissingManifestError,
   MissingMemberError,
   NameClashError,
@@ -372,7 +373,7 @@ async function extractInto(
             throw new CorruptArchiveError("manifest.json is too large");
           }
           const data = await reader.readExactOrThrow(padded(size));
-          manifestText = new TextDecoder().decode(data.subarray(0, size));
+          manifestText = manifestTextOf(data.subarray(0, size));
           if (declared && manifestText !== declared.text) {
             throw new ChecksumMismatchError("manifest.json changed while it was being read");
           }
@@ -518,6 +519,18 @@ async function extractInto(
     }
   }
   return { manifest, manifestText, checksums };
+}
+
+/**
+ * manifest.json's text, byte for byte: a BOM is kept (JSON.parse refuses it) and bytes
+ * that are not UTF-8 are refused, so the file written is the file verified.
+ */
+function manifestTextOf(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new InvalidManifestError("manifest.json is not UTF-8 text");
+  }
 }
 
 /** PAX keys that change which member a header is, or its data (GNU sparse files). */

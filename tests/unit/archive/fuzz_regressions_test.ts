@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import {
   CorruptArchiveError,
   InvalidManifestError,
@@ -18,7 +19,7 @@ import { VenvoyError } from "../../../src/ui/errors.ts";
 import { podman, validRecord } from "../../fuzz/fixtures.ts";
 import { snapshotTree } from "../../fuzz/harness.ts";
 import { type ArchiveCase, buildArchive, buildTar } from "../../fuzz/mutations.ts";
-import { type Member, textBytes } from "../../fuzz/tar_model.ts";
+import { type Member, tarOf, textBytes, toRecords } from "../../fuzz/tar_model.ts";
 import { craftArchive, type Crafted, manifestFor } from "./craft.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 
@@ -221,4 +222,24 @@ Deno.test("a global PAX header that renames, links or sizes later members is ref
   const root = await tempDir("venvoy-fuzz-regression-");
   await Deno.writeFile(join(root, "a.tar.gz"), mutatedArchive(members, { meta: comment }));
   await (await extractVerified(join(root, "a.tar.gz"), { tmpDir: root })).cleanup();
+});
+
+Deno.test("manifest.json is verified byte for byte: a BOM or bytes that are not UTF-8 are refused", async () => {
+  // Found by comparing with GNU tar: a manifest.json starting with a BOM was accepted (the
+  // decoder dropped it) and written back without it, so the extracted manifest.json was
+  // not the archive's; bytes that are not UTF-8 became U+FFFD the same way.
+  const members: Member[] = [{ name: "a", type: "file", data: textBytes("x") }];
+  await refusedExtract(
+    mutatedArchive(members, { manifestText: { op: "bom" } }),
+    InvalidManifestError,
+    "bom",
+  );
+  const text = JSON.stringify(manifestFor([{ name: "a", data: "x" }], { note: "\u00e9" }));
+  const bytes = textBytes(text);
+  bytes[bytes.indexOf(0xc3)] = 0xff; // the é's first byte: no longer UTF-8
+  await refusedExtract(
+    gzipSync(tarOf(toRecords([...members, { name: "manifest.json", type: "file", data: bytes }]))),
+    InvalidManifestError,
+    "not UTF-8",
+  );
 });

@@ -50,7 +50,7 @@ export async function outcome(ms: number, work: () => Promise<unknown>): Promise
     count(e);
     if (e instanceof CaseTimeout) throw e;
     if (!isTypedError(e)) {
-      throw new Error(`untyped error escaped: ${(e as Error)?.stack ?? String(e)}`);
+      throw new Error(`untyped error escaped: ${(e as Error)?.stack ?? String(e)}`, { cause: e });
     }
     return e as Error;
   }
@@ -176,6 +176,18 @@ export async function caseRoot(
   await Deno.mkdir(target);
   await options.fill?.(target);
   return { root, target, before: await snapshotTree(root) };
+}
+
+/**
+ * A folder for the cases: on tmpfs (/dev/shm) where there is one, since the fuzzer
+ * measures the parsers, not the disk (import fsyncs what it writes); else the temp dir.
+ */
+export async function fuzzBase(prefix: string): Promise<string> {
+  try {
+    return await Deno.makeTempDir({ dir: "/dev/shm", prefix });
+  } catch {
+    return await Deno.makeTempDir({ prefix });
+  }
 }
 
 /** A compact, printable summary of why a case failed, for fast-check's report. */

@@ -4,6 +4,7 @@
  * of one header, then into a tar stream and a gzip file. Hostile member kinds (devices,
  * FIFOs) can be written too: the reader must refuse them, not the fuzzer.
  */
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import {
@@ -12,18 +13,17 @@ import {
   encodeHeader,
   headerChecksum,
   isZeroBlock,
+  type MemberType,
   padded,
   parsePax,
 } from "../../src/archive/tar.ts";
+import { tarBytes } from "../unit/archive/craft.ts";
 
-export type MemberKind =
-  | "file"
-  | "directory"
-  | "symlink"
-  | "hardlink"
-  | "char-device"
-  | "block-device"
-  | "fifo";
+/** The member types an archive can hold (metadata headers are mutations of their own). */
+export type MemberKind = Exclude<
+  MemberType,
+  "pax-header" | "pax-global" | "gnu-longname" | "gnu-longlink" | "other"
+>;
 
 export interface Member {
   name: string;
@@ -87,12 +87,8 @@ function headerOf(m: Member): Uint8Array {
   switch (m.type) {
     case "char-device":
     case "block-device":
-    case "fifo": {
-      const block = encodeHeader({ name: m.name, type: "file", size: 0 }).slice(-BLOCK);
-      block[156] = { "char-device": 0x33, "block-device": 0x34, "fifo": 0x36 }[m.type];
-      fixChecksum(block, 0);
-      return block;
-    }
+    case "fifo":
+      return tarBytes([{ name: m.name, type: m.type }]).slice(0, BLOCK);
     case "directory":
       return encodeHeader({ name: m.name, type: "directory" });
     case "symlink":
@@ -117,13 +113,7 @@ export function toRecords(members: Member[]): TarRecord[] {
 }
 
 export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 /** The tar stream of `records`, with (or, for a mutation, without) the end marker. */

@@ -259,8 +259,20 @@ async function extractInto(
       if (h.size > META_MAX_BYTES) throw new CorruptArchiveError("oversized tar metadata header");
       const data = await reader.readExactOrThrow(padded(h.size));
       const body = data.subarray(0, h.size);
-      if (h.type === "pax-header") pax = { ...pax, ...parsePax(body) };
-      else {
+      if (h.type === "pax-header") {
+        const records = parsePax(body);
+        // GNU tar unpacks such a member as a sparse file (its map, its name): other bytes
+        // than this reader hashed. venvoy never writes one.
+        const sparse = Object.keys(records).find((k) => k.startsWith(GNU_SPARSE));
+        if (sparse !== undefined) {
+          throw new UnsafeMemberError(
+            `a PAX header sets '${
+              printable(sparse, 40)
+            }' (a GNU sparse file, which venvoy never writes)`,
+          );
+        }
+        pax = { ...pax, ...records };
+      } else {
         const text = cString(body);
         if (h.type === "gnu-longname") longName = text;
         else longLink = text;
@@ -535,8 +547,10 @@ function manifestTextOf(bytes: Uint8Array): string {
 
 /** PAX keys that change which member a header is, or its data (GNU sparse files). */
 function changesMembers(key: string): boolean {
-  return ["path", "linkpath", "size"].includes(key) || key.startsWith("GNU.sparse.");
+  return ["path", "linkpath", "size"].includes(key) || key.startsWith(GNU_SPARSE);
 }
+
+const GNU_SPARSE = "GNU.sparse.";
 
 /** The folder that becomes the environment folder on import. */
 const ENV_DIR = "env";

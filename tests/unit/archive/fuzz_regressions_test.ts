@@ -282,3 +282,18 @@ Deno.test({
     assert.deepEqual(await snapshotTree(envs), before);
   },
 });
+
+Deno.test("a PAX header that makes a member a GNU sparse file is refused", async () => {
+  // Found by comparing with GNU tar: 'GNU.sparse.name=' before a member was ignored by the
+  // reader, while tar took it as the member's name (and a sparse map as its layout).
+  const members: Member[] = [{ name: "a", type: "file", data: textBytes("x") }];
+  for (const key of ["GNU.sparse.name", "GNU.sparse.major", "GNU.sparse.size"]) {
+    const meta = [{
+      at: 0,
+      kind: "pax" as const,
+      records: [{ key, value: "" }],
+      bogusLength: null,
+    }];
+    await refusedExtract(mutatedArchive(members, { meta }), UnsafeMemberError, key);
+  }
+});

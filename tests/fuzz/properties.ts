@@ -14,6 +14,7 @@ import { parseManifest } from "../../src/archive/manifest.ts";
 import { decodeHeader, normalizeMemberPath, parsePax } from "../../src/archive/tar.ts";
 import { parseRecord, RECORD_ID_RE } from "../../src/proof/record.ts";
 import * as grammar from "../../src/util/grammar.ts";
+import { VenvoyError } from "../../src/ui/errors.ts";
 import {
   caseRoot,
   fail,
@@ -182,9 +183,9 @@ export const KNOWN_OPEN: { what: string; matches: (e: Error) => boolean }[] = [{
     "after the environment was swapped in: a refused import has already replaced it",
   matches: (e) => /^archive member records\//.test(e.message),
 }, {
-  what: "import.ts patchConfig: an env/config.yaml that is not a YAML mapping throws the " +
-    "yaml library's own Error, not a refusal",
-  matches: (e) => /Expected a YAML collection as document contents/.test(e.message),
+  what: "import.ts patchConfig: an env/config.yaml that is not a YAML mapping (';') or " +
+    "does not parse ('%') throws the yaml library's own Error, not a refusal",
+  matches: (e) => !(e instanceof VenvoyError) && /\bpatchConfig\b/.test(e.stack ?? ""),
 }];
 export const knownOpenHits = new Map<string, number>();
 

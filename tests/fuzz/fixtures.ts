@@ -38,6 +38,31 @@ export function imageTar(): Uint8Array {
   ]));
 }
 
+/** The same image as an oci-archive (`podman save --format oci-archive`): index.json, blobs. */
+export function ociImageTar(): Uint8Array {
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: IMAGE_ID },
+    layers: [],
+  });
+  const manifestSha = sha256Hex(textBytes(manifest));
+  const index = JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      digest: `sha256:${manifestSha}`,
+      annotations: { "org.opencontainers.image.ref.name": "localhost/venvoy/demo:latest" },
+    }],
+  });
+  return tarOf(toRecords([
+    { name: "oci-layout", type: "file", data: textBytes('{"imageLayoutVersion":"1.0.0"}') },
+    { name: "blobs/sha256/" + CONFIG_SHA, type: "file", data: textBytes(CONFIG) },
+    { name: "blobs/sha256/" + manifestSha, type: "file", data: textBytes(manifest) },
+    { name: "index.json", type: "file", data: textBytes(index) },
+  ]));
+}
+
 /** The image ID of a docker-archive file, as `podman load` would report it; null if none. */
 function loadedId(path: string): string | null {
   try {

@@ -683,7 +683,8 @@ export interface ArchiveCase {
   gzip: GzipMutation[];
 }
 
-const few = <T>(arb: fc.Arbitrary<T>, weightNone: number, max = 2) =>
+/** Usually none (weight `weightNone` to 1), else one to `max` mutations of a kind. */
+export const few = <T>(arb: fc.Arbitrary<T>, weightNone: number, max = 2) =>
   fc.oneof(
     { arbitrary: fc.constant([] as T[]), weight: weightNone },
     { arbitrary: fc.array(arb, { minLength: 1, maxLength: max }), weight: 1 },

@@ -25,7 +25,15 @@ import {
   snapshotTree,
   treeDiff,
 } from "./harness.ts";
-import { type BaseArchive, baseArchive, imageTar, podman, validRecord } from "./fixtures.ts";
+import {
+  type BaseArchive,
+  baseArchive,
+  IMAGE_ID,
+  imageTar,
+  ociImageTar,
+  podman,
+  validRecord,
+} from "./fixtures.ts";
 import {
   applyJson,
   applyText,
@@ -33,6 +41,7 @@ import {
   archiveCase,
   buildArchive,
   buildTar,
+  few,
   headerMutation,
   type JsonMutation,
   jsonMutation,
@@ -370,22 +379,27 @@ export function tarPrimitives(c: { block: Uint8Array; pax: Uint8Array; name: str
 
 /** image.tar (a docker-archive inside a verified archive) mutated, then stripped. */
 export const imageTarCase = fc.record({
+  /** An oci-archive (index.json, blobs) instead of a docker-archive. */
+  oci: fc.boolean(),
   /** The config member emptied (a size of 0 lines up with odd PAX sizes). */
   emptyConfig: fc.boolean(),
-  headers: fc.array(headerMutation, { maxLength: 2 }),
-  meta: fc.array(metaInsertion, { maxLength: 2 }),
-  stream: fc.array(streamMutation, { maxLength: 1 }),
-  json: fc.array(jsonMutation, { maxLength: 2 }),
+  headers: few(headerMutation, 3),
+  meta: few(metaInsertion, 3),
+  stream: few(streamMutation, 6, 1),
+  json: few(jsonMutation, 1, 3),
 });
 
 export function imageTarRunner(ctx: FuzzContext) {
-  const members = parseTar(imageTar());
+  const docker = parseTar(imageTar());
+  const oci = parseTar(ociImageTar());
   return async (c: typeof imageTarCase extends fc.Arbitrary<infer T> ? T : never) => {
-    const mutated = members.map((m) => {
-      if (m.name.endsWith(".json") && m.name !== "manifest.json" && c.emptyConfig) {
-        return { ...m, data: new Uint8Array(0) };
-      }
-      if (m.name !== "manifest.json" || c.json.length === 0) return m;
+    const top = c.oci ? "index.json" : "manifest.json";
+    const mutated = (c.oci ? oci : docker).map((m) => {
+      const config = c.oci
+        ? m.name.endsWith(IMAGE_ID.slice(7))
+        : /^[0-9a-f]{64}\.json$/.test(m.name);
+      if (config && c.emptyConfig) return { ...m, data: new Uint8Array(0) };
+      if (m.name !== top || c.json.length === 0) return m;
       const data = JSON.parse(new TextDecoder().decode(m.data));
       return { ...m, data: new TextEncoder().encode(JSON.stringify(applyJson(data, c.json))) };
     });

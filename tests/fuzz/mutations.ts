@@ -530,8 +530,11 @@ export interface MetaInsertion {
   at: number;
   kind: "pax" | "pax-global" | "gnu-longname" | "gnu-longlink";
   records: { key: string; value: string }[];
-  /** A length field that lies (PAX), instead of the right one. */
-  bogusLength: number | null;
+  /**
+   * The first PAX record's length field: a lie (a number), or the right length written
+   * oddly ("+", " ", "0" before it, letters after it), instead of the right one.
+   */
+  bogusLength: number | "plus" | "space" | "zero" | "suffix" | null;
 }
 
 const PAX_VALUES = [
@@ -587,16 +590,28 @@ export const metaInsertion: fc.Arbitrary<MetaInsertion> = fc.record({
     }),
     { minLength: 1, maxLength: 3 },
   ),
-  bogusLength: fc.option(fc.integer({ min: -5, max: 2000 }), { freq: 4, nil: null }),
+  bogusLength: fc.option(
+    fc.oneof(
+      fc.integer({ min: -5, max: 2000 }),
+      fc.constantFrom("plus" as const, "space" as const, "zero" as const, "suffix" as const),
+    ),
+    { freq: 3, nil: null },
+  ),
 });
 
-function paxBody(records: MetaInsertion["records"], bogus: number | null): Uint8Array {
+function paxBody(records: MetaInsertion["records"], bogus: MetaInsertion["bogusLength"]) {
   const parts = records.map(({ key, value }, i) => {
     const body = ` ${key}=${value}\n`;
-    const bodyLen = textBytes(body).length;
-    let len = bodyLen + 1;
-    while (String(len).length + bodyLen !== len) len = String(len).length + bodyLen;
-    return `${i === 0 && bogus !== null ? bogus : len}${body}`;
+    const odd = i === 0 && typeof bogus === "string";
+    // The right length, spelt oddly (the spelling's own bytes counted in), or a lie.
+    const [pre, post] = odd
+      ? { plus: ["+", ""], space: [" ", ""], zero: ["0", ""], suffix: ["", "x"] }[bogus]
+      : ["", ""];
+    const fixed = textBytes(body).length + pre.length + post.length;
+    let len = fixed + 1;
+    while (String(len).length + fixed !== len) len = String(len).length + fixed;
+    if (i === 0 && typeof bogus === "number") return `${bogus}${body}`;
+    return `${pre}${len}${post}${body}`;
   });
   return textBytes(parts.join(""));
 }

@@ -122,10 +122,16 @@ export function parsePax(data: Uint8Array): Record<string, string> {
     if (data[pos] === 0) break;
     const space = data.indexOf(0x20, pos);
     if (space === -1) throw new CorruptArchiveError("malformed PAX header");
-    const len = Number.parseInt(dec.decode(data.subarray(pos, space)), 10);
+    // Digits only, as GNU tar reads them: parseInt would take '+30' and '30x' as 30, where
+    // tar refuses the record and so unpacks the member under its ustar name instead.
+    const lenText = dec.decode(data.subarray(pos, space));
+    const len = /^\d{1,16}$/.test(lenText) ? Number(lenText) : NaN;
     if (!Number.isSafeInteger(len) || len <= space - pos || pos + len > data.length) {
       throw new CorruptArchiveError("malformed PAX header record");
     }
+    // Its last byte is the newline (GNU tar refuses the record otherwise; this reader
+    // dropped whatever byte stood there).
+    if (data[pos + len - 1] !== 0x0a) throw new CorruptArchiveError("malformed PAX header record");
     const record = dec.decode(data.subarray(space + 1, pos + len - 1));
     const eq = record.indexOf("=");
     if (eq <= 0) throw new CorruptArchiveError("malformed PAX header record");

@@ -14,6 +14,7 @@ import { stripImageNames } from "../../../src/archive/image_tar.ts";
 import { importArchive } from "../../../src/archive/import.ts";
 import { parseManifest } from "../../../src/archive/manifest.ts";
 import { extractVerified } from "../../../src/archive/reader.ts";
+import { parsePax } from "../../../src/archive/tar.ts";
 import { parseRecord } from "../../../src/proof/record.ts";
 import { VenvoyError } from "../../../src/ui/errors.ts";
 import { podman, validRecord } from "../../fuzz/fixtures.ts";
@@ -325,4 +326,27 @@ Deno.test({
       assert.deepEqual([...Deno.readDirSync(envs)], [], text);
     }
   },
+});
+
+Deno.test("a PAX record is read as GNU tar reads it: a length of digits, a closing newline", async () => {
+  // Found with the fuzzer's odd length spellings: '+N path=b' and 'Nx path=b' were read by
+  // parseInt as N, so venvoy verified a member 'b' that GNU tar, refusing the record,
+  // unpacks under its ustar name; a record not ending in a newline lost its last byte.
+  const enc = new TextEncoder();
+  for (const bad of ["+12 path=b\n", "12x path=b\n", "11 path=bc", "1e1 path=\n"]) {
+    assert.throws(() => parsePax(enc.encode(bad)), CorruptArchiveError, JSON.stringify(bad));
+  }
+  assert.deepEqual(parsePax(enc.encode("11 path=bc\n")), { path: "bc" });
+  assert.deepEqual(parsePax(enc.encode("011 path=b\n")), { path: "b" });
+  const members: Member[] = [{ name: "b", type: "file", data: textBytes("x") }];
+  for (const odd of ["plus", "suffix"] as const) {
+    await refusedExtract(
+      mutatedArchive(members, {
+        headers: [{ at: 0, block: "main", field: "name", value: "c", fixChecksum: true }],
+        meta: [{ at: 0, kind: "pax", records: [{ key: "path", value: "b" }], bogusLength: odd }],
+      }),
+      CorruptArchiveError,
+      odd,
+    );
+  }
 });

@@ -123,18 +123,27 @@ export function tarOf(records: TarRecord[], endMarker = true): Uint8Array {
   return concat(parts);
 }
 
-/** The manifest's members table for `members`, as venvoy's writer would list them. */
+/** A name as the writer lists it: './', '//' and a trailing '/' dropped (else as it is). */
+function listedName(name: string): string {
+  return name.split("/").filter((p) => p !== "" && p !== ".").join("/") || name;
+}
+
+/**
+ * The manifest's members table for `members`, as venvoy's writer would list them (under
+ * their normal names, so that 'a/' or './a' in a header is judged against a listed 'a').
+ */
 export function membersTable(members: Member[]): Record<string, unknown> {
   const table: Record<string, unknown> = {};
   for (const m of members) {
-    if (m.name === "manifest.json") continue;
+    const name = listedName(m.name);
+    if (name === "manifest.json") continue;
     if (m.type === "file") {
       const data = m.data ?? new Uint8Array(0);
-      table[m.name] = { type: "file", size: data.length, sha256: sha256Hex(data) };
-    } else if (m.type === "symlink") table[m.name] = { type: "symlink", target: m.target };
+      table[name] = { type: "file", size: data.length, sha256: sha256Hex(data) };
+    } else if (m.type === "symlink") table[name] = { type: "symlink", target: m.target };
     else if (m.type === "hardlink") {
       const t = members.find((o) => o.name === m.target && o.type === "file");
-      if (t) table[m.name] = membersTable([t])[t.name];
+      if (t) table[name] = membersTable([t])[listedName(t.name)];
     }
   }
   return table;

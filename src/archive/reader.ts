@@ -313,6 +313,11 @@ async function extractInto(
       );
     }
 
+    // GNU tar makes a folder of any member whose name ends in '/' (or '/.'), whatever its
+    // type says.
+    if (h.type !== "directory" && /(^|\/)\.?$/.test(rawName)) {
+      throw new UnsafeMemberError(`member ${q(rawName)} is a ${h.type} with a folder's name`);
+    }
     const path = normalizeMemberPath(rawName);
     if (seen.has(path)) throw new DuplicateMemberError(`member ${q(path)} appears more than once`);
     checkAncestors(path, seen);

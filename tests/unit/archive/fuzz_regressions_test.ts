@@ -350,3 +350,14 @@ Deno.test("a PAX record is read as GNU tar reads it: a length of digits, a closi
     );
   }
 });
+
+Deno.test("a file, link or hard link whose name ends in '/' is refused (tar makes a folder of it)", async () => {
+  // Found by comparing with GNU tar: a regular file named 'a/' (or 'env/persist/') was
+  // verified as the file 'a', while tar unpacks a folder 'a' and skips the data.
+  for (const name of ["a/", "env/persist/", "a//", "a/."]) {
+    const members: Member[] = [{ name, type: "file", data: textBytes(name === "a/" ? "" : "x") }];
+    await refusedExtract(mutatedArchive(members, {}), UnsafeMemberError, name);
+  }
+  const link: Member[] = [{ name: "l/", type: "symlink", target: "a" }];
+  await refusedExtract(mutatedArchive(link, {}), UnsafeMemberError, "symlink");
+});

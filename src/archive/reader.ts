@@ -302,6 +302,14 @@ async function extractInto(
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new CorruptArchiveError(`member ${q(rawName)} has an invalid size`);
     }
+    // GNU tar reads no data after a folder or a link, whatever the size says: the bytes
+    // this reader would skip as its data are headers and members to tar (a member hidden
+    // from verification). venvoy writes size 0 for them.
+    if (size !== 0 && (h.type === "directory" || h.type === "symlink" || h.type === "hardlink")) {
+      throw new UnsafeMemberError(
+        `${h.type} ${q(rawName)} claims ${size} bytes of data, which tar would read as members`,
+      );
+    }
 
     if (h.type === "char-device" || h.type === "block-device" || h.type === "fifo") {
       const what = h.type === "fifo" ? "a FIFO" : "a device file";

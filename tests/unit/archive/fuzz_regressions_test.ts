@@ -21,7 +21,14 @@ import { podman, validRecord } from "../../fuzz/fixtures.ts";
 import { fuzzContext } from "../../fuzz/properties.ts";
 import { snapshotTree } from "../../fuzz/harness.ts";
 import { type ArchiveCase, buildArchive, buildTar } from "../../fuzz/mutations.ts";
-import { type Member, tarOf, textBytes, toRecords } from "../../fuzz/tar_model.ts";
+import {
+  fixChecksum,
+  type Member,
+  membersTable,
+  tarOf,
+  textBytes,
+  toRecords,
+} from "../../fuzz/tar_model.ts";
 import { craftArchive, type Crafted, manifestFor } from "./craft.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 
@@ -360,4 +367,31 @@ Deno.test("a file, link or hard link whose name ends in '/' is refused (tar make
   }
   const link: Member[] = [{ name: "l/", type: "symlink", target: "a" }];
   await refusedExtract(mutatedArchive(link, {}), UnsafeMemberError, "symlink");
+});
+
+Deno.test("a folder or link header that claims data is refused: tar reads those bytes as members", async () => {
+  // Found while probing the GNU tar comparison by hand (the generator cannot build it:
+  // the hidden member must also be left out of the manifest): a symlink, hard link or
+  // folder header with size 1024, followed by a whole member 'evil'. The reader skipped
+  // those bytes as the link's data and verified the archive; GNU tar reads no data for
+  // such a header and unpacked 'evil', which nothing had checked.
+  for (const type of ["symlink", "hardlink", "directory"] as const) {
+    const base: Member[] = type === "hardlink"
+      ? [{ name: "a", type: "file", data: textBytes("x") }]
+      : [];
+    const members: Member[] = [...base, { name: "l", type, target: "a" }];
+    const records = toRecords(members);
+    const link = records[records.length - 1];
+    const off = link.header.length - 512;
+    link.header.set(textBytes("00000002000\0"), off + 124); // 1024 bytes
+    fixChecksum(link.header, off);
+    link.data = tarOf(toRecords([{ name: "evil", type: "file", data: textBytes("pwned") }]), false);
+    const manifest = { ...manifestFor([]), members: membersTable(members) };
+    const listed = toRecords([{
+      name: "manifest.json",
+      type: "file",
+      data: textBytes(JSON.stringify(manifest)),
+    }]);
+    await refusedExtract(gzipSync(tarOf([...records, ...listed])), UnsafeMemberError, type);
+  }
 });

@@ -9,6 +9,7 @@ import { fuzzBase, outcomes } from "../tests/fuzz/harness.ts";
 import {
   fuzzContext,
   fuzzSettings,
+  HAVE_GNU_TAR,
   KNOWN_OPEN,
   knownOpenHits,
   split,
@@ -22,6 +23,7 @@ const { seed, runs } = fuzzSettings({
 });
 if (runs < MIN_RUNS) console.log(`note: FUZZ_RUNS=${runs} is below the benchmark's ${MIN_RUNS}`);
 console.log(`fuzz: seed ${seed}, ${runs} cases (rerun: FUZZ_SEED=${seed} FUZZ_RUNS=${runs})`);
+if (!HAVE_GNU_TAR) console.log("fuzz: no GNU tar here: accepted archives are not compared with it");
 
 const base = await fuzzBase("venvoy-bench-fuzz-");
 const counts = split(runs);

@@ -93,7 +93,7 @@ async function contents(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
-const HAVE_GNU_TAR = await new Deno.Command("tar", { args: ["--version"], stdout: "piped" })
+export const HAVE_GNU_TAR = await new Deno.Command("tar", { args: ["--version"], stdout: "piped" })
   .output().then((o) => new TextDecoder().decode(o.stdout).includes("GNU tar"), () => false);
 
 /**

@@ -6,11 +6,19 @@
  * The benchmark (`deno task bench:fuzz`) runs the same properties 5,000+ times.
  */
 import { fuzzBase, outcomes } from "../../fuzz/harness.ts";
-import { fuzzContext, fuzzSettings, knownOpenHits, split, TARGETS } from "../../fuzz/properties.ts";
+import {
+  fuzzContext,
+  fuzzSettings,
+  HAVE_GNU_TAR,
+  knownOpenHits,
+  split,
+  TARGETS,
+} from "../../fuzz/properties.ts";
 
 const { seed, runs } = fuzzSettings({ seed: 20261208, runs: 600 });
 const counts = split(runs);
 console.log(`fuzz: seed ${seed}, ${runs} cases (rerun: FUZZ_SEED=${seed} FUZZ_RUNS=${runs})`);
+if (!HAVE_GNU_TAR) console.log("fuzz: no GNU tar here: accepted archives are not compared with it");
 
 const base = await fuzzBase("venvoy-fuzz-");
 const ctx = await fuzzContext(base);

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { printable } from "../ui/errors.ts";
 import { ChecksumMismatchError, CorruptArchiveError, UnsafeMemberError } from "./errors.ts";
-import { BLOCK, decodeHeader, isZeroBlock, padded, parsePax } from "./tar.ts";
+import { BLOCK, decodeHeader, isZeroBlock, padded, parsePax, paxSize } from "./tar.ts";
 
 interface Member {
   type: string;
@@ -53,7 +53,7 @@ async function listMembers(f: Deno.FsFile, fileSize: number): Promise<Map<string
       pos += padded(h.size);
       continue;
     }
-    const size = pax.size !== undefined ? Number(pax.size) : h.size;
+    const size = pax.size !== undefined ? paxSize(pax.size) : h.size;
     const name = (pax.path ?? h.name).replace(/^(\.\/)+/, "");
     pax = {};
     if (h.type === "pax-global" || h.type === "gnu-longname" || h.type === "gnu-longlink") {
@@ -199,7 +199,10 @@ export async function stripImageNames(
     let entry: Record<string, unknown> | null = null;
     if (mf) {
       const entries = await readJson(f, mf, "manifest.json");
-      if (!Array.isArray(entries) || entries.length !== 1 || typeof entries[0] !== "object") {
+      if (
+        !Array.isArray(entries) || entries.length !== 1 || typeof entries[0] !== "object" ||
+        entries[0] === null
+      ) {
         throw new UnsafeMemberError("image.tar must hold exactly one image");
       }
       const { RepoTags, ...rest } = entries[0] as Record<string, unknown>;

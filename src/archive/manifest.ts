@@ -83,6 +83,10 @@ export interface Manifest {
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
 /** Parses and checks manifest.json text; throws InvalidManifestError with the reason. */
 export function parseManifest(text: string, file = "archive"): Manifest {
   // deno-lint-ignore no-explicit-any
@@ -132,7 +136,17 @@ export function parseManifest(text: string, file = "archive"): Manifest {
       throw bad(`entry '${printable(name)}' has an unknown type`);
     }
   }
-  const image = data.image ?? {};
+  // Import reads these without further checks: wrong types would crash it, not refuse.
+  const env = data.environment;
+  if (!isObject(env) || typeof env.name !== "string") throw bad("has no environment name");
+  const image = data.image;
+  if (!isObject(image)) throw bad("has no image table");
+  for (const key of ["tag", "id", "architecture", "os", "base"]) {
+    const v = image[key];
+    if (v !== undefined && v !== null && typeof v !== "string") {
+      throw bad(`has an invalid image.${key}`);
+    }
+  }
   for (const key of ["docker_archive", "sif"]) {
     const v = image[key];
     if (v !== undefined && v !== null && (typeof v !== "string" || v === "")) {

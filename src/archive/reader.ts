@@ -34,6 +34,7 @@ import {
   CorruptArchiveError,
   DuplicateMemberError,
   ForbiddenMemberTypeError,
+  InvalidManifestError,
   MissingManifestError,
   MissingMemberError,
   NameClashError,
@@ -51,7 +52,16 @@ import {
 } from "./manifest.ts";
 import { makeOwnedTempDir, removeStaleTempDirs, throwIfSignalled } from "./staging.ts";
 import { printable, VenvoyError } from "../ui/errors.ts";
-import { BLOCK, decodeHeader, isZeroBlock, normalizeMemberPath, padded, parsePax } from "./tar.ts";
+import {
+  BLOCK,
+  decodeHeader,
+  isZeroBlock,
+  normalizeMemberPath,
+  padded,
+  parsePax,
+  PATH_MAX,
+  paxSize,
+} from "./tar.ts";
 
 /** PAX and GNU long-name records are metadata: refuse absurd sizes before buffering. */
 const META_MAX_BYTES = 1024 * 1024;
@@ -249,8 +259,20 @@ async function extractInto(
       if (h.size > META_MAX_BYTES) throw new CorruptArchiveError("oversized tar metadata header");
       const data = await reader.readExactOrThrow(padded(h.size));
       const body = data.subarray(0, h.size);
-      if (h.type === "pax-header") pax = { ...pax, ...parsePax(body) };
-      else {
+      if (h.type === "pax-header") {
+        const records = parsePax(body);
+        // GNU tar unpacks such a member as a sparse file (its map, its name): other bytes
+        // than this reader hashed. venvoy never writes one.
+        const sparse = Object.keys(records).find((k) => k.startsWith(GNU_SPARSE));
+        if (sparse !== undefined) {
+          throw new UnsafeMemberError(
+            `a PAX header sets '${
+              printable(sparse, 40)
+            }' (a GNU sparse file, which venvoy never writes)`,
+          );
+        }
+        pax = { ...pax, ...records };
+      } else {
         const text = cString(body);
         if (h.type === "gnu-longname") longName = text;
         else longLink = text;
@@ -258,17 +280,35 @@ async function extractInto(
       continue;
     }
     if (h.type === "pax-global") {
-      await reader.skip(padded(h.size));
+      // venvoy never writes one, and GNU tar applies its records to every later member:
+      // one that names, links or sizes members would unpack another archive than this
+      // reader verified (for `tar xzf` and restore.sh).
+      if (h.size > META_MAX_BYTES) throw new CorruptArchiveError("oversized tar metadata header");
+      const data = await reader.readExactOrThrow(padded(h.size));
+      const key = Object.keys(parsePax(data.subarray(0, h.size))).find(changesMembers);
+      if (key !== undefined) {
+        throw new UnsafeMemberError(
+          `a global tar header sets '${printable(key, 40)}' for every member after it`,
+        );
+      }
       continue;
     }
 
     const rawName = pax.path ?? longName ?? h.name;
     const rawLink = pax.linkpath ?? longLink ?? h.linkname;
-    const size = pax.size !== undefined ? Number(pax.size) : h.size;
+    const size = pax.size !== undefined ? paxSize(pax.size) : h.size;
     pax = {};
     longName = longLink = null;
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new CorruptArchiveError(`member ${q(rawName)} has an invalid size`);
+    }
+    // GNU tar reads no data after a folder or a link, whatever the size says: the bytes
+    // this reader would skip as its data are headers and members to tar (a member hidden
+    // from verification). venvoy writes size 0 for them.
+    if (size !== 0 && (h.type === "directory" || h.type === "symlink" || h.type === "hardlink")) {
+      throw new UnsafeMemberError(
+        `${h.type} ${q(rawName)} claims ${size} bytes of data, which tar would read as members`,
+      );
     }
 
     if (h.type === "char-device" || h.type === "block-device" || h.type === "fifo") {
@@ -281,6 +321,11 @@ async function extractInto(
       );
     }
 
+    // GNU tar makes a folder of any member whose name ends in '/' (or '/.'), whatever its
+    // type says.
+    if (h.type !== "directory" && /(^|\/)\.?$/.test(rawName)) {
+      throw new UnsafeMemberError(`member ${q(rawName)} is a ${h.type} with a folder's name`);
+    }
     const path = normalizeMemberPath(rawName);
     if (seen.has(path)) throw new DuplicateMemberError(`member ${q(path)} appears more than once`);
     checkAncestors(path, seen);
@@ -302,6 +347,9 @@ async function extractInto(
       }
       case "symlink": {
         if (rawLink === "") throw new UnsafeMemberError(`symlink ${q(path)} has an empty target`);
+        if (new TextEncoder().encode(rawLink).length > PATH_MAX) {
+          throw new UnsafeMemberError(`symlink ${q(path)} has a target over ${PATH_MAX} bytes`);
+        }
         if (rawLink.startsWith("/") || rawLink.includes("\0")) {
           throw new UnsafeMemberError(
             `symlink ${q(path)} points outside the archive (absolute target ${q(rawLink)})`,
@@ -350,7 +398,7 @@ async function extractInto(
             throw new CorruptArchiveError("manifest.json is too large");
           }
           const data = await reader.readExactOrThrow(padded(size));
-          manifestText = new TextDecoder().decode(data.subarray(0, size));
+          manifestText = manifestTextOf(data.subarray(0, size));
           if (declared && manifestText !== declared.text) {
             throw new ChecksumMismatchError("manifest.json changed while it was being read");
           }
@@ -497,6 +545,25 @@ async function extractInto(
   }
   return { manifest, manifestText, checksums };
 }
+
+/**
+ * manifest.json's text, byte for byte: a BOM is kept (JSON.parse refuses it) and bytes
+ * that are not UTF-8 are refused, so the file written is the file verified.
+ */
+function manifestTextOf(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new InvalidManifestError("manifest.json is not UTF-8 text");
+  }
+}
+
+/** PAX keys that change which member a header is, or its data (GNU sparse files). */
+function changesMembers(key: string): boolean {
+  return ["path", "linkpath", "size"].includes(key) || key.startsWith(GNU_SPARSE);
+}
+
+const GNU_SPARSE = "GNU.sparse.";
 
 /** The folder that becomes the environment folder on import. */
 const ENV_DIR = "env";

@@ -122,10 +122,16 @@ export function parsePax(data: Uint8Array): Record<string, string> {
     if (data[pos] === 0) break;
     const space = data.indexOf(0x20, pos);
     if (space === -1) throw new CorruptArchiveError("malformed PAX header");
-    const len = Number.parseInt(dec.decode(data.subarray(pos, space)), 10);
+    // Digits only, as GNU tar reads them: parseInt would take '+30' and '30x' as 30, where
+    // tar refuses the record and so unpacks the member under its ustar name instead.
+    const lenText = dec.decode(data.subarray(pos, space));
+    const len = /^\d{1,16}$/.test(lenText) ? Number(lenText) : NaN;
     if (!Number.isSafeInteger(len) || len <= space - pos || pos + len > data.length) {
       throw new CorruptArchiveError("malformed PAX header record");
     }
+    // Its last byte is the newline (GNU tar refuses the record otherwise; this reader
+    // dropped whatever byte stood there).
+    if (data[pos + len - 1] !== 0x0a) throw new CorruptArchiveError("malformed PAX header record");
     const record = dec.decode(data.subarray(space + 1, pos + len - 1));
     const eq = record.indexOf("=");
     if (eq <= 0) throw new CorruptArchiveError("malformed PAX header record");
@@ -133,6 +139,19 @@ export function parsePax(data: Uint8Array): Record<string, string> {
     pos += len;
   }
   return out;
+}
+
+/**
+ * The value of a PAX `size` record: decimal digits only, as POSIX writes it and GNU tar
+ * reads it. ' 5', '0x10', '1e3', '' or '-1' would be read by Number() as sizes that GNU
+ * tar refuses (or, negative, as no size at all).
+ */
+export function paxSize(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new CorruptArchiveError(`invalid size '${printable(value, 40)}' in a PAX header`);
+  }
+  return n;
 }
 
 export interface HeaderFields {
@@ -235,7 +254,8 @@ export function padded(size: number): number {
 
 /**
  * A member name as venvoy stores it: relative, '/'-separated, without '.' parts. Throws
- * UnsafeMemberError for absolute paths, '..', backslashes, NUL and empty names.
+ * UnsafeMemberError for absolute paths, '..', backslashes, NUL, empty names, and names
+ * longer than the file system takes (NAME_MAX, PATH_MAX).
  */
 export function normalizeMemberPath(raw: string, what = "member"): string {
   if (raw.includes("\0")) throw new UnsafeMemberError(`${what} name contains a NUL byte`);
@@ -251,5 +271,24 @@ export function normalizeMemberPath(raw: string, what = "member"): string {
     throw new UnsafeMemberError(`${what} '${shown}' escapes the archive ('..' in its path)`);
   }
   if (parts.length === 0) throw new UnsafeMemberError(`${what} has an empty name`);
-  return parts.join("/");
+  const path = parts.join("/");
+  if (parts.some((p) => enc.encode(p).length > NAME_MAX)) {
+    throw new UnsafeMemberError(
+      `${what} '${printable(path, 80)}' has a name part over ${NAME_MAX} bytes`,
+    );
+  }
+  if (enc.encode(path).length > PATH_MAX) {
+    throw new UnsafeMemberError(
+      `${what} '${printable(path, 80)}' is longer than ${PATH_MAX} bytes`,
+    );
+  }
+  return path;
 }
+
+/**
+ * Longest name part and member path venvoy writes or extracts: Linux's NAME_MAX, and
+ * PATH_MAX (4096) less room for the folder it is extracted into. Past them the file
+ * system refuses the name (ENAMETOOLONG) after the archive was judged safe.
+ */
+export const NAME_MAX = 255;
+export const PATH_MAX = 3072;

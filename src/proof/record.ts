@@ -128,7 +128,10 @@ function checkEntries(list: unknown, what: string, inside: boolean, file: string
     const t = (e as FileEntry).type;
     if (t === "file") {
       const f = e as { size?: unknown; sha256?: unknown };
-      if (typeof f.sha256 !== "string" || !SHA_RE.test(f.sha256) || typeof f.size !== "number") {
+      if (
+        typeof f.sha256 !== "string" || !SHA_RE.test(f.sha256) || !Number.isSafeInteger(f.size) ||
+        (f.size as number) < 0
+      ) {
         throw new VenvoyError(`${file}: ${what} entry ${p} needs a size and a sha256`);
       }
     } else if (t !== "symlink" || typeof (e as { target?: unknown }).target !== "string") {

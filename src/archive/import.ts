@@ -8,7 +8,7 @@
  * with renames at the end; snapshot history is only ever added to.
  */
 import { basename, dirname, join } from "node:path";
-import { parse as parseYaml, parseDocument } from "yaml";
+import { isMap, parse as parseYaml, parseDocument } from "yaml";
 import { imageTag, validateName } from "../util/names.ts";
 import { parseEnvironmentYml } from "../snapshot/environment_yml.ts";
 import type { Snapshot } from "../snapshot/model.ts";
@@ -17,8 +17,13 @@ import { PERSIST_DIR } from "../recipe/plan.ts";
 import { writeSnapshot } from "../snapshot/store.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import type { ContainerRuntime } from "../runtime/types.ts";
-import { UsageError, VenvoyError } from "../ui/errors.ts";
-import { ChecksumMismatchError, NameClashError, NotAnArchiveError } from "./errors.ts";
+import { printable, UsageError, VenvoyError } from "../ui/errors.ts";
+import {
+  ChecksumMismatchError,
+  InvalidManifestError,
+  NameClashError,
+  NotAnArchiveError,
+} from "./errors.ts";
 import { stripImageNames } from "./image_tar.ts";
 import { makeOwnedTempDir, throwIfSignalled } from "./staging.ts";
 import { ENV_PREFIX } from "./export.ts";
@@ -161,8 +166,10 @@ async function install(
   const name = validateName(options.name ?? manifest.environment.name);
   const envDir = join(options.environmentsDir, name);
   await refuseExistingEnvironment(envDir, name, options.force);
-  // Read before anything changes: a malformed snapshot file refuses the import.
+  // Read before anything changes: a malformed snapshot file or run record refuses the import.
   const snapshot = readArchiveSnapshot(verified.dir, name);
+  const { checkedArchiveRecords, placeRecords } = await import("../proof/bundle.ts");
+  await checkedArchiveRecords(verified.dir);
 
   // Removed by this flow's own finally (never under it by the signal handler: a swap may
   // be under way).
@@ -244,7 +251,6 @@ async function install(
     }
     await swapInto(staging, envDir);
     const snapshots = await addSnapshots(snapshot, join(options.projectsDir, name), options.now);
-    const { placeRecords } = await import("../proof/bundle.ts");
     await placeRecords(verified.dir, join(options.projectsDir, name));
     return { name, envDir, image, imageId, manifest, snapshots, dropped };
   } finally {
@@ -259,6 +265,12 @@ async function patchConfig(path: string, values: Record<string, string | null>):
     text = await Deno.readTextFile(path);
   } catch { /* an archive without config.yaml gets a minimal one */ }
   const doc = parseDocument(text.trim() ? text : "{}");
+  if (doc.errors.length > 0 || !isMap(doc.contents)) {
+    const why = doc.errors[0]?.message.split("\n")[0] ?? "not a YAML mapping";
+    throw new InvalidManifestError(
+      `refusing the archive: env/config.yaml is not a YAML mapping (${printable(why)})`,
+    );
+  }
   for (const [k, v] of Object.entries(values)) doc.set(k, v);
   await writeFileAtomic(path, doc.toString(), { fsync: true });
 }

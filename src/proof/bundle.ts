@@ -118,21 +118,47 @@ export async function addRecordMembers(
 }
 
 /**
- * Puts an extracted archive's records into `projectDir/records/`. Records are checked
- * (parseRecord) and blobs must hash to their name; an existing record is never replaced.
+ * The run records of an extracted archive, each checked (parseRecordFile: its id is its file
+ * name, its paths are plain): the first bad one throws. Import calls this before it changes
+ * anything, so a refused record never leaves a half-imported environment behind.
  */
-export async function placeRecords(extracted: string, projectDir: string): Promise<string[]> {
+export async function checkedArchiveRecords(
+  extracted: string,
+): Promise<{ name: string; src: string }[]> {
   const from = join(extracted, RECORDS_DIR);
-  const placed: string[] = [];
   let entries: Deno.DirEntry[];
   try {
     entries = [...Deno.readDirSync(from)];
   } catch {
-    return placed;
+    return [];
   }
+  const out: { name: string; src: string }[] = [];
+  for (const e of entries) {
+    const m = /^(.+)\.json$/.exec(e.name);
+    if (!e.isFile || !m || !RECORD_ID_RE.test(m[1])) continue;
+    const src = join(from, e.name);
+    parseRecordFile(
+      await Deno.readTextFile(src),
+      `archive member ${RECORDS_DIR}/${e.name}`,
+      m[1],
+    );
+    out.push({ name: e.name, src });
+  }
+  return out;
+}
+
+/**
+ * Puts an extracted archive's records into `projectDir/records/`. Records are checked
+ * (checkedArchiveRecords) and blobs must hash to their name; an existing record is never
+ * replaced.
+ */
+export async function placeRecords(extracted: string, projectDir: string): Promise<string[]> {
+  const records = await checkedArchiveRecords(extracted);
+  const placed: string[] = [];
+  if (records.length === 0 && !existsDir(join(extracted, RECORDS_DIR))) return placed;
   const dest = recordsDir(projectDir);
   await Deno.mkdir(join(dest, BLOBS_DIR), { recursive: true });
-  const blobs = join(from, BLOBS_DIR);
+  const blobs = join(extracted, RECORDS_DIR, BLOBS_DIR);
   for (
     const e of (() => {
       try {
@@ -148,19 +174,19 @@ export async function placeRecords(extracted: string, projectDir: string): Promi
     const to = blobPath(projectDir, e.name);
     if (!(await Deno.lstat(to).then(() => true, () => false))) await Deno.copyFile(src, to);
   }
-  for (const e of entries) {
-    const m = /^(.+)\.json$/.exec(e.name);
-    if (!e.isFile || !m || !RECORD_ID_RE.test(m[1])) continue;
-    const src = join(from, e.name);
-    parseRecordFile(
-      await Deno.readTextFile(src),
-      `archive member ${RECORDS_DIR}/${e.name}`,
-      m[1],
-    );
-    const to = join(dest, e.name);
+  for (const { name, src } of records) {
+    const to = join(dest, name);
     if (await Deno.lstat(to).then(() => true, () => false)) continue;
     await Deno.copyFile(src, to);
     placed.push(to);
   }
   return placed;
+}
+
+function existsDir(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 }

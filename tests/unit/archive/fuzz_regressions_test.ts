@@ -263,9 +263,7 @@ Deno.test("manifest.json is verified byte for byte: a BOM or bytes that are not 
 
 Deno.test({
   name: "a refused import --force (a bad run record) leaves the existing environment as it was",
-  // Open: found by the import property; the cause is in src/archive/import.ts, outside the
-  // fuzzer's remit (see KNOWN_OPEN in tests/fuzz/properties.ts). Turn this on with the fix.
-  ignore: true,
+  // Found by the import property: the records were checked only after the swap.
   fn: async () => {
     const root = await tempDir("venvoy-fuzz-regression-");
     const ctx = await fuzzContext(root);
@@ -308,9 +306,8 @@ Deno.test("a PAX header that makes a member a GNU sparse file is refused", async
 
 Deno.test({
   name: "an archive whose env/config.yaml is not a YAML mapping is refused with a typed error",
-  // Open: found by the import property (';' and '%'); the cause is patchConfig in
-  // src/archive/import.ts, outside the fuzzer's remit. Turn this on with the fix.
-  ignore: true,
+  // Found by the import property (';' and '%'): patchConfig let the yaml library's own
+  // errors escape.
   fn: async () => {
     for (const text of [";", "%"]) {
       const root = await tempDir("venvoy-fuzz-regression-");

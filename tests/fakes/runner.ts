@@ -97,3 +97,27 @@ export class RecordingRunner implements ProcessRunner {
     };
   }
 }
+
+/**
+ * A RecordingRunner whose spawned processes print `saved` on stdout: the bytes of a
+ * `podman save` / `docker save` streamed to the exporter.
+ */
+export class SavingRunner extends RecordingRunner {
+  constructor(public saved: Uint8Array) {
+    super();
+  }
+
+  override spawn(req: SpawnRequest): SpawnedProcess {
+    const proc = super.spawn(req);
+    const bytes = this.saved;
+    return {
+      ...proc,
+      stdout: new ReadableStream({
+        start(c) {
+          c.enqueue(bytes);
+          c.close();
+        },
+      }),
+    };
+  }
+}

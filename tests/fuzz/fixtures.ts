@@ -7,9 +7,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { exportArchive } from "../../src/archive/export.ts";
-import type { SpawnedProcess, SpawnRequest } from "../../src/process/mod.ts";
 import { PodmanRuntime } from "../../src/runtime/podman.ts";
-import { RecordingRunner } from "../fakes/runner.ts";
+import { SavingRunner } from "../fakes/runner.ts";
 import { type Member, parseTar, sha256Hex, tarOf, textBytes, toRecords } from "./tar_model.ts";
 
 const CONFIG = JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { diff_ids: [] } });
@@ -77,9 +76,9 @@ function loadedId(path: string): string | null {
 }
 
 /** podman as import and export use it: save prints `saved`, load reports what it loads. */
-export class FuzzPodman extends RecordingRunner {
-  constructor(readonly saved: Uint8Array = imageTar()) {
-    super();
+export class FuzzPodman extends SavingRunner {
+  constructor(saved: Uint8Array = imageTar()) {
+    super(saved);
     const inspect = JSON.stringify([{ Id: CONFIG_SHA, Architecture: "amd64", Os: "linux" }]);
     this.on(["podman", "image", "inspect"], { stdout: inspect });
     this.on(["podman", "load"], (req) => {
@@ -91,20 +90,6 @@ export class FuzzPodman extends RecordingRunner {
     this.on(["podman", "save"], {});
     this.on(["podman", "tag"], {});
     this.on(["podman", "run"], {});
-  }
-
-  override spawn(req: SpawnRequest): SpawnedProcess {
-    const proc = super.spawn(req);
-    const bytes = this.saved;
-    return {
-      ...proc,
-      stdout: new ReadableStream({
-        start(c) {
-          c.enqueue(bytes);
-          c.close();
-        },
-      }),
-    };
   }
 }
 

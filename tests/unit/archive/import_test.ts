@@ -13,13 +13,12 @@ import {
   importFile,
   looksLikeDockerfile,
 } from "../../../src/archive/import.ts";
-import type { SpawnedProcess, SpawnRequest } from "../../../src/process/mod.ts";
 import { decodeHeader } from "../../../src/archive/tar.ts";
 import { extractVerified } from "../../../src/archive/reader.ts";
 import { importTarball } from "../../../src/archive/tarball.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
-import { RecordingRunner } from "../../fakes/runner.ts";
+import { RecordingRunner, SavingRunner } from "../../fakes/runner.ts";
 import { craftArchive, dockerArchiveImage, manifestFor, sha256, tarBytes } from "./craft.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 
@@ -44,11 +43,9 @@ function imageTarBytes(tags = ["localhost/venvoy/demo:latest"], config = CONFIG)
 }
 
 /** podman save prints a docker-archive; load/tag/inspect answer like podman does. */
-class FakePodman extends RecordingRunner {
-  saved: Uint8Array;
+class FakePodman extends SavingRunner {
   constructor(loadedId = ID, saved = imageTarBytes()) {
-    super();
-    this.saved = saved;
+    super(saved);
     const inspect = (id: string) =>
       JSON.stringify([{ Id: id.slice(7), Architecture: "amd64", Os: "linux", Config: {} }]);
     this.on(["podman", "image", "inspect"], { stdout: inspect(ID) });
@@ -57,19 +54,6 @@ class FakePodman extends RecordingRunner {
     this.on(["podman", "save"], {}); // the bytes come from spawn() below
     this.on(["podman", "tag"], {});
     this.on(["podman", "run"], {}); // the SBOM's OS query (it finds no OS packages)
-  }
-  override spawn(req: SpawnRequest): SpawnedProcess {
-    const proc = super.spawn(req);
-    const bytes = this.saved;
-    return {
-      ...proc,
-      stdout: new ReadableStream({
-        start(c) {
-          c.enqueue(bytes);
-          c.close();
-        },
-      }),
-    };
   }
 }
 

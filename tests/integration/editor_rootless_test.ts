@@ -1,31 +1,41 @@
 /**
- * Rootless podman as its own user (tests/lab/setup.sh), through the bundled product
- * (dist/venvoy), on one environment built once:
- * - editor attach judged by the real devcontainers CLI (@devcontainers/cli, installed by
- *   .ci/run): the devcontainer.json venvoy writes for `venvoy run` with an editor is
- *   brought up with `devcontainer up --docker-path podman`, the session is the user, and a
- *   file written in /workspace belongs to the user on the host;
- * - the docker CLI on this user's own Podman API socket (`podman system service`, started
- *   and stopped here): `venvoy run` writes /workspace files that are the user's.
+ * Editor attach judged by the real devcontainers CLI (@devcontainers/cli, installed by
+ * .ci/run), on each engine configuration as its user (tests/lab/setup.sh), through the
+ * bundled product (dist/venvoy): the devcontainer.json venvoy writes for `venvoy run` with
+ * an editor is brought up with `devcontainer up --docker-path ENGINE`, and a file written in
+ * /workspace belongs to the user on the host. Rootless podman is the case that matters
+ * (the CLI adds --userns=keep-id there); rootful podman, which refuses keep-id, and a
+ * real Docker Engine used by a docker-group user sit in the same table.
+ *
+ * Then, on the rootless user's environment: the docker CLI on that user's own Podman API
+ * socket (`podman system service`, started and stopped here), where `venvoy run` writes
+ * /workspace files that are the user's.
  */
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
-import { LAB_PYTHON, LAB_ROOTLESS_USER, type LabUser, labUser, runAs, runner } from "./lab.ts";
+import {
+  LAB_DOCKER_SOCK,
+  LAB_DOCKER_USER,
+  LAB_PYTHON,
+  LAB_ROOTLESS_USER,
+  type LabUser,
+  labUser,
+  runAs,
+  runner,
+} from "./lab.ts";
 
 const DEVCONTAINER = Deno.env.get("VENVOY_LAB_DEVCONTAINER") ??
   "/var/cache/venvoy-lab/devcontainers/node_modules/.bin/devcontainer";
-const ENV_NAME = "it-editor-rl";
+const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-async function setup(): Promise<{ user: LabUser | null; skip: string | null }> {
-  if (Deno.uid() !== 0) return { user: null, skip: "not root (the test switches users)" };
-  const user = await labUser(LAB_ROOTLESS_USER);
-  if (!user) return { user, skip: `no rootless user ${LAB_ROOTLESS_USER} (tests/lab/setup.sh)` };
-  const r = await runAs(user, ["podman", "image", "exists", LAB_PYTHON], {
-    env: { ...userEnv(user), PATH: "/usr/bin:/bin" },
-    cwd: "/",
-  });
-  if (r.code !== 0) return { user, skip: `${LAB_PYTHON} is not in ${user.name}'s store` };
-  return { user, skip: null };
+interface Config {
+  label: string;
+  name: string;
+  engine: "podman" | "docker";
+  /** null: root. */
+  user: LabUser | null;
+  env: Record<string, string>;
+  skip: string | null;
 }
 
 /** What rootless podman needs of a login: its HOME (storage.conf, store), its runtime dir. */
@@ -33,7 +43,53 @@ function userEnv(user: LabUser): Record<string, string> {
   return { HOME: user.home, USER: user.name, XDG_RUNTIME_DIR: `/run/user/${user.uid}` };
 }
 
-const { user, skip } = await setup();
+async function configs(): Promise<Config[]> {
+  const isRoot = Deno.uid() === 0;
+  const rootless = isRoot ? await labUser(LAB_ROOTLESS_USER) : null;
+  const dockerUser = isRoot ? await labUser(LAB_DOCKER_USER) : null;
+  const notRoot = "not root (the test switches users with runuser)";
+  const list: Config[] = [
+    {
+      label: "rootless podman",
+      name: "it-editor-rl",
+      engine: "podman",
+      user: rootless,
+      env: rootless ? userEnv(rootless) : {},
+      skip: !isRoot ? notRoot : !rootless ? `no rootless user ${LAB_ROOTLESS_USER}` : null,
+    },
+    {
+      label: "rootful podman as root",
+      name: "it-editor-root",
+      engine: "podman",
+      user: null,
+      env: {},
+      skip: null,
+    },
+    {
+      label: "Docker Engine as a docker-group user",
+      name: "it-editor-dock",
+      engine: "docker",
+      user: dockerUser,
+      env: { DOCKER_HOST: `unix://${LAB_DOCKER_SOCK}` },
+      skip: !isRoot ? notRoot : !dockerUser ? `no docker-group user ${LAB_DOCKER_USER}` : null,
+    },
+  ];
+  for (const c of list) {
+    if (c.skip) continue;
+    if (c.engine === "docker" && !runner.which("docker")) {
+      c.skip = "no docker CLI on PATH";
+      continue;
+    }
+    const exists = c.engine === "docker"
+      ? ["docker", "image", "inspect", LAB_PYTHON]
+      : ["podman", "image", "exists", LAB_PYTHON];
+    const r = await runAs(c.user, exists, { env: { ...c.env, PATH: SYSTEM_PATH }, cwd: "/" });
+    if (r.code !== 0) c.skip = `${LAB_PYTHON} is not in its store (run tests/lab/setup.sh)`;
+  }
+  return list;
+}
+
+const CONFIGS = await configs();
 const cliSkip = (() => {
   try {
     Deno.statSync(DEVCONTAINER);
@@ -42,10 +98,10 @@ const cliSkip = (() => {
     return `the devcontainers CLI is not at ${DEVCONTAINER} (.ci/run installs it)`;
   }
 })();
-if (skip) console.error(`SKIP rootless editor and docker-socket tests: ${skip}`);
-else if (cliSkip) console.error(`SKIP editor attach with the devcontainers CLI: ${cliSkip}`);
+for (const c of CONFIGS) if (c.skip) console.error(`SKIP editor tests on ${c.label}: ${c.skip}`);
+if (cliSkip) console.error(`SKIP editor attach with the devcontainers CLI: ${cliSkip}`);
 
-/** The user's folder: a project (the session's /workspace), state, a fake editor. */
+/** A root folder every configuration's user can reach; its own folders inside. */
 const ROOT = await Deno.makeTempDir({ prefix: "venvoy-it-editor-" });
 await Deno.chmod(ROOT, 0o755);
 globalThis.addEventListener("unload", () => {
@@ -55,65 +111,78 @@ globalThis.addEventListener("unload", () => {
 });
 
 interface Box {
-  user: LabUser;
+  config: Config;
+  uid: number;
+  gid: number;
   project: string;
   env: Record<string, string>;
   venvoy(args: string[], extra?: Record<string, string>): ReturnType<typeof runAs>;
   /** `devcontainer ARGS` as the user. */
   devcontainer(args: string[]): ReturnType<typeof runAs>;
+  /** The engine's own CLI as the user (teardown). */
+  engine(args: string[]): ReturnType<typeof runAs>;
 }
 
-let made: Promise<Box> | null = null;
-/** The environment, built once as the user with rootless podman, and `code` set as editor. */
-function box(u: LabUser): Promise<Box> {
-  made ??= (async () => {
-    const home = join(ROOT, "home");
-    const project = join(home, "project");
-    const bin = join(home, "bin");
-    for (const d of [home, project, bin]) {
-      await Deno.mkdir(d, { recursive: true });
-      await Deno.chown(d, u.uid, u.gid);
-    }
-    // The editor venvoy opens: it only says it was asked (the devcontainers CLI attaches).
-    await Deno.writeTextFile(join(bin, "code"), '#!/bin/sh\necho "code $*" >&2\n');
-    await Deno.chmod(join(bin, "code"), 0o755);
-    const program = join(ROOT, "venvoy");
-    await Deno.copyFile(new URL("../../dist/venvoy", import.meta.url).pathname, program);
-    await Deno.chmod(program, 0o755);
-    const env: Record<string, string> = {
-      ...userEnv(u),
-      LOGNAME: u.name,
-      PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
-      LANG: "C.UTF-8",
-      NO_COLOR: "1",
-      DENO_NO_UPDATE_CHECK: "1",
-      VENVOY_HOME: join(home, "state"),
-      VENVOY_PROJECTS: join(home, "projects"),
-      XDG_CACHE_HOME: join(home, "cache"),
-      ...(Deno.env.get("SSL_CERT_FILE") ? { SSL_CERT_FILE: Deno.env.get("SSL_CERT_FILE")! } : {}),
-    };
-    const deno = [Deno.execPath(), "run", "-A", "--no-config", "--no-lock", "--quiet", "--ext=js"];
-    const b: Box = {
-      user: u,
-      project,
-      env,
-      venvoy: (args, extra = {}) =>
-        runAs(u, [...deno, program, ...args], { env: { ...env, ...extra }, cwd: project }),
-      devcontainer: (args) => runAs(u, [DEVCONTAINER, ...args], { env, cwd: project }),
-    };
-    const init = await b.venvoy([
-      "--engine",
-      "podman",
-      "init",
-      "--name",
-      ENV_NAME,
-      "--base-image",
-      LAB_PYTHON,
-    ]);
-    assertEquals(init.code, 0, `init as ${u.name}:\n${init.stderr}`);
-    return b;
-  })();
-  return made;
+const made = new Map<string, Promise<Box>>();
+/** The configuration's environment, built once as its user, with `code` as the editor. */
+function box(c: Config): Promise<Box> {
+  if (!made.has(c.label)) made.set(c.label, makeBox(c));
+  return made.get(c.label)!;
+}
+
+async function makeBox(c: Config): Promise<Box> {
+  const uid = c.user?.uid ?? 0;
+  const gid = c.user?.gid ?? 0;
+  const home = join(ROOT, c.name);
+  const project = join(home, "project");
+  const bin = join(home, "bin");
+  for (const d of [home, project, bin]) {
+    await Deno.mkdir(d, { recursive: true });
+    await Deno.chown(d, uid, gid);
+  }
+  // The editor venvoy opens: it only says it was asked (the devcontainers CLI attaches).
+  await Deno.writeTextFile(join(bin, "code"), '#!/bin/sh\necho "code $*" >&2\n');
+  await Deno.chmod(join(bin, "code"), 0o755);
+  const program = join(home, "venvoy");
+  await Deno.copyFile(new URL("../../dist/venvoy", import.meta.url).pathname, program);
+  await Deno.chmod(program, 0o755);
+  const env: Record<string, string> = {
+    HOME: home,
+    USER: c.user?.name ?? "root",
+    LOGNAME: c.user?.name ?? "root",
+    PATH: `${bin}:${SYSTEM_PATH}`,
+    LANG: "C.UTF-8",
+    NO_COLOR: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+    VENVOY_HOME: join(home, "state"),
+    VENVOY_PROJECTS: join(home, "projects"),
+    XDG_CACHE_HOME: join(home, "cache"),
+    ...(Deno.env.get("SSL_CERT_FILE") ? { SSL_CERT_FILE: Deno.env.get("SSL_CERT_FILE")! } : {}),
+    ...c.env,
+  };
+  const deno = [Deno.execPath(), "run", "-A", "--no-config", "--no-lock", "--quiet", "--ext=js"];
+  const b: Box = {
+    config: c,
+    uid,
+    gid,
+    project,
+    env,
+    venvoy: (args, extra = {}) =>
+      runAs(c.user, [...deno, program, ...args], { env: { ...env, ...extra }, cwd: project }),
+    devcontainer: (args) => runAs(c.user, [DEVCONTAINER, ...args], { env, cwd: project }),
+    engine: (args) => runAs(c.user, [c.engine, ...args], { env, cwd: "/" }),
+  };
+  const init = await b.venvoy([
+    "--engine",
+    c.engine,
+    "init",
+    "--name",
+    c.name,
+    "--base-image",
+    LAB_PYTHON,
+  ]);
+  assertEquals(init.code, 0, `init on ${c.label}:\n${init.stderr}`);
+  return b;
 }
 
 async function ownerOf(path: string): Promise<[number | null, number | null]> {
@@ -121,91 +190,98 @@ async function ownerOf(path: string): Promise<[number | null, number | null]> {
   return [st.uid, st.gid];
 }
 
-Deno.test({
-  name: "editor attach under rootless podman: the devcontainers CLI brings venvoy's config up",
-  ignore: skip !== null || cliSkip !== null,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const b = await box(user!);
-    const configured = await b.venvoy(["configure", "--editor", "code"]);
-    assertEquals(configured.code, 0, configured.stderr);
-    const opened = await b.venvoy(["run", ENV_NAME]);
-    assertEquals(opened.code, 0, opened.stderr);
-    assert(/opened code on/.test(opened.stderr), opened.stderr);
-    const config = join(
-      b.env.VENVOY_HOME,
-      "environments",
-      ENV_NAME,
-      ".devcontainer/devcontainer.json",
-    );
-    const where = ["--workspace-folder", b.project, "--config", config, "--docker-path", "podman"];
-    let containerId: string | null = null;
-    try {
-      const up = await b.devcontainer(["up", ...where]);
-      const result = JSON.parse(up.stdout.trim().split("\n").pop() ?? "{}");
-      containerId = result.containerId ?? null;
-      assertEquals(result.outcome, "success", `devcontainer up:\n${up.stdout}\n${up.stderr}`);
-      assertEquals(result.remoteWorkspaceFolder, "/workspace");
+for (const config of CONFIGS) {
+  Deno.test({
+    name: `editor attach on ${config.label}: the devcontainers CLI brings venvoy's config up`,
+    ignore: config.skip !== null || cliSkip !== null,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const b = await box(config);
+      const configured = await b.venvoy(["configure", "--editor", "code"]);
+      assertEquals(configured.code, 0, configured.stderr);
+      const opened = await b.venvoy(["run", config.name]);
+      assertEquals(opened.code, 0, opened.stderr);
+      assert(/opened code on/.test(opened.stderr), opened.stderr);
+      const envDir = join(b.env.VENVOY_HOME, "environments", config.name);
+      const where = [
+        "--workspace-folder",
+        b.project,
+        "--config",
+        join(envDir, ".devcontainer", "devcontainer.json"),
+        "--docker-path",
+        config.engine,
+      ];
+      let containerId: string | null = null;
+      try {
+        const up = await b.devcontainer(["up", ...where]);
+        const result = JSON.parse(up.stdout.trim().split("\n").pop() || "{}");
+        containerId = result.containerId ?? null;
+        assertEquals(result.outcome, "success", `devcontainer up:\n${up.stdout}\n${up.stderr}`);
+        assertEquals(result.remoteWorkspaceFolder, "/workspace");
 
-      const inside = await b.devcontainer([
-        "exec",
-        ...where,
-        "sh",
-        "-c",
-        "id -u; id -g; echo attached > /workspace/from-editor.txt; " +
-        "touch /opt/venvoy/persist/from-editor; echo $VENVOY_ENV",
-      ]);
-      assertEquals(inside.code, 0, `devcontainer exec:\n${inside.stdout}\n${inside.stderr}`);
-      assertEquals(inside.stdout.trim().split("\n").slice(-3), [
-        String(b.user.uid),
-        String(b.user.gid),
-        ENV_NAME,
-      ], "the session's ids and its environment");
-      assertEquals(
-        await ownerOf(join(b.project, "from-editor.txt")),
-        [b.user.uid, b.user.gid],
-        "a file written in /workspace belongs to the user on the host",
-      );
-      const persist = join(b.env.VENVOY_HOME, "environments", ENV_NAME, "persist");
-      assertEquals((await ownerOf(join(persist, "from-editor")))[0], b.user.uid, "persist/ too");
-    } finally {
-      if (containerId) await teardown(b, containerId);
-    }
-  },
-});
+        const inside = await b.devcontainer([
+          "exec",
+          ...where,
+          "sh",
+          "-c",
+          "id -u; id -g; echo attached > /workspace/from-editor.txt; " +
+          "touch /opt/venvoy/persist/from-editor; echo $VENVOY_ENV",
+        ]);
+        assertEquals(inside.code, 0, `devcontainer exec:\n${inside.stdout}\n${inside.stderr}`);
+        assertEquals(inside.stdout.trim().split("\n").slice(-3), [
+          String(b.uid),
+          String(b.gid),
+          config.name,
+        ], "the session's ids and its environment");
+        assertEquals(
+          await ownerOf(join(b.project, "from-editor.txt")),
+          [b.uid, b.gid],
+          "a file written in /workspace belongs to the user on the host",
+        );
+        assertEquals(
+          (await ownerOf(join(envDir, "persist", "from-editor")))[0],
+          b.uid,
+          "persist/ too",
+        );
+      } finally {
+        if (containerId) await teardown(b, containerId);
+      }
+    },
+  });
+}
 
 /** Removes the editor's container and the -uid image the CLI derived for it. */
 async function teardown(b: Box, containerId: string): Promise<void> {
-  const podman = (args: string[]) =>
-    runAs(b.user, ["podman", ...args], { env: { ...b.env, PATH: "/usr/bin:/bin" }, cwd: "/" });
-  const image = (await podman(["container", "inspect", "--format", "{{.ImageName}}", containerId]))
-    .stdout.trim();
-  const rm = await podman(["rm", "-f", "-t", "0", containerId]);
+  const image =
+    (await b.engine(["container", "inspect", "--format", "{{.Config.Image}}", containerId]))
+      .stdout.trim();
+  const rm = await b.engine(["rm", "-f", containerId]);
   assertEquals(rm.code, 0, rm.stderr);
   // Only the image the CLI built for this container (vsc-…-uid), never venvoy's own.
-  if (/\/vsc-[^/]*-uid(:|$)/.test(image)) await podman(["rmi", "-f", image]);
+  if (/(^|\/)vsc-[^/]*-uid(:|$)/.test(image)) await b.engine(["rmi", "-f", image]);
 }
+
+const ROOTLESS = CONFIGS[0];
 
 Deno.test({
   name: "docker CLI on the user's own (rootless) Podman socket: /workspace files are the user's",
-  ignore: skip !== null || runner.which("docker") === null,
+  ignore: ROOTLESS.skip !== null || runner.which("docker") === null,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const b = await box(user!);
-    const socket = `/run/user/${b.user.uid}/venvoy-it-${crypto.randomUUID().slice(0, 8)}.sock`;
+    const b = await box(ROOTLESS);
+    const user = ROOTLESS.user!;
+    const socket = `/run/user/${user.uid}/venvoy-it-${crypto.randomUUID().slice(0, 8)}.sock`;
     // Bounded twice: `timeout` ends it after 5 minutes whatever happens to this test.
     const service = new Deno.Command("runuser", {
       args: [
         "-u",
-        b.user.name,
+        user.name,
         "--",
         "env",
         "-i",
-        ...Object.entries({ ...userEnv(b.user), PATH: "/usr/bin:/bin" }).map(([k, v]) =>
-          `${k}=${v}`
-        ),
+        ...Object.entries({ ...userEnv(user), PATH: "/usr/bin:/bin" }).map(([k, v]) => `${k}=${v}`),
         "timeout",
         "300",
         "podman",
@@ -225,18 +301,18 @@ Deno.test({
         "--engine",
         "docker",
         "run",
-        ENV_NAME,
+        ROOTLESS.name,
         "--command",
         "echo hi > /workspace/from-docker.txt && touch /opt/venvoy/persist/from-docker",
       ], docker);
       assertEquals(r.code, 0, `venvoy run through the docker CLI:\n${r.stderr}`);
       assertEquals(
         await ownerOf(join(b.project, "from-docker.txt")),
-        [b.user.uid, b.user.gid],
+        [user.uid, user.gid],
         "a file written in /workspace belongs to the user on the host",
       );
-      const persist = join(b.env.VENVOY_HOME, "environments", ENV_NAME, "persist");
-      assertEquals((await ownerOf(join(persist, "from-docker")))[0], b.user.uid, "persist/ too");
+      const persist = join(b.env.VENVOY_HOME, "environments", ROOTLESS.name, "persist");
+      assertEquals((await ownerOf(join(persist, "from-docker")))[0], user.uid, "persist/ too");
       const info = await b.venvoy(["--engine", "docker", "runtime-info", "--json"], docker);
       assertEquals(info.code, 0, info.stderr);
       const j = JSON.parse(info.stdout);
@@ -267,14 +343,15 @@ async function waitFor(socket: string): Promise<void> {
 }
 
 Deno.test({
-  name: "rootless editor tests: the environment is deleted",
-  ignore: skip !== null,
+  name: "editor tests: each configuration's environment is deleted",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    if (!made) return;
-    const b = await made;
-    const r = await b.venvoy(["delete", ENV_NAME, "--force", "--purge"]);
-    assertEquals(r.code, 0, r.stderr);
+    for (const made1 of made.values()) {
+      const b = await made1.catch(() => null);
+      if (!b) continue;
+      const r = await b.venvoy(["delete", b.config.name, "--force", "--purge"]);
+      assertEquals(r.code, 0, `${b.config.label}: ${r.stderr}`);
+    }
   },
 });

@@ -134,7 +134,8 @@ async function makeBox(c: Config): Promise<Box> {
   const uid = c.user?.uid ?? 0;
   const gid = c.user?.gid ?? 0;
   const home = join(ROOT, c.name);
-  const project = join(home, "project");
+  // Named per configuration: the CLI's derived image is vsc-<this name>-<hash>-uid.
+  const project = join(home, `project-${c.name}`);
   const bin = join(home, "bin");
   for (const d of [home, project, bin]) {
     await Deno.mkdir(d, { recursive: true });
@@ -245,21 +246,28 @@ for (const config of CONFIGS) {
           "persist/ too",
         );
       } finally {
-        if (containerId) await teardown(b, containerId);
+        await teardown(b, containerId);
       }
     },
   });
 }
 
-/** Removes the editor's container and the -uid image the CLI derived for it. */
-async function teardown(b: Box, containerId: string): Promise<void> {
-  const image =
-    (await b.engine(["container", "inspect", "--format", "{{.Config.Image}}", containerId]))
-      .stdout.trim();
-  const rm = await b.engine(["rm", "-f", containerId]);
-  assertEquals(rm.code, 0, rm.stderr);
-  // Only the image the CLI built for this container (vsc-…-uid), never venvoy's own.
-  if (/(^|\/)vsc-[^/]*-uid(:|$)/.test(image)) await b.engine(["rmi", "-f", image]);
+/**
+ * Removes the editor's container and the -uid image the CLI derived for this project
+ * (built before the container starts, so also after a failed `up`), never venvoy's own.
+ */
+async function teardown(b: Box, containerId: string | null): Promise<void> {
+  if (containerId) {
+    const rm = await b.engine(["rm", "-f", containerId]);
+    assertEquals(rm.code, 0, rm.stderr);
+  }
+  const derived = `vsc-${b.project.split("/").pop()}-*-uid`;
+  for (const reference of [derived, `localhost/${derived}`]) {
+    const ids = await b.engine(["images", "-q", "--filter", `reference=${reference}`]);
+    for (const id of new Set(ids.stdout.split("\n").filter(Boolean))) {
+      await b.engine(["rmi", "-f", id]);
+    }
+  }
 }
 
 const ROOTLESS = CONFIGS[0];

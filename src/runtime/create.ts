@@ -19,7 +19,10 @@ export function createRuntime(
   const binary = probe?.path ?? name;
   switch (name) {
     case "docker":
-      return new DockerRuntime(runner, binary, { backend: probe?.backend });
+      return new DockerRuntime(runner, binary, {
+        backend: probe?.backend,
+        rootless: probe?.rootless,
+      });
     case "podman":
       return new PodmanRuntime(runner, binary, { rootless: probe?.rootless });
     case "apptainer":

@@ -3,6 +3,7 @@
  * which runtime to use. Probes run in parallel and each is a cheap `version` call.
  */
 import type { ProcessRunner } from "../process/mod.ts";
+import { engineRunsAsThisUser, isPodmanShim } from "./docker.ts";
 import { ENGINE_NAMES, type EngineName, isEngineName } from "./types.ts";
 
 /** What a person would call the engine found: which program, and which engine behind it. */
@@ -11,6 +12,7 @@ export type EngineConfiguration =
   | "podman (rootless)"
   | "Docker Engine"
   | "docker CLI on Podman"
+  | "docker CLI on rootless Podman"
   | "Apptainer"
   | "Singularity";
 
@@ -27,7 +29,10 @@ export interface RuntimeProbe {
   aliasOf?: EngineName;
   /** The configuration by its usual name ("podman (rootless)", "Docker Engine", ...). */
   configuration?: EngineConfiguration;
-  /** For podman: it runs in a user namespace of this (non-root) user. */
+  /**
+   * For podman: it runs in a user namespace of this (non-root) user. For docker: so does
+   * the engine behind it (a rootless Podman socket or the shim run by a user).
+   */
   rootless?: boolean;
   /** When not usable: the next step that fixes it, when venvoy knows one. */
   hint?: string;
@@ -128,7 +133,8 @@ export function configurationOf(p: RuntimeProbe): EngineConfiguration {
     case "podman":
       return p.rootless ? "podman (rootless)" : "podman (rootful)";
     case "docker":
-      return p.backend === "podman" ? "docker CLI on Podman" : "Docker Engine";
+      if (p.backend !== "podman") return "Docker Engine";
+      return p.rootless ? "docker CLI on rootless Podman" : "docker CLI on Podman";
     case "apptainer":
       return "Apptainer";
     case "singularity":
@@ -146,7 +152,7 @@ async function probeOne(
   try {
     switch (name) {
       case "docker":
-        return await probeDocker(runner, probe);
+        return await probeDocker(runner, probe, host);
       case "podman": {
         const res = await runner.run({
           cmd: [path, "version", "--format", "json"],
@@ -184,7 +190,11 @@ async function probeOne(
   }
 }
 
-async function probeDocker(runner: ProcessRunner, probe: RuntimeProbe): Promise<RuntimeProbe> {
+async function probeDocker(
+  runner: ProcessRunner,
+  probe: RuntimeProbe,
+  host: HostFacts,
+): Promise<RuntimeProbe> {
   if (isPodmanShim(probe.path)) probe.backend = "podman";
   const [client, endpoint] = await Promise.all([
     runner.run({ cmd: [probe.path, "--version"], timeoutMs: PROBE_TIMEOUT_MS }),
@@ -195,6 +205,10 @@ async function probeDocker(runner: ProcessRunner, probe: RuntimeProbe): Promise<
   // resolves into podman's run directory already says who serves it, so a cheap call
   // checks that it answers; any other socket gets the authoritative `docker version`.
   const socket = endpoint.startsWith("unix://") ? realPath(endpoint.slice(7)) : null;
+  // Whose engine it is decides the session's user (DockerRuntime.userArgs): a stat.
+  if (engineRunsAsThisUser(runner, probe.path, { endpoint, uid: host.uid })) {
+    probe.rootless = true;
+  }
   if (socket && /(^|\/)podman(\/|\.sock$)/.test(socket)) {
     probe.backend = "podman";
     const res = await runner.run({
@@ -329,18 +343,6 @@ function usesFuseOverlay(host: HostFacts, runner: ProcessRunner): boolean {
     if (text !== null) return /^\s*mount_program\s*=.*fuse-overlayfs/m.test(text);
   }
   return false;
-}
-
-/** podman-docker installs /usr/bin/docker as a small script that execs podman. */
-function isPodmanShim(path: string): boolean {
-  try {
-    const st = Deno.statSync(path);
-    if (st.size > 4096) return false;
-    const head = new TextDecoder().decode(Deno.readFileSync(path));
-    return head.startsWith("#!") && /podman/.test(head);
-  } catch {
-    return false;
-  }
 }
 
 function unusable(probe: RuntimeProbe, why: string | Problem): RuntimeProbe {

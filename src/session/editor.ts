@@ -7,6 +7,7 @@ import { join } from "../util/path.ts";
 import { PERSIST, PERSIST_DIR } from "../recipe/plan.ts";
 import type { ProcessRunner } from "../process/mod.ts";
 import type { ContainerRuntime, Mount } from "../runtime/mod.ts";
+import type { DockerRuntime } from "../runtime/docker.ts";
 import { csvFields } from "../runtime/oci.ts";
 import { UsageError } from "../ui/errors.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
@@ -31,6 +32,23 @@ export interface EditorSession {
   readOnly?: boolean;
   /** `run --gpus`: the runtime's GPU flags join the container's runArgs. */
   gpus?: boolean;
+  /** The host user (tests); this process's uid otherwise. */
+  uid?: number | null;
+}
+
+/**
+ * Whether the editor's container must run as root for its files to be the host user's: the
+ * user is root (rootful podman, Docker Engine as root), or the docker CLI talks to an
+ * engine in this user's namespace, whose root is the user (DockerRuntime.userArgs). The
+ * devcontainers CLI would otherwise run the image's user: with podman it adds
+ * --userns=keep-id, which rootful podman refuses ("keep-id is only supported in rootless
+ * mode"); elsewhere that user cannot write a root-owned project. Anywhere else the image's
+ * user stays, and updateRemoteUserUID gives it the host uid (rootless podman: with the
+ * CLI's keep-id, the host user itself).
+ */
+function containerIsRoot(s: EditorSession): boolean {
+  const uid = s.uid === undefined ? (Deno.uid?.() ?? null) : s.uid;
+  return uid === 0 || (s.runtime.name === "docker" && (s.runtime as DockerRuntime).rootless);
 }
 
 /**
@@ -84,7 +102,9 @@ export function devcontainerJson(env: LoadedEnv, s: EditorSession): Record<strin
       ...(s.gpus ? s.runtime.gpuArgs() : []),
     ],
     postStartCommand: "/opt/venvoy/bin/venvoy-entry true",
-    updateRemoteUserUID: true,
+    ...(containerIsRoot(s)
+      ? { containerUser: "root", remoteUser: "root", updateRemoteUserUID: false }
+      : { updateRemoteUserUID: true }),
     customizations: {
       vscode: {
         settings: { "python.defaultInterpreterPath": `${PERSIST}/python/bin/python` },

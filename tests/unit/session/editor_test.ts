@@ -111,3 +111,28 @@ Deno.test("devcontainer.json: run --read-only and --gpus reach the editor's cont
     assertEquals((docker.runArgs as string[]).slice(4), ["--gpus", "all"]);
   });
 });
+
+Deno.test("devcontainer.json: the container's user makes /workspace files the host user's", () => {
+  const json = (runtime: PodmanRuntime | DockerRuntime, uid: number) => {
+    const j = devcontainerJson(env("/srv/study"), { ...session(null), runtime, uid });
+    return [j.containerUser, j.remoteUser, j.updateRemoteUserUID];
+  };
+  const podman = (rootless: boolean) =>
+    new PodmanRuntime(new RecordingRunner(), "/usr/bin/podman", { rootless });
+  const docker = (rootless: boolean) =>
+    new DockerRuntime(new RecordingRunner(), "/usr/bin/docker", { rootless });
+  const imageUser = [undefined, undefined, true];
+  const root = ["root", "root", false];
+  // Rootless podman: the image's user, given the host uid; the devcontainers CLI adds keep-id.
+  assertEquals(json(podman(true), 1002), imageUser);
+  // Root (rootful podman, which refuses keep-id; Docker Engine as root): root is the user.
+  assertEquals(json(podman(false), 0), root);
+  assertEquals(json(docker(false), 0), root);
+  // The docker CLI on a rootless engine: its root is the host user (keep-id is not on offer).
+  assertEquals(json(docker(true), 1002), root);
+  // Docker Engine as a docker-group user: the image's user with the host uid.
+  assertEquals(json(docker(false), 1003), imageUser);
+  // venvoy never adds a --userns of its own (the CLI's keep-id would clash with it).
+  const runArgs = devcontainerJson(env("/srv/study"), { ...session(null), uid: 1002 }).runArgs;
+  assertEquals((runArgs as string[]).some((a) => a.startsWith("--userns")), false);
+});

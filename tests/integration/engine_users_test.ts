@@ -1,23 +1,32 @@
 /**
- * The engines as users have them, each run as its own user through the bundled product
- * (dist/venvoy): rootless podman (the lab's rootless user), a real Docker Engine as root
- * and as a member of group docker (tests/lab/setup.sh). One environment per configuration,
- * reused across the steps: runtime-info names the configuration, `init` on the lab's Python
- * image, `run --command` passes the exit code through, a file written in /workspace belongs
- * to the host user, a `pip install` of a local wheel persists with its snapshot in history,
- * and an archive exported on one configuration imports and runs on another.
+ * The whole session workflow on every engine configuration, each run as its own user
+ * through the bundled product (dist/venvoy) (tests/lab/setup.sh): rootful podman (root),
+ * rootless podman (the lab's rootless user), a real Docker Engine as root and as a member of
+ * group docker, the docker CLI on podman's socket (root), and Apptainer as the cluster user
+ * (no podman and no docker on its PATH; its base is a SIF of the lab's Python image).
+ * One environment per configuration, reused across the steps: runtime-info names the
+ * configuration, `init` on the lab's Python image, `run --command` passes the exit code
+ * through, a file written in /workspace belongs to the host user, a shell under a pty runs
+ * what is typed and exits with its code, a `pip install` of a local wheel persists with its
+ * snapshot in history, `record` then `export --format archive --with-inputs`, `verify` of
+ * that archive, `import` of it, `freeze`, `export` as tarball, dockerfile and yaml,
+ * `restore` of the first snapshot, and an R environment on the lab's R image. An archive
+ * exported on one configuration imports and runs on another.
  */
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
+import { cluster, LAB_USER } from "./hpc.ts";
 import {
   LAB_DOCKER_SOCK,
   LAB_DOCKER_USER,
   LAB_PYTHON,
+  LAB_R,
   LAB_ROOTLESS_USER,
   type LabUser,
   labUser,
   runAs,
   runner,
+  underPty,
 } from "./lab.ts";
 
 const WHEEL = "tinyvenvoy-0.1-py3-none-any.whl";
@@ -27,12 +36,14 @@ interface Config {
   label: string;
   /** The environment's name: one per configuration (two share the Docker Engine's store). */
   name: string;
-  engine: "podman" | "docker";
+  engine: "podman" | "docker" | "apptainer";
   configuration: string;
   /** null: root. */
   user: LabUser | null;
   env: Record<string, string>;
   skip: string | null;
+  /** The Python and R bases: the lab's images, or for Apptainer SIFs made of them. */
+  base?: { python: string; r: string | null };
 }
 
 async function answers(cmd: string[], user: LabUser | null, env: Record<string, string>) {
@@ -44,12 +55,23 @@ async function configs(): Promise<Config[]> {
   const isRoot = Deno.uid() === 0;
   const rootless = isRoot ? await labUser(LAB_ROOTLESS_USER) : null;
   const dockerUser = isRoot ? await labUser(LAB_DOCKER_USER) : null;
+  const clusterUser = isRoot ? await labUser(LAB_USER) : null;
+  const asRoot = !isRoot ? "not root (the test switches users with runuser)" : null;
   const dockerEnv = { DOCKER_HOST: `unix://${LAB_DOCKER_SOCK}` };
   // Its own HOME: podman's storage.conf and image store are in it.
   const rootlessEnv: Record<string, string> = rootless
     ? { HOME: rootless.home, XDG_RUNTIME_DIR: `/run/user/${rootless.uid}` }
     : {};
   const list: Config[] = [
+    {
+      label: "rootful podman",
+      name: "it-eng-podman",
+      engine: "podman",
+      configuration: "podman (rootful)",
+      user: null,
+      env: {},
+      skip: asRoot,
+    },
     {
       label: "rootless podman",
       name: "it-eng-rootless",
@@ -85,9 +107,36 @@ async function configs(): Promise<Config[]> {
         ? `no docker-group user ${LAB_DOCKER_USER} (run tests/lab/setup.sh as root)`
         : null,
     },
+    {
+      label: "docker CLI on podman",
+      name: "it-eng-docker-podman",
+      engine: "docker",
+      configuration: "docker CLI on Podman",
+      user: null,
+      env: { DOCKER_HOST: "unix:///run/docker.sock" },
+      skip: asRoot,
+    },
+    {
+      label: "Apptainer as the cluster user",
+      name: "it-eng-apptainer",
+      engine: "apptainer",
+      configuration: "Apptainer",
+      user: clusterUser,
+      env: {},
+      skip: asRoot ??
+        (!clusterUser ? `no cluster user ${LAB_USER} (run tests/lab/setup.sh as root)` : null),
+    },
   ];
   for (const c of list) {
     if (c.skip) continue;
+    if (c.engine === "apptainer") {
+      c.skip = !runner.which("apptainer")
+        ? "apptainer is not installed (VENVOY_LAB_APPTAINER=1 tests/lab/setup.sh)"
+        : await answers(["podman", "image", "exists", LAB_PYTHON], null, { PATH: "/usr/bin:/bin" })
+        ? `${LAB_PYTHON} is not in root's podman store, to make the SIF base of (run tests/lab/setup.sh)`
+        : null;
+      continue;
+    }
     const image = c.engine === "docker"
       ? ["docker", "image", "inspect", LAB_PYTHON]
       : ["podman", "image", "exists", LAB_PYTHON];
@@ -158,6 +207,8 @@ interface Box {
   env: Record<string, string>;
   venvoy(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   ok(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** `venvoy ARGS` under a pty, `input` typed at it. */
+  typed(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Copies a file into the project folder and gives it to the user. */
   give(file: string): Promise<string>;
 }
@@ -172,7 +223,13 @@ async function box(config: Config): Promise<Box> {
     HOME: home,
     USER: config.user?.name ?? "root",
     LOGNAME: config.user?.name ?? "root",
-    PATH: "/usr/local/bin:/usr/bin:/bin",
+    // The cluster user's node has apptainer and no podman and no docker (hpc.ts).
+    PATH: config.engine === "apptainer"
+      ? (await cluster()).pathNoScheduler
+      : config.user
+      ? "/usr/local/bin:/usr/bin:/bin"
+      // root's login PATH: rootful podman's netavark runs iptables from /usr/sbin
+      : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     LANG: "C.UTF-8",
     NO_COLOR: "1",
     DENO_NO_UPDATE_CHECK: "1",
@@ -184,18 +241,18 @@ async function box(config: Config): Promise<Box> {
   };
   const bin = await venvoyProgram();
   const cwd = join(home, "work");
-  const venvoy = (args: string[]) =>
-    runAs(config.user, [
-      Deno.execPath(),
-      "run",
-      "--allow-all",
-      "--no-config",
-      "--no-lock",
-      "--quiet",
-      "--ext=js",
-      bin,
-      ...args,
-    ], { env, cwd });
+  const argv = (args: string[]) => [
+    Deno.execPath(),
+    "run",
+    "--allow-all",
+    "--no-config",
+    "--no-lock",
+    "--quiet",
+    "--ext=js",
+    bin,
+    ...args,
+  ];
+  const venvoy = (args: string[]) => runAs(config.user, argv(args), { env, cwd });
   return {
     config,
     uid,
@@ -203,6 +260,8 @@ async function box(config: Config): Promise<Box> {
     cwd,
     env,
     venvoy,
+    typed: (args, input) =>
+      runAs(config.user, underPty(argv(args)), { env, cwd, input, timeoutMs: 180_000 }),
     ok: async (args) => {
       const r = await venvoy(args);
       assertEquals(
@@ -223,7 +282,29 @@ async function box(config: Config): Promise<Box> {
 
 /** The archive each configuration exported, for the others to import. */
 const archives = new Map<string, string>();
+/** An archive of the first environment made, just after init: the Apptainer user's start. */
+let seed: string | null = null;
 const boxes: Box[] = [];
+const APPTAINER_INIT_GAP = "the lab's apptainer (Debian sid's, on a private glibc) cannot " +
+  "unpack a local SIF base for a build (its extraction re-exec fails: GLIBC_2.38 not " +
+  "found), and the cluster user has no podman: its environment is imported instead";
+
+/** The sha256 line's path of `venvoy export` (sha256sum form). */
+function exported(stdout: string): string {
+  const m = /^[0-9a-f]{64} {2}(\/.+)$/m.exec(stdout);
+  assert(m, `no sha256 line in: ${stdout}`);
+  return m[1];
+}
+
+async function historyOf(b: Box, name: string) {
+  return JSON.parse((await b.ok(["history", "--name", name, "--json"])).stdout) as {
+    snapshots: {
+      timestamp: string;
+      changes: { python: { added: unknown[]; removed: unknown[] } } | null;
+    }[];
+    records?: { id: string }[];
+  };
+}
 
 for (const config of CONFIGS) {
   Deno.test({
@@ -232,33 +313,58 @@ for (const config of CONFIGS) {
     sanitizeResources: false,
     sanitizeOps: false,
     fn: async (t) => {
+      const t00 = performance.now();
       const b = await box(config);
       boxes.push(b);
       const envName = config.name;
+      const engine = ["--engine", config.engine];
+      const timed = async (what: string, fn: () => Promise<void>) => {
+        const t0 = performance.now();
+        await fn();
+        console.error(
+          `${config.label}: ${what} took ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        );
+      };
+      const step = (
+        name: string,
+        fn: () => Promise<void>,
+        gap: string | null = null,
+      ) => {
+        if (gap) console.error(`IGNORE ${config.label}: ${name}: ${gap}`);
+        return t.step({ name, ignore: gap !== null, fn: () => timed(name, fn) });
+      };
+      const apptainer = config.engine === "apptainer";
       try {
-        await t.step("runtime-info names the configuration", async () => {
-          const r = await b.ok(["--engine", config.engine, "runtime-info", "--json"]);
+        await step("runtime-info names the configuration", async () => {
+          const r = await b.ok([...engine, "runtime-info", "--json"]);
           const j = JSON.parse(r.stdout);
           assertEquals([j.runtime, j.configuration], [config.engine, config.configuration]);
         });
 
-        await t.step("init on the lab's Python image", async () => {
-          const t0 = performance.now();
-          await b.ok([
-            "--engine",
-            config.engine,
-            "init",
-            "--name",
-            envName,
-            "--base-image",
-            LAB_PYTHON,
-          ]);
-          console.error(
-            `${config.label}: init took ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        await step(
+          "init on the lab's Python image",
+          async () => {
+            await b.ok([...engine, "init", "--name", envName, "--base-image", LAB_PYTHON]);
+            if (CONFIGS.some((c) => c.engine === "apptainer" && !c.skip) && !seed) {
+              seed = exported(
+                (await b.ok(["export", "--name", envName, "--format", "archive"])).stdout,
+              );
+            }
+          },
+          apptainer ? APPTAINER_INIT_GAP : null,
+        );
+        if (apptainer) {
+          await step(
+            "import of another configuration's fresh environment, in place of init",
+            async () => {
+              assert(seed, "no configuration exported a fresh environment (their init failed)");
+              const local = await b.give(seed);
+              await b.ok([...engine, "import", local, "--name", envName]);
+            },
           );
-        });
+        }
 
-        await t.step(
+        await step(
           "run --command passes the exit code; files in /workspace are the user's",
           async () => {
             const r = await b.venvoy([
@@ -278,27 +384,143 @@ for (const config of CONFIGS) {
           },
         );
 
-        await t.step("a pip install of a local wheel persists, with its snapshot", async () => {
+        await step(
+          "an interactive shell under a pty runs what is typed, exits with its code",
+          async () => {
+            const r = await b.typed(["run", envName], "echo typed-$((6 * 7))\nexit 5\n");
+            assertEquals(r.code, 5, `${r.stdout}\n${r.stderr}`);
+            assert.match(r.stdout, /^typed-42\r?$/m, r.stdout);
+          },
+        );
+
+        await step("a pip install of a local wheel persists, with its snapshot", async () => {
           await b.give(await makeWheel(ROOT));
           await b.ok(["run", envName, "--command", `pip install -q --no-deps /workspace/${WHEEL}`]);
-          const h = JSON.parse((await b.ok(["history", "--name", envName, "--json"])).stdout);
+          const h = await historyOf(b, envName);
           assertEquals(h.snapshots[0].changes?.python.added, [{
             name: "tinyvenvoy",
             version: "0.1",
           }]);
+          assert(h.snapshots.length >= 2, "init's snapshot, then the install's");
+          const list = await b.ok(["history", "--name", envName]);
+          assert(list.stdout.includes("+tinyvenvoy 0.1"), list.stdout);
           const again = await b.ok(["run", envName, "--command", IMPORT_PROBE]);
           assertEquals(again.stdout.trim(), "venvoy-engines", "a new session still has it");
         });
 
-        await t.step("export --format archive", async () => {
-          const r = await b.ok(["export", "--name", envName, "--format", "archive"]);
-          const m = /^[0-9a-f]{64} {2}(\/.+)$/m.exec(r.stdout);
-          assert(m, `no sha256 line in: ${r.stdout}`);
-          archives.set(config.label, m[1]);
+        await step("record, then export --format archive --with-inputs", async () => {
+          await Deno.writeTextFile(join(b.cwd, "in.txt"), "3\n4\n");
+          await Deno.chown(join(b.cwd, "in.txt"), b.uid, b.gid);
+          const cmd = "python -c 'import tinyvenvoy; print(tinyvenvoy.VALUE, " +
+            'sum(map(int, open("in.txt"))))\' > out.txt';
+          const r = await b.ok([
+            "record",
+            "--name",
+            envName,
+            "--command",
+            cmd,
+            "--input",
+            "in.txt",
+            "--output",
+            "out.txt",
+          ]);
+          assert.match(r.stdout, /records\/\d{8}_\d{6}(?:-\d+)?\.json$/m, r.stdout);
+          assertEquals(await Deno.readTextFile(join(b.cwd, "out.txt")), "venvoy-engines 7\n");
+          assertEquals((await historyOf(b, envName)).records?.length, 1, "history lists it");
+          const ex = await b.ok([
+            "export",
+            "--name",
+            envName,
+            "--format",
+            "archive",
+            "--with-inputs",
+          ]);
+          archives.set(config.label, exported(ex.stdout));
         });
+
+        await step("verify re-runs the record from the archive: same", async () => {
+          const r = await b.ok([...engine, "verify", archives.get(config.label)!]);
+          assert.match(r.stdout, /^ {2}same {5}out\.txt$/m, r.stdout);
+          assert.match(r.stdout, /^verdict: same: 1 output\(s\) of 1 record\(s\) reproduced$/m);
+        });
+
+        await step("import of that archive runs the package", async () => {
+          const name = `${envName}-own`;
+          try {
+            await b.ok([...engine, "import", archives.get(config.label)!, "--name", name]);
+            const r = await b.ok(["run", name, "--command", IMPORT_PROBE]);
+            assertEquals(r.stdout.trim(), "venvoy-engines");
+          } finally {
+            await b.venvoy(["delete", name, "--force", "--purge"]);
+          }
+        });
+
+        await step("freeze locks the wheel with its hash", async () => {
+          const f = await b.ok(["freeze", "--name", envName]);
+          const lock = await Deno.readTextFile(f.stdout.trim());
+          assert.match(lock, /^tinyvenvoy==0\.1 \\\n {4}--hash=sha256:[0-9a-f]{64}$/m, lock);
+        });
+
+        await step("export --format tarball, dockerfile and yaml", async () => {
+          const out = (fmt: string, file: string) =>
+            b.ok(["export", "--name", envName, "--format", fmt, "-o", file]);
+          await out("tarball", "t.tar.gz");
+          const list = await runner.run({ cmd: ["tar", "tzf", join(b.cwd, "t.tar.gz")] });
+          assertEquals(list.code, 0, list.stderr);
+          assert.match(list.stdout, /^(\.\/)?vendor\/tinyvenvoy-0\.1-py3-none-any\.whl$/m);
+          assert.match(list.stdout, /^(\.\/)?Dockerfile$/m);
+          await out("dockerfile", "Dockerfile");
+          const df = await Deno.readTextFile(join(b.cwd, "Dockerfile"));
+          assert.match(df, /^ARG BASE=/m);
+          assert.match(df, /tinyvenvoy==0\.1/);
+          await out("yaml", "env.yml");
+          assert.match(await Deno.readTextFile(join(b.cwd, "env.yml")), /- tinyvenvoy==0\.1$/m);
+        });
+
+        await step("restore of init's snapshot takes the package out", async () => {
+          const h = await historyOf(b, envName);
+          const first = h.snapshots[h.snapshots.length - 1].timestamp;
+          const r = await b.ok(["restore", "--name", envName, "--snapshot", first]);
+          assert.match(r.stdout, /match it exactly/);
+          const gone = await b.venvoy(["run", envName, "--command", IMPORT_PROBE]);
+          assertEquals(gone.code, 1, "tinyvenvoy is gone");
+        });
+
+        await step(
+          "an R environment on the lab's R image runs Rscript",
+          async () => {
+            const name = `${envName}-r`;
+            try {
+              await b.ok([
+                ...engine,
+                "init",
+                "--runtime",
+                "r",
+                "--name",
+                name,
+                "--base-image",
+                LAB_R,
+              ]);
+              const r = await b.ok([
+                "run",
+                name,
+                "--command",
+                "Rscript -e 'cat(R.version$major, .libPaths()[1], \"\\n\")'",
+              ]);
+              assertEquals(r.stdout.trim(), "4 /opt/venvoy/persist/R/library");
+            } finally {
+              await b.venvoy(["delete", name, "--force", "--purge"]);
+            }
+          },
+          apptainer ? APPTAINER_INIT_GAP.replace(/: its environment.*$/, "") : null,
+        );
       } catch (e) {
         await b.venvoy(["delete", envName, "--force", "--purge"]);
         throw e;
+      } finally {
+        console.error(
+          `${config.label}: the workflow took ${((performance.now() - t00) / 1000).toFixed(1)} s`,
+        );
       }
     },
   });

@@ -76,13 +76,32 @@ export async function labUser(name: string): Promise<LabUser | null> {
 export async function runAs(
   user: LabUser | null,
   argv: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
+  opts: {
+    env?: Record<string, string>;
+    cwd?: string;
+    /** Fed on stdin (a pipe); otherwise stdin is /dev/null. */
+    input?: string;
+    /** Kill it after this long (a hang fails the test instead of stopping the run). */
+    timeoutMs?: number;
+  } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const pairs = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
   const prefix = user ? ["runuser", "-u", user.name, "--"] : [];
   const res = await runner.run({
     cmd: [...prefix, "env", "-i", ...pairs, ...argv],
     cwd: opts.cwd,
+    input: opts.input,
+    timeoutMs: opts.timeoutMs,
   });
   return { code: res.code, stdout: res.stdout, stderr: res.stderr };
+}
+
+/**
+ * argv run under a pseudo-terminal (util-linux `script`): a program that asks "is stdin a
+ * terminal?" is told yes, and what is fed on stdin (runAs `input`) is what a user types.
+ * The exit code is argv's.
+ */
+export function underPty(argv: string[]): string[] {
+  const quote = (a: string) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`;
+  return ["script", "-qefc", argv.map(quote).join(" "), "/dev/null"];
 }

@@ -14,6 +14,7 @@
 import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import {
+  homeEnv,
   LAB_DOCKER_SOCK,
   LAB_DOCKER_USER,
   LAB_PYTHON,
@@ -147,20 +148,7 @@ async function makeBox(c: Config): Promise<Box> {
   const program = join(home, "venvoy");
   await Deno.copyFile(new URL("../../dist/venvoy", import.meta.url).pathname, program);
   await Deno.chmod(program, 0o755);
-  const env: Record<string, string> = {
-    HOME: home,
-    USER: c.user?.name ?? "root",
-    LOGNAME: c.user?.name ?? "root",
-    PATH: `${bin}:${SYSTEM_PATH}`,
-    LANG: "C.UTF-8",
-    NO_COLOR: "1",
-    DENO_NO_UPDATE_CHECK: "1",
-    VENVOY_HOME: join(home, "state"),
-    VENVOY_PROJECTS: join(home, "projects"),
-    XDG_CACHE_HOME: join(home, "cache"),
-    ...(Deno.env.get("SSL_CERT_FILE") ? { SSL_CERT_FILE: Deno.env.get("SSL_CERT_FILE")! } : {}),
-    ...c.env,
-  };
+  const env = homeEnv(home, c.user, { path: `${bin}:${SYSTEM_PATH}`, extra: c.env });
   const deno = [Deno.execPath(), "run", "-A", "--no-config", "--no-lock", "--quiet", "--ext=js"];
   const b: Box = {
     config: c,

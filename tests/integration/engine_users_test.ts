@@ -17,6 +17,7 @@ import assert, { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { cluster, LAB_USER } from "./hpc.ts";
 import {
+  homeEnv,
   LAB_DOCKER_SOCK,
   LAB_DOCKER_USER,
   LAB_PYTHON,
@@ -219,26 +220,16 @@ async function box(config: Config): Promise<Box> {
   const home = join(ROOT, config.label.replaceAll(" ", "-"));
   await Deno.mkdir(join(home, "work"), { recursive: true });
   for (const d of [home, join(home, "work")]) await Deno.chown(d, uid, gid);
-  const env: Record<string, string> = {
-    HOME: home,
-    USER: config.user?.name ?? "root",
-    LOGNAME: config.user?.name ?? "root",
+  const env = homeEnv(home, config.user, {
     // The cluster user's node has apptainer and no podman and no docker (hpc.ts).
-    PATH: config.engine === "apptainer"
+    path: config.engine === "apptainer"
       ? (await cluster()).pathNoScheduler
       : config.user
       ? "/usr/local/bin:/usr/bin:/bin"
       // root's login PATH: rootful podman's netavark runs iptables from /usr/sbin
       : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    LANG: "C.UTF-8",
-    NO_COLOR: "1",
-    DENO_NO_UPDATE_CHECK: "1",
-    VENVOY_HOME: join(home, "state"),
-    VENVOY_PROJECTS: join(home, "projects"),
-    XDG_CACHE_HOME: join(home, "cache"),
-    ...(Deno.env.get("SSL_CERT_FILE") ? { SSL_CERT_FILE: Deno.env.get("SSL_CERT_FILE")! } : {}),
-    ...config.env,
-  };
+    extra: config.env,
+  });
   const bin = await venvoyProgram();
   const cwd = join(home, "work");
   const argv = (args: string[]) => [

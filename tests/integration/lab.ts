@@ -1,4 +1,5 @@
 /** Shared helpers for integration tests: which real runtimes the lab offers. */
+import { join } from "node:path";
 import { DenoRunner } from "../../src/process/mod.ts";
 import { probeRuntimes, type RuntimeProbe } from "../../src/runtime/detect.ts";
 
@@ -62,6 +63,31 @@ export interface LabUser {
 }
 
 /** A user of the lab from the passwd database, or null when there is none. */
+/**
+ * The variables of a clean session for `user` (root when null) in its own test home: venvoy's
+ * state under that home, no colour, and the CA bundle of .ci/run; `extra` wins.
+ */
+export function homeEnv(
+  home: string,
+  user: LabUser | null,
+  options: { path: string; extra?: Record<string, string> },
+): Record<string, string> {
+  return {
+    HOME: home,
+    USER: user?.name ?? "root",
+    LOGNAME: user?.name ?? "root",
+    PATH: options.path,
+    LANG: "C.UTF-8",
+    NO_COLOR: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+    VENVOY_HOME: join(home, "state"),
+    VENVOY_PROJECTS: join(home, "projects"),
+    XDG_CACHE_HOME: join(home, "cache"),
+    ...(Deno.env.get("SSL_CERT_FILE") ? { SSL_CERT_FILE: Deno.env.get("SSL_CERT_FILE")! } : {}),
+    ...options.extra,
+  };
+}
+
 export async function labUser(name: string): Promise<LabUser | null> {
   const res = await runner.run({ cmd: ["getent", "passwd", name] });
   const f = res.stdout.trim().split(":");

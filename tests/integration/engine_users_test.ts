@@ -397,6 +397,7 @@ for (const config of CONFIGS) {
           assert(list.stdout.includes("+tinyvenvoy 0.1"), list.stdout);
           const again = await b.ok(["run", envName, "--command", IMPORT_PROBE]);
           assertEquals(again.stdout.trim(), "venvoy-engines", "a new session still has it");
+          probes.set(config.label, (await b.ok(["run", envName, "--command", SAME_PROBE])).stdout);
         });
 
         await step("record, then export --format archive --with-inputs", async () => {
@@ -546,6 +547,30 @@ function crossImport(from: string, into: string) {
     },
   });
 }
+/**
+ * One image identity across engines (issue 19, item 3): the same probe script, run in each
+ * configuration's environment, prints the same bytes: the interpreter, the base system, the
+ * installed package and a floating-point sum.
+ */
+const SAME_PROBE = "python3 -c 'import hashlib, math, sys, tinyvenvoy; " +
+  "print(sys.version, tinyvenvoy.VALUE, repr(math.fsum(i / 7 for i in range(10**5))), " +
+  'hashlib.sha256(open("/etc/debian_version", "rb").read()).hexdigest())\'';
+const probes = new Map<string, string>();
+
+Deno.test({
+  name: "engines as users have them: the same probe prints the same bytes on every configuration",
+  ignore: CONFIGS.filter((c) => c.skip === null).length < 2,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () => {
+    const ran = CONFIGS.filter((c) => c.skip === null).map((c) => c.label);
+    assertEquals([...probes.keys()].sort(), [...ran].sort(), "every configuration ran the probe");
+    const first = probes.get(ran[0])!;
+    assert.match(first, /venvoy-engines/);
+    for (const [label, out] of probes) assertEquals(out, first, `${label} against ${ran[0]}`);
+  },
+});
+
 crossImport("Docker Engine as root", "rootless podman");
 crossImport("rootless podman", "Docker Engine as a docker-group user");
 

@@ -18,7 +18,7 @@ import { extractVerified } from "../../../src/archive/reader.ts";
 import { importTarball } from "../../../src/archive/tarball.ts";
 import { PodmanRuntime } from "../../../src/runtime/podman.ts";
 import { UsageError } from "../../../src/ui/errors.ts";
-import { RecordingRunner, SavingRunner } from "../../fakes/runner.ts";
+import { SavingRunner } from "../../fakes/runner.ts";
 import { craftArchive, dockerArchiveImage, manifestFor, sha256, tarBytes } from "./craft.ts";
 import { tempDir } from "../../fakes/tmp.ts";
 

@@ -28,6 +28,8 @@ run_step() {
         p=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$line")
         f=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$line")
         [[ $line == *ignored* ]] && s=$(sed -E 's/.*\| ([0-9]+) ignored.*/\1/' <<<"$line")
+        # Ignored steps ("| 0 ignored (2 steps)") are skipped tests too: count them.
+        if [[ $line =~ ignored\ \(([0-9]+)\ steps?\) ]]; then s=$((s + BASH_REMATCH[1])); fi
         (( rc != 0 && f == 0 )) && f=1
       else
         (( rc == 0 )) && p=1 || f=1

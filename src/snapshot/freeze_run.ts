@@ -11,7 +11,7 @@ import { LOCK_FILE, PERSIST } from "../recipe/mod.ts";
 import { replaceAtomic, writeFileAtomic } from "../util/atomic.ts";
 import { readBasePackages } from "../env/capture.ts";
 import { type LoadedEnv, loadEnv, pickEnvName } from "../env/store.ts";
-import { VenvoyError } from "../ui/errors.ts";
+import { printable, VenvoyError } from "../ui/errors.ts";
 import { type EnvExec, envExec, type ExecContext } from "./exec.ts";
 import { containerPath, type DirectPackage, directPackages } from "./direct_url.ts";
 import type { Mount } from "../runtime/mod.ts";
@@ -123,6 +123,14 @@ export async function freezeEnv(ctx: ExecContext, opts: FreezeOptions): Promise<
   const name = await pickEnvName(ctx.paths, { flag: opts.name }, ctx.note);
   const env = await loadEnv(ctx.paths, name);
   const reading = await readPackageState(env.dir);
+  if (reading.unsafe.length) {
+    throw new VenvoyError(
+      `'${name}' has package metadata that is not a regular file: ${
+        reading.unsafe.map((u) => printable(u)).join(", ")
+      }; pip in the container would read it (a FIFO would stop it for ever)`,
+      { hint: `a session made it: remove it (under ${printable(env.dir)}), then freeze again` },
+    );
+  }
   if (!reading.hasBase) {
     throw new VenvoyError(`'${name}' has no base-packages.json: its image was never listed`, {
       hint: `rebuild it: venvoy init --name ${name} --force`,

@@ -47,6 +47,12 @@ export interface StateReading {
   channels: string[];
   /** False when base-packages.json does not exist yet (the image was never listed). */
   hasBase: boolean;
+  /**
+   * Metadata files under persist/ that are not regular files (a link, a FIFO), relative to
+   * the environment folder: their packages are not counted, and pip in the container would
+   * open them (a FIFO blocks it for ever).
+   */
+  unsafe: string[];
 }
 
 export const BASE_PACKAGES = "base-packages.json";
@@ -87,6 +93,28 @@ export class PersistReader {
     }
     // node:fs, loaded here: `venvoy run` reads persist/ only after its container ended.
     return new PersistReader(root, await import("../util/safe_fs.ts"), root);
+  }
+
+  /** Metadata paths found not to be regular files (see StateReading.unsafe). */
+  readonly unsafe: string[] = [];
+
+  /**
+   * False, with a warning, when something other than a regular file is at `rel` (a link,
+   * a FIFO, a folder); true when a regular file or nothing is there.
+   */
+  regularOrAbsent(rel: string): boolean {
+    if (!this.root || !this.fs) return true;
+    let st: Deno.FileInfo | null;
+    try {
+      st = this.fs.lstatContained(this.root, rel);
+    } catch (e) {
+      if (!(e instanceof this.fs.UnsafePathError)) throw e;
+      st = null; // a link on the way: the listing that led here would not have walked it
+    }
+    if (st === null || st.isFile) return true;
+    this.unsafe.push(`${PERSIST_DIR}/${rel}`);
+    warnOnce(join(this.label, rel), `${this.label}/${rel}: not a regular file`);
+    return false;
   }
 
   /** The entries of folder `rel`; [] when absent, not a folder, or a link. */
@@ -182,6 +210,10 @@ export function readPythonPrefix(
     for (const e of p.list(site)) {
       if (!/\.(dist-info|egg-info)$/.test(e.name) || e.name.startsWith("~")) continue;
       const rel = `${site}/${e.name}`;
+      // An installed distribution's metadata is a file; anything else is no install (pip
+      // skips it too) and would hang pip in the container if it is a FIFO.
+      const metaFile = e.name.endsWith(".dist-info") ? "METADATA" : "PKG-INFO";
+      if (e.isDirectory && !p.regularOrAbsent(`${rel}/${metaFile}`)) continue;
       if (options.skipInstaller && e.isDirectory) {
         const installer = p.text(`${rel}/INSTALLER`);
         if (installer?.trim() === options.skipInstaller) continue;
@@ -329,6 +361,7 @@ export async function readPackageState(envDir: string): Promise<StateReading> {
     pythonVersion: python?.version,
     channels: conda.channels,
     hasBase: baseText !== null,
+    unsafe: p.unsafe,
   };
 }
 

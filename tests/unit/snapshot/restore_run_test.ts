@@ -314,3 +314,26 @@ Deno.test("freeze: which packages, the pip wheel argv with vendor/ mounted, the 
     await Deno.remove(w.root, { recursive: true });
   }
 });
+
+Deno.test("freeze refuses, before pip runs, a package whose METADATA a session made a FIFO", async () => {
+  // Found by hand: pip in the container lists site-packages and blocks on the FIFO for ever.
+  const w = await world();
+  try {
+    await Deno.mkdir(join(w.site, "six-1.16.0.dist-info"));
+    await Deno.writeTextFile(join(w.site, "six-1.16.0.dist-info", "METADATA"), "Name: six\n");
+    await Deno.mkdir(join(w.site, "evil-1.0.dist-info"));
+    const fifo = join(w.site, "evil-1.0.dist-info", "METADATA");
+    assert((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+    const pins = join(w.dir, "vendor", "pins.txt");
+    await assert.rejects(
+      freezeEnv(w.ctx, { name: "demo" }),
+      (e: Error) =>
+        /package metadata that is not a regular file: persist\/python\/.*evil-1\.0\.dist-info\/METADATA/
+          .test(e.message),
+    );
+    assertEquals(w.runner.argvs, [], "no engine command ran");
+    assertEquals(await Deno.lstat(pins).catch(() => null), null, "nothing written to vendor/");
+  } finally {
+    await Deno.remove(w.root, { recursive: true });
+  }
+});

@@ -154,6 +154,20 @@ Deno.test("issue 18.6: persist/ links and FIFOs a container made are not read th
     assert.ok(Date.now() - started < 5000, "no FIFO was opened for reading");
     assertEquals(state.python, [{ name: "good", version: "1.0" }]);
     assertEquals(state.r.map((p) => p.name), ["ok"]);
+    // A distribution whose METADATA is a FIFO or a link is no install; its path is reported.
+    await Deno.mkdir(join(site, "piped-2.0.dist-info"));
+    await new Deno.Command("mkfifo", { args: [join(site, "piped-2.0.dist-info", "METADATA")] })
+      .output();
+    await Deno.mkdir(join(site, "pointed-3.0.dist-info"));
+    await Deno.symlink(secret, join(site, "pointed-3.0.dist-info", "METADATA"));
+    const again = await readPackageState(env);
+    assertEquals(again.state.python, [{ name: "good", version: "1.0" }]);
+    assertEquals(again.unsafe.map((u) => u.split("/").slice(-2).join("/")).sort(), [
+      "fifo.dist-info/METADATA",
+      "linked.dist-info/METADATA",
+      "piped-2.0.dist-info/METADATA",
+      "pointed-3.0.dist-info/METADATA",
+    ]);
     assertEquals(state.conda, []);
     assert.ok(!JSON.stringify(state).includes("host"), JSON.stringify(state));
   } finally {

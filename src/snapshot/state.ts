@@ -113,7 +113,9 @@ export class PersistReader {
     }
     if (st === null || st.isFile) return true;
     this.unsafe.push(`${PERSIST_DIR}/${rel}`);
-    warnOnce(join(this.label, rel), `${this.label}/${rel}: not a regular file`);
+    // The words safe_fs's UnsafePathError uses for the same things.
+    const why = st.isSymlink ? "it is a link" : "not a regular file";
+    warnOnce(join(this.label, rel), `${this.label}/${rel}: ${why}`);
     return false;
   }
 

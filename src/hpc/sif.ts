@@ -14,7 +14,9 @@
  * the image, with a note. The sha256 is checked in full when the file's stat stamp (inode,
  * size, mtime, ctime) differs from the one recorded with it; any write changes ctime, which
  * no one but the clock sets, so an unchanged stamp means unchanged bytes and a session
- * start pays one stat, not a hash of a gigabyte.
+ * start pays one stat, not a hash of a gigabyte. File times are coarse (a clock tick), so a
+ * rewrite right after the stamp was taken can keep it: as git does with its index, a stamp
+ * taken less than RACY_MS after the file last changed is not trusted, and the file is hashed.
  */
 import { join } from "../util/path.ts";
 import type { ProcessRunner } from "../process/mod.ts";
@@ -37,6 +39,17 @@ interface TrustRecord {
   sha256: string;
   /** The stat stamp the sha256 was taken at. */
   stamp: string;
+  /** When the stamp was taken (ms since the epoch); absent in older records. */
+  recorded_ms?: number;
+}
+
+/** A stamp taken this soon after the file's last change proves nothing (coarse file times). */
+export const RACY_MS = 2000;
+
+/** The stamp can stand for the bytes: taken well after the file last changed. */
+function stampSettled(rec: TrustRecord, st: Deno.FileInfo): boolean {
+  const changed = Math.max(st.mtime?.getTime() ?? Infinity, st.ctime?.getTime() ?? Infinity);
+  return typeof rec.recorded_ms === "number" && rec.recorded_ms - changed >= RACY_MS;
 }
 
 function stampOf(st: Deno.FileInfo): string {
@@ -75,7 +88,7 @@ export function isTrustedSif(
   if (!st?.isFile) return false;
   const rec = readTrust(sif);
   const fits = rec !== null && rec.image_id === imageId;
-  if (fits && rec.stamp === stampOf(st)) return true;
+  if (fits && rec.stamp === stampOf(st) && stampSettled(rec, st)) return true;
   // A record of another image (an init --force since) proves nothing about this one.
   const want = fits ? rec.sha256 : options.sha256;
   if (!want || sha256FileSync(sif) !== want) return false;
@@ -89,7 +102,12 @@ export function isTrustedSif(
 /** Records that venvoy made `sif` from image `imageId` (its sha256 and stat stamp). */
 export function recordSif(sif: string, imageId: string, sha256?: string): void {
   const sum = sha256 ?? sha256FileSync(sif);
-  const rec: TrustRecord = { image_id: imageId, sha256: sum, stamp: stampOf(Deno.lstatSync(sif)) };
+  const rec: TrustRecord = {
+    image_id: imageId,
+    sha256: sum,
+    stamp: stampOf(Deno.lstatSync(sif)),
+    recorded_ms: Date.now(),
+  };
   // Written beside and renamed (a sync replaceAtomic): a reader sees the old or the new one.
   const tmp = tempPathFor(trustPathFor(sif));
   Deno.writeTextFileSync(tmp, JSON.stringify(rec) + "\n");

@@ -70,3 +70,29 @@ Deno.test("image-<hex>.sif: only with venvoy's record for this image, and unchan
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a stamp taken in the tick the SIF changed is not trusted: the SIF is hashed", async () => {
+  // File times are coarse: a same-size rewrite right after recordSif can keep inode, size,
+  // mtime and ctime. Stated here exactly: a record whose stamp is the changed file's own,
+  // taken as it changed. Seen as a CI flake of run_hpc_test before the rule.
+  const dir = await tempDir("venvoy-sif-");
+  try {
+    const id = `sha256:${"0123456789ab".padEnd(64, "d")}`;
+    const sif = join(dir, sifNameFor(id));
+    await Deno.writeTextFile(sif, "made");
+    recordSif(sif, id);
+    await Deno.writeTextFile(sif, "EVIL");
+    const st = Deno.lstatSync(sif);
+    const stamp = [st.ino, st.size, st.mtime?.getTime(), st.ctime?.getTime()].join(":");
+    const rec = JSON.parse(Deno.readTextFileSync(trustPathFor(sif)));
+    const write = (recorded_ms: number) =>
+      Deno.writeTextFileSync(trustPathFor(sif), JSON.stringify({ ...rec, stamp, recorded_ms }));
+    write(st.ctime!.getTime());
+    assertEquals(isTrustedSif(sif, id), false, "hashed: the bytes are not venvoy's");
+    // Taken well after the last change, the stamp stands for the bytes (one stat, no hash).
+    write(st.ctime!.getTime() + 60_000);
+    assertEquals(isTrustedSif(sif, id), true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
